@@ -1,0 +1,3 @@
+"""emopulse: emotion classification of Korean comments at population scale."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,1 @@
+"""Pieces every stage shares: column schema, input reading, batching, model bundles, output parts."""

@@ -1,0 +1,144 @@
+"""Load what serve-batch, bench and the Ray engine run: an exported ONNX bundle, a bare .onnx file
+next to its tokenizer, or an HF checkpoint directory (PyTorch backend).
+
+A bundle's manifest.json is written by `emopulse export`; a bundle that is not marked ready (it
+failed the accuracy gate) is refused.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .errors import BundleError
+
+from .backends import BackendSpec
+
+MANIFEST = "manifest.json"
+
+
+
+
+def sha256_file(path: str, chunk: int = 1 << 22) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(chunk):
+            h.update(block)
+    return h.hexdigest()
+
+
+def sha256_text(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+class TextEncoder:
+    """A fast tokenizer set to truncate at max_length and not to pad (batching pads)."""
+
+    def __init__(self, backend_tokenizer, max_length: int, pad_id: int):
+        self.tok = backend_tokenizer
+        self.pad_id = pad_id
+        self.tok.no_padding()
+        self.tok.enable_truncation(max_length)
+        self.max_length = max_length
+
+    def encode(self, texts: list[str]) -> tuple[list[list[int]], np.ndarray]:
+        """Token ids per text (special tokens included) and whether each was truncated."""
+        encs = self.tok.encode_batch(texts)
+        ids = [e.ids for e in encs]
+        truncated = np.fromiter((len(e.overflowing) > 0 for e in encs), dtype=bool, count=len(encs))
+        return ids, truncated
+
+    def fingerprint(self) -> str:
+        return sha256_text(self.tok.to_str())
+
+
+@dataclass
+class Bundle:
+    path: str
+    spec: BackendSpec
+    labels: list[str]               # index -> label, from the model's id2label
+    max_length: int
+    precision: str
+    model_dir: str                  # where tokenizer and config live
+    manifest: dict = field(default_factory=dict)
+
+    def encoder(self) -> TextEncoder:
+        from transformers import AutoTokenizer
+        tok = AutoTokenizer.from_pretrained(self.model_dir, use_fast=True)
+        if not tok.is_fast:
+            raise BundleError(f"{self.model_dir}: no fast tokenizer; emopulse needs one")
+        pad_id = tok.pad_token_id if tok.pad_token_id is not None else 0
+        return TextEncoder(tok.backend_tokenizer, self.max_length, pad_id)
+
+    def fingerprint(self, encoder: TextEncoder) -> dict:
+        """What must not change between a run and its resume."""
+        if self.spec.kind == "onnx":
+            model_hash = self.manifest.get("model_sha256") or sha256_file(self.spec.path)
+        else:
+            weights = sorted(f for f in os.listdir(self.model_dir)
+                             if f.endswith((".safetensors", ".bin")))
+            model_hash = sha256_text(",".join(sha256_file(os.path.join(self.model_dir, w))
+                                              for w in weights))
+        return {"model_sha256": model_hash, "tokenizer_sha256": encoder.fingerprint(),
+                "max_length": self.max_length, "backend": self.spec.kind,
+                "precision": self.precision, "labels": self.labels}
+
+
+def read_labels(config_path: str) -> list[str]:
+    with open(config_path) as f:
+        cfg = json.load(f)
+    id2label = cfg.get("id2label")
+    if not id2label:
+        raise BundleError(f"{config_path}: no id2label; emopulse needs the model's label names")
+    labels = [id2label[str(i)] for i in range(len(id2label))]
+    if all(lab.startswith("LABEL_") for lab in labels):
+        raise BundleError(f"{config_path}: id2label holds only generic LABEL_i names; "
+                          "fine-tune with named labels (emopulse train does)")
+    return labels
+
+
+def model_max_length(config_path: str) -> int:
+    with open(config_path) as f:
+        cfg = json.load(f)
+    n = int(cfg.get("max_position_embeddings", 512))
+    if "roberta" in cfg.get("model_type", "") or cfg.get("model_type") == "camembert":
+        n -= int(cfg.get("pad_token_id", 1)) + 1  # RoBERTa positions start after the pad index
+    return n
+
+
+def load_bundle(path: str, max_length: int = 256, device: str = "cpu", threads: int = 0,
+                dtype: str = "fp16") -> Bundle:
+    path = os.path.expanduser(path)
+    manifest: dict = {}
+    if os.path.isfile(path) and path.endswith(".onnx"):
+        model_dir, kind, precision, model_file = os.path.dirname(path) or ".", "onnx", "raw", path
+    elif os.path.isdir(path) and os.path.exists(os.path.join(path, MANIFEST)):
+        with open(os.path.join(path, MANIFEST)) as f:
+            manifest = json.load(f)
+        if not manifest.get("ready"):
+            raise BundleError(f"{path}: bundle is not marked ready (it failed or never ran the "
+                              f"accuracy gate: {manifest.get('gate', {}).get('verdict', 'no gate')})")
+        model_dir, kind = path, "onnx"
+        precision = manifest.get("precision", "unknown")
+        model_file = os.path.join(path, manifest.get("model_file", "model.onnx"))
+        if device.startswith("cuda") and precision == "int8":
+            raise BundleError(f"{path}: an int8 bundle is for CPU; export fp16 for CUDA")
+    elif os.path.isdir(path) and any(f.endswith(".onnx") for f in os.listdir(path)):
+        raise BundleError(f"{path}: has ONNX files but no {MANIFEST}: not an emopulse bundle. "
+                          "Run `emopulse export`, or pass the .onnx file itself")
+    elif os.path.isdir(path) and os.path.exists(os.path.join(path, "config.json")):
+        model_dir, kind, precision, model_file = path, "torch", \
+            ("fp32" if device == "cpu" else dtype), path
+    else:
+        raise BundleError(f"{path}: neither an emopulse bundle, an .onnx file nor an HF checkpoint "
+                          "directory with config.json")
+    config = os.path.join(model_dir, "config.json")
+    if not os.path.exists(config):
+        raise BundleError(f"{model_dir}: no config.json next to the model (needed for id2label)")
+    limit = int(manifest.get("max_length") or model_max_length(config))
+    return Bundle(path=path, spec=BackendSpec(kind, model_file, device, threads, dtype),
+                  labels=read_labels(config), max_length=min(max_length, limit),
+                  precision=precision, model_dir=model_dir, manifest=manifest)

@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class ServeBatchArgs:
+    model: str                                   # bundle dir, .onnx file, or HF checkpoint dir
+    inputs: list[str]                            # Parquet files, directories or globs
+    output: str                                  # output directory (a Parquet dataset)
+    text_col: str = "text"
+    id_col: str | None = None                    # None or absent: "<file>:<row>" ids
+    keep_cols: list[str] = field(default_factory=list)
+    workers: int = 1                             # processes, each with its own session
+    threads: int = 0                             # intra-op threads per worker; 0 = cores / workers
+    device: str = "cpu"                          # cpu | cuda
+    dtype: str = "fp16"                          # torch on CUDA: fp16 | bf16 | fp32
+    max_batch_tokens: int = 8192                 # padded tokens (rows x longest) per batch
+    max_batch_rows: int = 256
+    max_length: int = 256                        # truncation, clipped to what the model allows
+    rows_per_part: int = 10_000                  # output part size = sorting window = resume unit
+    resume: bool = False
+    overwrite: bool = False
+    skip_bad_files: bool = False
+    progress: bool | None = None                 # None: only on a terminal
+    engine: str = "local"                        # local | ray
+    address: str | None = None                   # ray: cluster address
+    cpus_per_worker: float = 1.0                 # ray
+    gpus_per_worker: float = 0.0                 # ray

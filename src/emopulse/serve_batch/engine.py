@@ -1,0 +1,218 @@
+"""The local engine: read -> prepare (tokenize, sort, batch) -> run -> assemble and write,
+each stage in its own thread (the model in its own thread or processes), joined by small
+bounded queues so memory stays flat however large the input is.
+"""
+from __future__ import annotations
+
+import os
+import queue
+import sys
+import threading
+import time
+
+import pyarrow as pa
+
+from ..core import schema
+from ..core.bundle import load_bundle
+from ..core.parts import OutputDir
+from ..core.predictor import Predictor
+from ..core.progress import Timers, progress_bar
+from ..core.reader import InputPlan, Part, plan_inputs, plan_parts, read_parts
+from .args import ServeBatchArgs
+from .runner import default_threads, make_runner
+
+_END = object()
+
+
+class _Pipeline:
+    """Threads that stop together: the first error stops every stage and is re-raised."""
+
+    def __init__(self):
+        self.stop = threading.Event()
+        self.error: BaseException | None = None
+        self.threads: list[threading.Thread] = []
+
+    def put(self, q: queue.Queue, item) -> None:
+        while not self.stop.is_set():
+            try:
+                q.put(item, timeout=0.1)
+                return
+            except queue.Full:
+                pass
+
+    def get(self, q: queue.Queue):
+        while True:
+            try:
+                return q.get(timeout=0.1)
+            except queue.Empty:
+                if self.stop.is_set():
+                    return _END
+
+    def spawn(self, fn, *args) -> None:
+        def target():
+            try:
+                fn(*args)
+            except BaseException as exc:  # noqa: BLE001 - handed to the main thread
+                self.error = self.error or exc
+                self.stop.set()
+        t = threading.Thread(target=target, daemon=True, name=f"emopulse-{fn.__name__}")
+        t.start()
+        self.threads.append(t)
+
+    def join(self) -> None:
+        for t in self.threads:
+            t.join()
+        if self.error:
+            raise self.error
+
+
+def part_table(plan: InputPlan, part: Part, table: pa.Table, preds: pa.Table, labels,
+               id_col: str) -> pa.Table:
+    """Id column, kept columns (null where this file lacks one), then the prediction columns."""
+    i = part.file_index
+    if plan.has_id[i]:
+        ids = table.column(plan.id_col).cast(pa.string())
+    else:
+        ids = pa.array([f"{plan.rel_names[i]}:{r}" for r in range(part.start, part.stop)], pa.string())
+    cols, fields = [ids], [pa.field(id_col, pa.string())]
+    for f in plan.keep_schema:
+        col = table.column(f.name).cast(f.type) if f.name in table.column_names \
+            else pa.nulls(table.num_rows, f.type)
+        cols.append(col)
+        fields.append(f)
+    out_schema = schema.output_schema(labels, plan.keep_schema, id_col)
+    return pa.Table.from_arrays(cols + preds.columns, schema=out_schema)
+
+
+def dead_table(plan: InputPlan, part: Part, table: pa.Table, out: pa.Table, dead, id_col: str):
+    if not dead:
+        return None
+    rows = [r for r, _ in dead]
+    return pa.table({
+        id_col: out.column(id_col).take(rows),
+        "file": pa.array([plan.files[part.file_index]] * len(rows), pa.string()),
+        "row": pa.array([part.start + r for r in rows], pa.int64()),
+        "text": table.column(plan.text_col).take(rows).cast(pa.string()),
+        "reason": pa.array([reason for _, reason in dead], pa.string()),
+    })
+
+
+def run(args: ServeBatchArgs) -> dict:
+    if args.engine == "ray":
+        from ..ray.engine import run as run_ray
+        return run_ray(args)
+    t_start = time.perf_counter()
+    plan = plan_inputs(args.inputs, args.text_col, args.id_col, args.keep_cols, args.skip_bad_files)
+    threads = args.threads or default_threads(args.workers)
+    bundle = load_bundle(args.model, args.max_length, args.device, threads, args.dtype)
+    encoder = bundle.encoder()
+    id_col = args.id_col or schema.ID_COL
+    fingerprint = bundle.fingerprint(encoder) | {
+        "rows_per_part": args.rows_per_part, "text_col": args.text_col, "id_col": id_col,
+        "keep_cols": list(args.keep_cols),
+        "inputs": [[n, r] for n, r in zip(plan.rel_names, plan.num_rows)],
+    }
+    predictor = Predictor(encoder, bundle.labels, args.max_batch_tokens, args.max_batch_rows)
+    timers = Timers()
+    stats = {"rows": 0, "ok": 0, "null": 0, "empty": 0, "failed": 0, "truncated": 0,
+             "duplicates": 0, "real_tokens": 0, "padded_tokens": 0, "batches": 0}
+
+    with OutputDir(args.output, fingerprint, args.resume, args.overwrite) as out:
+        parts = plan_parts(plan, args.rows_per_part)
+        todo = [p for p in parts if p.name not in out.finished]
+        runner = make_runner(bundle.spec, args.workers)
+        pipe = _Pipeline()
+        q_read, q_prep, q_run = queue.Queue(2), queue.Queue(2), queue.Queue(3)
+        bar = progress_bar(sum(p.n_rows for p in todo), "serve-batch", enabled=args.progress)
+
+        def reader():
+            it = read_parts(plan, todo)
+            while not pipe.stop.is_set():
+                with timers.time("read"):
+                    item = next(it, _END)
+                pipe.put(q_read, item)
+                if item is _END:
+                    return
+
+        def preparer():
+            while (item := pipe.get(q_read)) is not _END:
+                part, table = item
+                with timers.time("tokenize"):
+                    prep = predictor.prepare(table.column(plan.text_col).combine_chunks())
+                pipe.put(q_prep, (part, table, prep))
+            pipe.put(q_prep, _END)
+
+        def writer():
+            while (item := pipe.get(q_run)) is not _END:
+                part, table, prep, futures = item
+                results = [f.result() for f in futures]
+                timers.add("infer", sum(r.seconds for r in results))
+                with timers.time("write"):
+                    preds, dead = predictor.assemble(prep, results)
+                    tbl = part_table(plan, part, table, preds, bundle.labels, id_col)
+                    out.commit(part.name, tbl, {"rows": tbl.num_rows, "file": plan.rel_names[part.file_index],
+                                                "start": part.start, "stop": part.stop},
+                               dead_table(plan, part, table, tbl, dead, id_col))
+                _count(stats, tbl, prep)
+                bar.update(tbl.num_rows)
+
+        try:
+            pipe.spawn(reader)
+            pipe.spawn(preparer)
+            pipe.spawn(writer)
+            # The main thread feeds the model: it submits every batch of a part at once, so
+            # the runner always has the next batch queued while the writer waits on results.
+            while (item := pipe.get(q_prep)) is not _END:
+                part, table, prep = item
+                futures = [runner.submit(b) for b in prep.batches]
+                pipe.put(q_run, (part, table, prep, futures))
+            pipe.put(q_run, _END)
+            pipe.join()
+        except BaseException:
+            pipe.stop.set()
+            raise
+        finally:
+            bar.close()
+            runner.close()
+
+        wall = time.perf_counter() - t_start
+        summary = {
+            "engine": "local", "model": args.model, "backend": bundle.spec.kind,
+            "precision": bundle.precision, "device": args.device, "workers": args.workers,
+            "threads_per_worker": threads, "max_batch_tokens": args.max_batch_tokens,
+            "max_length": bundle.max_length, "parts_total": len(parts),
+            "parts_skipped": len(parts) - len(todo), "parts_written": len(todo),
+            "bad_files": plan.bad_files, **stats,
+            "seconds": round(wall, 3), "rows_per_s": round(stats["rows"] / wall, 1) if wall else None,
+            "stage_seconds": timers.as_dict(),
+            "padded_token_ratio": round(stats["padded_tokens"] / stats["real_tokens"], 4)
+            if stats["real_tokens"] else None,
+        }
+        out.write_summary(summary)
+    return summary
+
+
+def _count(stats: dict, tbl: pa.Table, prep) -> None:
+    status = tbl.column(schema.STATUS_COL).to_pylist()
+    stats["rows"] += tbl.num_rows
+    for s in (schema.OK, schema.NULL_TEXT, schema.EMPTY_TEXT, schema.FAILED):
+        stats[s] += status.count(s)
+    stats["truncated"] += int(prep.truncated[prep.inverse].sum()) if len(prep.inverse) else 0
+    stats["duplicates"] += prep.duplicates
+    stats["batches"] += len(prep.batches)
+    stats["real_tokens"] += sum(b.real_tokens for b in prep.batches)
+    stats["padded_tokens"] += sum(b.padded_tokens for b in prep.batches)
+
+
+def print_summary(summary: dict, file=sys.stdout) -> None:
+    s = summary
+    print(f"{s['rows']:,} rows in {s['seconds']:.1f} s = {s['rows_per_s']:,} rows/s "
+          f"({s['backend']} {s['precision']}, {s['workers']} worker(s) x {s['threads_per_worker']} threads); "
+          f"ok {s['ok']:,}, null {s['null']:,}, empty {s['empty']:,}, failed {s['failed']:,}, "
+          f"truncated {s['truncated']:,}, duplicates computed once {s['duplicates']:,}", file=file)
+    stages = ", ".join(f"{k} {v:.1f} s" for k, v in s["stage_seconds"].items())
+    print(f"stage time (overlapped): {stages}; padded/real tokens {s['padded_token_ratio']}; "
+          f"parts written {s['parts_written']}, skipped (already done) {s['parts_skipped']}", file=file)
+    if s["bad_files"]:
+        for f, why in s["bad_files"].items():
+            print(f"skipped bad file {f}: {why}", file=file)

@@ -1,0 +1,66 @@
+"""Where batches run: one in-process thread, or N worker processes each with its own session.
+
+Workers pull the next batch when they are free, so each worker's share follows the padded
+tokens it can get through (work is split by token cost, not by rows). On CUDA each worker
+takes its own device.
+"""
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from dataclasses import replace
+
+from ..core.backends import BackendSpec, build_backend
+from ..core.batching import Batch
+from ..core.predictor import BatchResult, run_batch
+
+
+def default_threads(workers: int) -> int:
+    return max(1, (os.cpu_count() or 1) // max(1, workers))
+
+
+class ThreadRunner:
+    def __init__(self, spec: BackendSpec):
+        self.backend = build_backend(spec)
+        self.pool = ThreadPoolExecutor(1, thread_name_prefix="emopulse-infer")
+
+    def submit(self, batch: Batch) -> Future:
+        return self.pool.submit(run_batch, self.backend, batch)
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=False, cancel_futures=True)
+
+
+_worker_backend = None
+
+
+def _init_worker(spec: BackendSpec, counter) -> None:
+    global _worker_backend
+    with counter.get_lock():
+        index = counter.value
+        counter.value += 1
+    if spec.device == "cuda":
+        spec = replace(spec, device=f"cuda:{index}")
+    _worker_backend = build_backend(spec)
+
+
+def _run_in_worker(batch: Batch) -> BatchResult:
+    return run_batch(_worker_backend, batch)
+
+
+class ProcessRunner:
+    def __init__(self, spec: BackendSpec, workers: int):
+        ctx = mp.get_context("spawn")  # fork after threads and ORT sessions is unsafe
+        self.pool = ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker,
+                                        initargs=(spec, ctx.Value("i", 0)))
+
+    def submit(self, batch: Batch) -> Future:
+        return self.pool.submit(_run_in_worker, batch)
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=False, cancel_futures=True)
+
+
+def make_runner(spec: BackendSpec, workers: int):
+    return ThreadRunner(spec) if workers <= 1 else ProcessRunner(spec, workers)
