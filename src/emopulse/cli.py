@@ -54,12 +54,56 @@ def _serve_batch(sub) -> None:
 def _run_serve_batch(ns) -> int:
     from .serve_batch import ServeBatchArgs, run
     from .serve_batch.engine import print_summary
-    args = ServeBatchArgs(**{k: v for k, v in vars(ns).items() if k not in ("func", "command")})
+    args = ServeBatchArgs(**_fields(ns))
     print_summary(run(args))
     return 0
 
 
-STAGES = [_serve_batch]
+def _export(sub) -> None:
+    p = sub.add_parser("export", help="checkpoint -> optimized ONNX bundle behind an accuracy gate",
+                       description="Export a fine-tuned sequence-classification checkpoint to an ONNX bundle "
+                       "(optimum; onnxruntime fallbacks), gate it against the PyTorch fp32 model, write manifest.json.")
+    p.add_argument("--model", required=True, help="fine-tuned HF checkpoint dir (safetensors, id2label)")
+    p.add_argument("--output", required=True, help="bundle directory to write")
+    p.add_argument("--precision", default="auto", choices=["fp32", "optimized", "int8", "fp16", "auto"],
+                   help="auto (default): the fastest for the target that passes the gate "
+                   "(cpu: int8 > optimized > fp32; cuda: fp16 > optimized > fp32)")
+    p.add_argument("--target", default="cpu", choices=["cpu", "cuda"], help="where the bundle will run")
+    p.add_argument("--calibration", default=None, help="Parquet with texts (and labels) for the gate; "
+                   "default: the checkpoint's eval_sample.parquet, else the bundled labelled sample")
+    p.add_argument("--text-col", default="text", help="text column of --calibration")
+    p.add_argument("--label-col", default="label", help="label column of --calibration (optional)")
+    p.add_argument("--gate-rows", type=int, default=512, help="rows in the gate sample (default 512)")
+    p.add_argument("--min-agreement", type=float, default=0.99, help="least argmax agreement (default 0.99)")
+    p.add_argument("--max-f1-drop", type=float, default=0.01, help="largest macro-F1 drop (default 0.01)")
+    p.add_argument("--max-abs-diff", type=float, default=None, help="largest probability difference (off by default)")
+    p.add_argument("--max-length", type=int, default=256, help="max tokens the bundle serves (default 256)")
+    p.add_argument("--opset", type=int, default=None, help="ONNX opset (default: optimum's choice)")
+    p.add_argument("--force", action="store_true", help="mark the bundle ready even if the gate refuses")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing bundle")
+    p.set_defaults(func=_run_export)
+
+
+def _run_export(ns) -> int:
+    from .export import ExportArgs, run
+    from .export.run import GateRefused
+    try:
+        m = run(ExportArgs(**_fields(ns)))
+    except GateRefused as exc:
+        print(f"emopulse export: {exc}", file=sys.stderr)
+        return 3
+    g = m["gate"]
+    f1 = f", macro-F1 {g['macro_f1_reference']:.4f} -> {g['macro_f1_candidate']:.4f}" if "f1_drop" in g else ""
+    print(f"bundle {ns.output}: {m['precision']} ({m['tool']}); gate {g['verdict']}: agreement "
+          f"{g['agreement']:.4f} on {g['rows']} rows, max |dp| {g['max_abs_diff']:.2e}{f1}")
+    return 0
+
+
+def _fields(ns) -> dict:
+    return {k: v for k, v in vars(ns).items() if k not in ("func", "command")}
+
+
+STAGES = [_serve_batch, _export]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,97 @@
+"""The precision ladder, built with optimum; onnxruntime's own tools where optimum cannot.
+
+Every function takes the directory of a plain export and returns (path of the new .onnx, note),
+where the note says which tool made it (it goes into the manifest).
+"""
+from __future__ import annotations
+
+import os
+import platform
+import shutil
+
+PLAIN = "model.onnx"
+
+
+def export_plain(checkpoint: str, work: str, opset: int | None) -> str:
+    """fp32: optimum's exporter (torch -> ONNX, dynamic batch and sequence axes)."""
+    from optimum.exporters.onnx import main_export
+    main_export(checkpoint, work, task="text-classification", opset=opset, do_validation=False,
+                local_files_only=True)
+    return os.path.join(work, PLAIN)
+
+
+def cpu_kernel_config() -> str:
+    """Which int8 kernel family this CPU runs best: avx512_vnni, avx512, avx2 or arm64."""
+    if platform.machine().lower() in ("arm64", "aarch64"):
+        return "arm64"
+    try:
+        flags = open("/proc/cpuinfo").read()
+    except OSError:
+        flags = ""
+    for name, flag in (("avx512_vnni", "avx512_vnni"), ("avx512", "avx512f"), ("avx2", "avx2")):
+        if f" {flag}" in flags:
+            return name
+    return "avx2"
+
+
+def optimize(work: str, config, for_gpu: bool = False, fp16: bool = False) -> tuple[str, str]:
+    """Graph fusion (attention, GELU, LayerNorm, skip connections) at level 2: exact, no approximations."""
+    suffix = "fp16" if fp16 else "optimized"
+    try:
+        from optimum.onnxruntime import ORTOptimizer
+        from optimum.onnxruntime.configuration import OptimizationConfig
+        opt = ORTOptimizer.from_pretrained(work, file_names=[PLAIN])
+        opt.optimize(save_dir=work, file_suffix=suffix, optimization_config=OptimizationConfig(
+            optimization_level=2, optimize_for_gpu=for_gpu, fp16=fp16))
+        return os.path.join(work, f"model_{suffix}.onnx"), "optimum ORTOptimizer level 2"
+    except Exception as exc:  # noqa: BLE001 - recorded as the reason for the fallback
+        from onnxruntime.transformers.optimizer import optimize_model
+        model = optimize_model(os.path.join(work, PLAIN), model_type=_ort_model_type(config),
+                               num_heads=config.num_attention_heads, hidden_size=config.hidden_size,
+                               opt_level=0 if fp16 else 1, use_gpu=for_gpu)
+        if fp16:
+            model.convert_float_to_float16(keep_io_types=True)
+        path = os.path.join(work, f"model_{suffix}.onnx")
+        model.save_model_to_file(path)
+        return path, f"onnxruntime.transformers.optimizer (optimum failed: {type(exc).__name__}: {exc})"
+
+
+def quantize_int8(work: str) -> tuple[str, str]:
+    """Dynamic int8, per-channel weights, on the plain export (optimum's quantizer fails on an
+    already optimized graph, and quantizing the optimized one was measured no faster)."""
+    kernel = cpu_kernel_config()
+    try:
+        from optimum.onnxruntime import ORTQuantizer
+        from optimum.onnxruntime.configuration import AutoQuantizationConfig
+        q = ORTQuantizer.from_pretrained(work, file_name=PLAIN)
+        qconfig = getattr(AutoQuantizationConfig, kernel)(is_static=False, per_channel=True)
+        q.quantize(save_dir=work, quantization_config=qconfig)
+        return os.path.join(work, "model_quantized.onnx"), f"optimum ORTQuantizer ({kernel}, per-channel, dynamic)"
+    except Exception as exc:  # noqa: BLE001
+        from onnxruntime.quantization import QuantType, quantize_dynamic
+        path = os.path.join(work, "model_quantized.onnx")
+        quantize_dynamic(os.path.join(work, PLAIN), path, per_channel=True, weight_type=QuantType.QInt8)
+        return path, f"onnxruntime quantize_dynamic (optimum failed: {type(exc).__name__}: {exc})"
+
+
+def _ort_model_type(config) -> str:
+    t = config.model_type
+    return "bert" if t in ("bert", "roberta", "xlm-roberta", "electra", "camembert") else t
+
+
+def build(precision: str, work: str, config) -> tuple[str, str]:
+    if precision == "fp32":
+        return os.path.join(work, PLAIN), "optimum main_export"
+    if precision == "optimized":
+        return optimize(work, config)
+    if precision == "int8":
+        return quantize_int8(work)
+    if precision == "fp16":
+        return optimize(work, config, for_gpu=True, fp16=True)
+    raise ValueError(f"unknown precision {precision!r}")
+
+
+def copy_model_file(src: str, bundle_dir: str) -> str:
+    dst = os.path.join(bundle_dir, "model.onnx")
+    shutil.copyfile(src, dst)
+    return dst

@@ -1,0 +1,144 @@
+"""export: check the checkpoint, build precisions, gate them, write the bundle.
+
+The bundle is assembled in a temporary directory next to the output and renamed into place,
+so a bundle directory is either complete or absent. A candidate that fails the gate is still
+written (for inspection) but with "ready": false, and the command exits non-zero.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+import time
+
+from ..core.bundle import MANIFEST, TextEncoder, model_max_length, read_labels, sha256_file, sha256_text
+from ..core.errors import BundleError, OutputError
+from ..core import convert
+from .args import ExportArgs
+from .gate import gate_sample, run_gate, verdict
+
+LADDER = {"cpu": ["int8", "optimized", "fp32"], "cuda": ["fp16", "optimized", "fp32"]}
+TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.json",
+                   "merges.txt", "vocab.txt", "sentencepiece.bpe.model", "added_tokens.json")
+
+
+class GateRefused(Exception):
+    def __init__(self, message: str, manifest: dict):
+        super().__init__(message)
+        self.manifest = manifest
+
+
+def check_checkpoint(path: str):
+    from transformers import AutoConfig
+    if not os.path.isdir(path) or not os.path.exists(os.path.join(path, "config.json")):
+        raise BundleError(f"{path}: not an HF checkpoint directory (no config.json)")
+    config = AutoConfig.from_pretrained(path)
+    archs = config.architectures or []
+    if not any(a.endswith("ForSequenceClassification") for a in archs):
+        raise BundleError(f"{path}: not a sequence-classification checkpoint (architectures: {archs}); "
+                          "fine-tune it first with `emopulse train`")
+    labels = read_labels(os.path.join(path, "config.json"))
+    weights = sorted(f for f in os.listdir(path) if f.endswith(".safetensors"))
+    if not weights:
+        raise BundleError(f"{path}: no safetensors weights (emopulse loads no pickled weights)")
+    return config, labels, weights
+
+
+def check_output(args: ExportArgs) -> None:
+    if os.path.exists(args.output) and not args.overwrite:
+        raise OutputError(f"{args.output}: exists; pass --overwrite to replace it")
+    parent = os.path.dirname(os.path.abspath(args.output))
+    try:
+        os.makedirs(parent, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"{args.output}: cannot create its parent directory ({exc})") from exc
+    if not os.access(parent, os.W_OK):
+        raise OutputError(f"{args.output}: cannot write there (parent {parent} is not writable)")
+
+
+def _has_cuda_ep() -> bool:
+    from ..core.backends.onnx import available_providers
+    return "CUDAExecutionProvider" in available_providers()
+
+
+def _versions() -> dict:
+    import onnxruntime
+    import optimum
+    import transformers
+    from importlib.metadata import version
+    return {"onnxruntime": onnxruntime.__version__, "optimum": optimum.__version__ if hasattr(optimum, "__version__")
+            else version("optimum"), "optimum_onnx": version("optimum-onnx"), "transformers": transformers.__version__}
+
+
+def run(args: ExportArgs) -> dict:
+    if args.target == "cuda" and args.precision == "int8":
+        raise BundleError("int8 models are for the CPU provider; use --precision fp16 for --target cuda")
+    config, labels, weights = check_checkpoint(args.model)
+    check_output(args)
+    from transformers import AutoTokenizer
+    tok = AutoTokenizer.from_pretrained(args.model, use_fast=True)
+    max_length = min(args.max_length, model_max_length(os.path.join(args.model, "config.json")))
+    encoder = TextEncoder(tok.backend_tokenizer, max_length, tok.pad_token_id or 0)
+    texts, gold, sample_source = gate_sample(args.model, args.calibration, args.text_col, args.label_col,
+                                             args.gate_rows)
+    # The gate runs where the bundle will run when it can; an fp16 bundle is gated on the CPU
+    # provider when this machine has no CUDA (slower, same arithmetic up to kernel differences).
+    device = "cuda" if args.target == "cuda" and _has_cuda_ep() else "cpu"
+    ladder = LADDER[args.target] if args.precision == "auto" else [args.precision]
+
+    parent = os.path.dirname(os.path.abspath(args.output))
+    work = tempfile.mkdtemp(prefix=".emopulse-export-", dir=parent)
+    try:
+        t0 = time.perf_counter()
+        convert.export_plain(args.model, work, args.opset)
+        tried, paths = [], []
+        for precision in ladder:  # fastest first: the first that passes is the one
+            path, tool = convert.build(precision, work, config)
+            figures = run_gate(args.model, path, encoder, labels, texts, gold, device)
+            ok, why = verdict(figures, args.min_agreement, args.max_f1_drop, args.max_abs_diff)
+            tried.append({"precision": precision, "tool": tool, "passed": ok, "gate": figures | {"verdict": why}})
+            paths.append(path)
+            if ok:
+                break
+        # None passed: with --force, the fastest candidate; without, the last one, for inspection.
+        k = len(tried) - 1 if tried[-1]["passed"] or not args.force else 0
+        precision, tool, ok, path = tried[k]["precision"], tried[k]["tool"], tried[k]["passed"], paths[k]
+        figures = {key: v for key, v in tried[k]["gate"].items() if key != "verdict"}
+        why = tried[k]["gate"]["verdict"]
+
+        bundle = os.path.join(work, "bundle")
+        os.makedirs(bundle)
+        convert.copy_model_file(path, bundle)
+        for f in TOKENIZER_FILES + ("config.json",):
+            if os.path.exists(os.path.join(args.model, f)):
+                shutil.copyfile(os.path.join(args.model, f), os.path.join(bundle, f))
+        import onnx
+        manifest = {
+            "ready": bool(ok or args.force), "forced": bool(args.force and not ok),
+            "precision": precision, "target": args.target, "model_file": "model.onnx",
+            "model_sha256": sha256_file(os.path.join(bundle, "model.onnx")),
+            "tool": tool, "labels": labels, "max_length": max_length,
+            "opset": onnx.load(os.path.join(bundle, "model.onnx"), load_external_data=False).opset_import[0].version,
+            "source_checkpoint": os.path.abspath(args.model),
+            "source_sha256": sha256_text(",".join(sha256_file(os.path.join(args.model, w)) for w in weights)),
+            "tokenizer_sha256": encoder.fingerprint(),
+            "gate": figures | {"verdict": why, "sample": sample_source, "thresholds": {
+                "min_agreement": args.min_agreement, "max_f1_drop": args.max_f1_drop,
+                "max_abs_diff": args.max_abs_diff}, "device": device},
+            "tried": tried, "versions": _versions(),
+            "export_seconds": round(time.perf_counter() - t0, 2),
+            "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        }
+        with open(os.path.join(bundle, MANIFEST), "w") as f:
+            json.dump(manifest, f, indent=2)
+        if os.path.exists(args.output):
+            shutil.rmtree(args.output)
+        os.replace(bundle, args.output)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    if not manifest["ready"]:
+        raise GateRefused(f"{args.output}: the accuracy gate refused every candidate "
+                          f"({'; '.join(t['precision'] + ' ' + t['gate']['verdict'] for t in tried)}); "
+                          "the bundle is written but not marked ready (use --force to override)", manifest)
+    return manifest
