@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 
@@ -99,11 +100,84 @@ def _run_export(ns) -> int:
     return 0
 
 
+def _bench(sub) -> None:
+    p = sub.add_parser("bench", help="latency per batch size and throughput vs the alternatives",
+                       description="Measure every variant (transformers pipeline, optimum pipeline, torch sorted, "
+                       "ONNX fp32/optimized/int8 or fp16, serve-batch end to end) interleaved, in one run; "
+                       "write bench.json, bench.md and bench.png.")
+    p.add_argument("--model", required=True, help="HF checkpoint dir (every variant) or an emopulse bundle")
+    p.add_argument("--data", required=True, help="Parquet file with texts")
+    p.add_argument("--text-col", default="text")
+    p.add_argument("--rows", type=int, default=2000, help="rows drawn from the data with a fixed seed")
+    p.add_argument("--batch-sizes", type=lambda s: [int(x) for x in _csv(s)], default=[1, 8, 32, 128])
+    p.add_argument("--variants", type=_csv, default=None, help="subset, e.g. pipeline,onnx-int8,serve-batch")
+    p.add_argument("--repeat", type=int, default=3, help="interleaved rounds (default 3)")
+    p.add_argument("--max-seconds", type=float, default=30.0,
+                   help="per variant, batch size and round: stop after this many seconds (default 30)")
+    p.add_argument("--chunk-rows", type=int, default=512, help="sorted variants sort inside chunks of this size")
+    p.add_argument("--device", default="cpu", help="cpu or cuda")
+    p.add_argument("--threads", type=int, default=0, help="threads (default: all cores)")
+    p.add_argument("--max-length", type=int, default=256)
+    p.add_argument("--output", default="bench-out", help="directory for bench.json / .md / .png")
+    p.set_defaults(func=_run_bench)
+
+
+def _run_bench(ns) -> int:
+    from .bench import BenchArgs, run
+    res = run(BenchArgs(**_fields(ns)))
+    print(open(os.path.join(ns.output, "bench.md")).read())
+    return 0 if res["variants"] or res["skipped"] else 1
+
+
+def _weights(text: str) -> dict[str, float]:
+    out = {}
+    for item in _csv(text):
+        name, _, value = item.partition("=")
+        try:
+            out[name.strip()] = float(value)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"--weights wants label=number pairs, got {item!r}") from None
+    return out
+
+
+def _index(sub) -> None:
+    p = sub.add_parser("index", help="daily/weekly/monthly emotion distribution and mental-health index",
+                       description="Aggregate serve-batch predictions per period: counts, hard and soft shares with "
+                       "95 %% bands, a 0-100 mental-health index with its band, a rolling mean and anomaly flags; "
+                       "write index.parquet, index.csv, index.png (and index.html).")
+    p.add_argument("--predictions", nargs="+", required=True, help="serve-batch output dirs, files or globs")
+    p.add_argument("--output", required=True, help="directory for the index files")
+    p.add_argument("--date-col", default="date", help="date, timestamp or ISO-string column (default: date)")
+    p.add_argument("--freq", default="day", choices=["day", "week", "month"])
+    p.add_argument("--weights", type=_weights, default=None,
+                   help="label=weight pairs (default happiness=1,neutral=0.5,sadness=0,anger=0); rescaled to 0-1")
+    p.add_argument("--min-count", type=int, default=30, help="periods with fewer labelled rows are marked low_count")
+    p.add_argument("--window", type=int, default=None, help="rolling window in periods (default 7 days, 4 weeks, 3 months)")
+    p.add_argument("--k", type=float, default=3.0, help="anomaly when |index - rolling mean| > k rolling sd (default 3)")
+    p.add_argument("--hard", action="store_true", help="index from hard labels instead of probabilities")
+    p.add_argument("--timezone", default="Asia/Seoul", help="calendar for tz-aware timestamps (default Asia/Seoul)")
+    p.add_argument("--drop-bad-dates", action="store_true", help="drop unparseable dates (counted) instead of failing")
+    p.add_argument("--html", action="store_true", help="also write an interactive, offline index.html")
+    p.set_defaults(func=_run_index)
+
+
+def _run_index(ns) -> int:
+    from .index import IndexArgs, run
+    from .index.args import DEFAULT_WEIGHTS
+    kw = _fields(ns)
+    kw["weights"] = kw["weights"] or dict(DEFAULT_WEIGHTS)
+    s = run(IndexArgs(**kw))
+    print(f"{s['rows']:,} rows -> {s['periods']} {s['freq']} periods in {s['seconds']:.1f} s "
+          f"({s['rows_per_s']:,.0f} rows/s); mean index {s['mean_index']:.1f}; low-count periods "
+          f"{s['low_count_periods']}; anomalies {len(s['anomalies'])}; unlabelled rows {s['rows_unlabelled']:,}")
+    return 0
+
+
 def _fields(ns) -> dict:
     return {k: v for k, v in vars(ns).items() if k not in ("func", "command")}
 
 
-STAGES = [_serve_batch, _export]
+STAGES = [_serve_batch, _export, _index, _bench]
 
 
 def build_parser() -> argparse.ArgumentParser:

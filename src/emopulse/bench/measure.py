@@ -1,0 +1,190 @@
+"""bench: interleaved runs of every variant, per batch size, against the obvious alternatives."""
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from ..core import convert
+from ..core.backends import BackendSpec
+from ..core.bundle import MANIFEST, TextEncoder, model_max_length
+from ..core.errors import InputError
+from . import ceilings
+from .args import BenchArgs
+from .report import write_reports
+from .variants import Pipeline, SortedBackend, Variant
+
+BASELINES = ("pipeline", "optimum")
+E2E = "serve-batch"
+
+
+def sample_texts(path: str, text_col: str, rows: int) -> list[str]:
+    if not os.path.exists(path):
+        raise InputError(f"{path}: no such data file")
+    try:
+        col = pq.read_table(path, columns=[text_col]).column(text_col).to_pylist()
+    except (pa.ArrowException, KeyError) as exc:
+        raise InputError(f"{path}: cannot read text column {text_col!r} ({exc})") from exc
+    texts = [t for t in col if t and t.strip()]
+    pick = np.random.default_rng(0).permutation(len(texts))[:rows]
+    return [texts[i] for i in pick]
+
+
+def resolve(args: BenchArgs) -> tuple[str | None, dict, dict]:
+    """(checkpoint or None, {precision: onnx path}, bundle manifest or {})."""
+    path = args.model
+    if os.path.exists(os.path.join(path, MANIFEST)):
+        manifest = json.load(open(os.path.join(path, MANIFEST)))
+        ckpt = manifest.get("source_checkpoint")
+        ckpt = ckpt if ckpt and os.path.exists(os.path.join(ckpt, "config.json")) else None
+        return ckpt, {f"bundle-{manifest.get('precision')}": os.path.join(path, "model.onnx")}, manifest
+    if os.path.exists(os.path.join(path, "config.json")):
+        return path, {}, {}
+    raise InputError(f"{path}: neither an emopulse bundle nor an HF checkpoint dir")
+
+
+def build_onnx_variants(checkpoint: str, work: str, device: str, skipped: dict) -> dict:
+    """fp32 / optimized / int8 (CPU) or fp16 (CUDA) next to each other, reused across runs."""
+    from transformers import AutoConfig
+    config = AutoConfig.from_pretrained(checkpoint)
+    os.makedirs(work, exist_ok=True)
+    if not os.path.exists(os.path.join(work, convert.PLAIN)):
+        convert.export_plain(checkpoint, work, None)
+    out = {"fp32": os.path.join(work, convert.PLAIN)}
+    for precision in ("optimized", "fp16" if device.startswith("cuda") else "int8"):
+        try:
+            done = {"optimized": "model_optimized.onnx", "int8": "model_quantized.onnx",
+                    "fp16": "model_fp16.onnx"}[precision]
+            out[precision] = os.path.join(work, done) if os.path.exists(os.path.join(work, done)) \
+                else convert.build(precision, work, config)[0]
+        except Exception as exc:  # noqa: BLE001 - a variant that cannot be built is skipped
+            skipped[f"onnx-{precision}"] = f"could not build: {type(exc).__name__}: {exc}"
+    return out
+
+
+def plan_variants(args: BenchArgs, checkpoint, onnx: dict, encoder: TextEncoder, skipped: dict):
+    dev, thr = args.device, args.threads
+    cands: list[Variant] = []
+    if checkpoint:
+        cands.append(Pipeline("pipeline", checkpoint, encoder, dev))
+        if "fp32" in onnx:
+            cands.append(Pipeline("optimum", checkpoint, encoder, dev, os.path.dirname(onnx["fp32"]),
+                                  os.path.basename(onnx["fp32"])))
+        cands.append(SortedBackend("torch-sorted", BackendSpec("torch", checkpoint, dev, thr, "fp16"), encoder))
+    else:
+        skipped.update({n: "needs the source checkpoint (not found)" for n in ("pipeline", "optimum", "torch-sorted")})
+    for precision, path in onnx.items():
+        if dev.startswith("cuda") and "int8" in precision:
+            skipped[f"onnx-{precision}"] = "int8 models are for the CPU provider"
+            continue
+        cands.append(SortedBackend(f"onnx-{precision}", BackendSpec("onnx", path, dev, thr), encoder))
+    wanted = set(args.variants) if args.variants else None
+    return [v for v in cands if wanted is None or v.name in wanted]
+
+
+def run_budgeted(v: Variant, texts, batch_size, args) -> list:
+    timings, deadline = [], time.perf_counter() + args.max_seconds
+    for i in range(0, len(texts), args.chunk_rows):
+        timings += v.run_chunk(texts[i:i + args.chunk_rows], batch_size, deadline)
+        if time.perf_counter() > deadline:
+            break
+    return timings
+
+
+def run_e2e(model: str, data_path: str, args: BenchArgs) -> dict:
+    """serve-batch end to end (Parquet in, Parquet out, process start included), default settings."""
+    with tempfile.TemporaryDirectory() as out:
+        cmd = [sys.executable, "-m", "emopulse", "serve-batch", "--model", model, "--input", data_path,
+               "--output", out, "--no-progress", "--device", args.device, "--max-length", str(args.max_length)]
+        if args.threads:
+            cmd += ["--threads", str(args.threads)]
+        t0 = time.perf_counter()
+        res = subprocess.run(cmd, capture_output=True, text=True)
+        wall = time.perf_counter() - t0
+        if res.returncode:
+            raise RuntimeError(res.stderr.strip().splitlines()[-1] if res.stderr.strip() else "failed")
+        summary = json.load(open(os.path.join(out, "_summary.json")))
+    return summary | {"process_seconds": wall}
+
+
+def run(args: BenchArgs) -> dict:
+    texts = sample_texts(args.data, args.text_col, args.rows)
+    checkpoint, onnx, manifest = resolve(args)
+    os.makedirs(args.output, exist_ok=True)
+    skipped: dict[str, str] = {}
+    if args.device.startswith("cuda"):
+        import torch
+        if not torch.cuda.is_available():
+            skipped["all cuda variants"] = "torch sees no CUDA device on this machine"
+            return write_reports(args, {}, {}, {}, skipped, {}, {}, None)
+    if checkpoint:
+        onnx = build_onnx_variants(checkpoint, os.path.join(args.output, "_models"), args.device, skipped) | onnx
+    from transformers import AutoConfig, AutoTokenizer
+    model_dir = checkpoint or args.model
+    tok = AutoTokenizer.from_pretrained(model_dir)
+    max_len = min(args.max_length, model_max_length(os.path.join(model_dir, "config.json")))
+    encoder = TextEncoder(tok.backend_tokenizer, max_len, tok.pad_token_id or 0)
+    config = AutoConfig.from_pretrained(model_dir)
+    variants = plan_variants(args, checkpoint, onnx, encoder, skipped)
+
+    ceil = {"fp32": ceilings.fp32_gemm(threads=args.threads), "int8": ceilings.int8_gemm(threads=args.threads)}
+    if args.device.startswith("cuda"):
+        ceil["fp16"] = ceilings.fp16_gemm_cuda()
+
+    e2e_model = manifest and args.model or onnx.get("fp16" if args.device.startswith("cuda") else "int8") \
+        or onnx.get("fp32")
+    data_path = os.path.join(args.output, "_rows.parquet")
+    pq.write_table(pa.table({"text": texts}), data_path)
+    want_e2e = e2e_model and (not args.variants or E2E in args.variants)
+
+    runs: dict = {v.name: {bs: [] for bs in args.batch_sizes} for v in variants}
+    cold: dict = {}
+    e2e: list = []
+    for r in range(args.repeat):
+        for bs in args.batch_sizes:
+            for v in list(variants):
+                try:
+                    if v.name not in cold:
+                        t0 = time.perf_counter()
+                        v.setup()
+                        cold[v.name] = time.perf_counter() - t0
+                    runs[v.name][bs].append(run_budgeted(v, texts, bs, args))
+                except Exception as exc:  # noqa: BLE001 - a broken variant never stops the run
+                    skipped[v.name] = f"{type(exc).__name__}: {exc}"
+                    variants.remove(v)
+                    runs.pop(v.name, None)
+        if want_e2e:
+            try:
+                e2e.append(run_e2e(e2e_model, data_path, args))
+            except Exception as exc:  # noqa: BLE001
+                skipped[E2E] = str(exc)
+                want_e2e = False
+    env = environment(args)
+    return write_reports(args, runs, cold, {"e2e": e2e, "model": e2e_model}, skipped, ceil,
+                         env, config)
+
+
+def environment(args: BenchArgs) -> dict:
+    import onnxruntime
+    import torch
+    import transformers
+    env = {"python": sys.version.split()[0], "platform": platform.platform(), "cpu": platform.processor(),
+           "cores": os.cpu_count(), "threads": args.threads or os.cpu_count(), "torch": torch.__version__,
+           "onnxruntime": onnxruntime.__version__, "transformers": transformers.__version__,
+           "cpu_kernels": convert.cpu_kernel_config()}
+    try:
+        env["cpu_model"] = next(line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo")
+                                if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    if args.device.startswith("cuda"):
+        env["gpu"] = torch.cuda.get_device_name(0)
+    return env

@@ -1,0 +1,69 @@
+"""index.png (matplotlib) and, on request, index.html (plotly, self-contained: opens offline)."""
+from __future__ import annotations
+
+import polars as pl
+
+COLORS = {"anger": "#d62728", "sadness": "#1f77b4", "happiness": "#ffbf00", "neutral": "#9e9e9e"}
+PNG_SIZE = (12, 7)   # inches
+PNG_DPI = 100
+
+
+def _y(df: pl.DataFrame, col: str, missing: float = float("nan")):
+    """A float series with gaps as NaN (matplotlib breaks the line there)."""
+    return df[col].cast(pl.Float64).fill_null(missing).to_numpy()
+
+
+def png(df: pl.DataFrame, labels: list[str], path: str, title: str) -> None:
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    x = df["period"].to_list()
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=PNG_SIZE, sharex=True, height_ratios=[1, 1])
+    shares = [_y(df, f"soft_{lab}", 0.0) for lab in labels]
+    top.stackplot(x, shares, labels=labels, colors=[COLORS.get(lab, None) for lab in labels], alpha=0.85)
+    top.set_ylabel("emotion share (mean probability)")
+    top.set_ylim(0, 1)
+    top.legend(loc="upper left", ncol=len(labels), fontsize=8)
+    top.set_title(title)
+    bottom.fill_between(x, _y(df, "index_lo"), _y(df, "index_hi"), color="#2ca02c", alpha=0.2,
+                        label="95 % band")
+    bottom.plot(x, _y(df, "index"), color="#2ca02c", lw=0.8, label="index")
+    bottom.plot(x, _y(df, "index_rolling"), color="k", lw=1.2, label="rolling mean")
+    low = df.filter(pl.col("low_count"))
+    if low.height:
+        bottom.scatter(low["period"].to_list(), _y(low, "index"), s=6, color="#bbbbbb", label="low count")
+    anomalies = df.filter(pl.col("anomaly"))
+    if anomalies.height:
+        bottom.scatter(anomalies["period"].to_list(), _y(anomalies, "index"), s=30, color="red",
+                       marker="x", label="anomaly", zorder=3)
+    bottom.set_ylabel("mental-health index (0-100)")
+    bottom.set_ylim(0, 100)
+    bottom.legend(loc="lower left", ncol=5, fontsize=8)
+    for ax in (top, bottom):
+        ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=PNG_DPI)
+    plt.close(fig)
+
+
+def html(df: pl.DataFrame, labels: list[str], path: str, title: str) -> None:
+    import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
+    x = df["period"].to_list()
+    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.06,
+                        subplot_titles=("emotion shares", "mental-health index"))
+    for lab in labels:
+        fig.add_trace(go.Scatter(x=x, y=df[f"soft_{lab}"].to_list(), name=lab, stackgroup="shares",
+                                 line={"color": COLORS.get(lab)}), row=1, col=1)
+    fig.add_trace(go.Scatter(x=x, y=_y(df, "index_hi"), line={"width": 0}, showlegend=False,
+                             hoverinfo="skip"), row=2, col=1)
+    fig.add_trace(go.Scatter(x=x, y=_y(df, "index_lo"), fill="tonexty", line={"width": 0},
+                             name="95 % band", fillcolor="rgba(44,160,44,0.2)"), row=2, col=1)
+    fig.add_trace(go.Scatter(x=x, y=_y(df, "index"), name="index", line={"color": "#2ca02c"}), row=2, col=1)
+    fig.add_trace(go.Scatter(x=x, y=_y(df, "index_rolling"), name="rolling mean",
+                             line={"color": "black"}), row=2, col=1)
+    a = df.filter(pl.col("anomaly"))
+    fig.add_trace(go.Scatter(x=a["period"].to_list(), y=a["index"].to_list(), mode="markers", name="anomaly",
+                             marker={"color": "red", "symbol": "x", "size": 9}), row=2, col=1)
+    fig.update_layout(title=title, height=750, hovermode="x unified")
+    fig.write_html(path, include_plotlyjs=True, full_html=True)

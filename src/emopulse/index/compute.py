@@ -1,0 +1,114 @@
+"""Per-period emotion distribution and the mental-health index, with 95 % bands and anomalies.
+
+The index (0-100, higher = healthier) is 100 x the weighted mean of each row's emotion
+probabilities, weights rescaled to [0, 1]: by default happiness 1, neutral 0.5, sadness and
+anger 0 — a valence scale where a day of only neutral comments scores 50. From hard labels
+(--hard) each row scores its label's weight instead.
+
+Bands (95 %): hard shares use the Wilson score interval (good at small counts and near 0 or 1);
+soft shares and the index, being means of per-row values, use the normal interval
+mean +- 1.96 sd / sqrt(n) (n = labelled rows in the period), clipped to the valid range.
+"""
+from __future__ import annotations
+
+import math
+
+import polars as pl
+
+from ..core.errors import InputError
+from .load import FREQ
+
+Z = 1.959963984540054
+WINDOW = {"day": 7, "week": 4, "month": 3}
+BASELINE = {"day": 28, "week": 12, "month": 12}   # periods behind the sd of the anomaly test
+
+
+def scaled_weights(weights: dict[str, float], labels: list[str]) -> dict[str, float]:
+    unknown = sorted(set(weights) - set(labels))
+    if unknown:
+        raise InputError(f"--weights names {', '.join(unknown)}, not among the model's labels {labels}")
+    w = {lab: float(weights.get(lab, 0.0)) for lab in labels}
+    lo, hi = min(w.values()), max(w.values())
+    if hi == lo:
+        raise InputError("--weights must not give every label the same weight")
+    return {lab: (v - lo) / (hi - lo) for lab, v in w.items()}
+
+
+def aggregate(lf: pl.LazyFrame, labels: list[str], freq: str, weights: dict[str, float],
+              hard: bool) -> pl.DataFrame:
+    """One row per period with counts, means and means of squares (streamed, no row kept)."""
+    w = scaled_weights(weights, labels)
+    labelled = pl.col("label").is_not_null()
+    if hard:
+        score = pl.col("label").replace_strict(w, default=None, return_dtype=pl.Float64) * 100
+    else:
+        score = pl.sum_horizontal([pl.col(f"p_{lab}").cast(pl.Float64) * w[lab] for lab in labels]) * 100
+    score = pl.when(labelled).then(score)
+    aggs = [labelled.sum().alias("n"), (~labelled).sum().alias("n_unlabelled"),
+            score.mean().alias("index"), (score ** 2).mean().alias("_index_sq")]
+    for lab in labels:
+        p = pl.when(labelled).then(pl.col(f"p_{lab}").cast(pl.Float64))
+        aggs += [(pl.col("label") == lab).sum().alias(f"count_{lab}"), p.mean().alias(f"soft_{lab}"),
+                 (p ** 2).mean().alias(f"_soft_sq_{lab}")]
+    return (lf.with_columns(pl.col("date").dt.truncate(FREQ[freq]).alias("period"))
+              .group_by("period").agg(aggs).sort("period").collect(engine="streaming"))
+
+
+def fill_calendar(df: pl.DataFrame, freq: str) -> pl.DataFrame:
+    """Every period between the first and the last, empty ones with n = 0."""
+    if df.is_empty():
+        return df
+    full = pl.DataFrame({"period": pl.date_range(df["period"].min(), df["period"].max(), FREQ[freq], eager=True)})
+    out = full.join(df, on="period", how="left")
+    counts = [c for c in out.columns if c.startswith(("count_", "n"))]
+    return out.with_columns(pl.col(counts).fill_null(0))
+
+
+def _wilson(k: pl.Expr, n: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+    p = k / n
+    denom = 1 + Z**2 / n
+    centre = (p + Z**2 / (2 * n)) / denom
+    half = Z * ((p * (1 - p) / n + Z**2 / (4 * n**2)).sqrt()) / denom
+    return (centre - half).clip(0, 1), (centre + half).clip(0, 1)
+
+
+def _normal(mean: str, sq: str, hi: float) -> tuple[pl.Expr, pl.Expr]:
+    sd = (pl.col(sq) - pl.col(mean) ** 2).clip(lower_bound=0).sqrt()
+    half = Z * sd / pl.col("n").cast(pl.Float64).sqrt()
+    return (pl.col(mean) - half).clip(0, hi), (pl.col(mean) + half).clip(0, hi)
+
+
+def finish(df: pl.DataFrame, labels: list[str], freq: str, min_count: int, window: int | None,
+           k: float) -> pl.DataFrame:
+    n = pl.col("n").cast(pl.Float64)
+    cols = []
+    for lab in labels:
+        share = pl.when(n > 0).then(pl.col(f"count_{lab}") / n)
+        lo, hi = _wilson(pl.col(f"count_{lab}").cast(pl.Float64), n)
+        slo, shi = _normal(f"soft_{lab}", f"_soft_sq_{lab}", 1.0)
+        cols += [share.alias(f"share_{lab}"), pl.when(n > 0).then(lo).alias(f"share_{lab}_lo"),
+                 pl.when(n > 0).then(hi).alias(f"share_{lab}_hi"),
+                 slo.alias(f"soft_{lab}_lo"), shi.alias(f"soft_{lab}_hi")]
+    ilo, ihi = _normal("index", "_index_sq", 100.0)
+    cols += [ilo.alias("index_lo"), ihi.alias("index_hi"), (pl.col("n") < min_count).alias("low_count")]
+    df = df.with_columns(cols)
+    w = window or WINDOW[freq]
+    trusted = pl.when(~pl.col("low_count")).then(pl.col("index"))
+    min_samples = max(2, math.ceil(w / 2))
+    b = BASELINE[freq]
+    # The anomaly test compares a period with the rolling mean of the window before it, in units
+    # of the sd over a longer baseline before it: a 3-point sd would flag noise.
+    df = df.with_columns(trusted.rolling_mean(w, min_samples=min_samples).alias("index_rolling"),
+                         trusted.shift(1).rolling_mean(w, min_samples=min_samples).alias("_prev_mean"),
+                         trusted.shift(1).rolling_std(b, min_samples=max(3, b // 2)).alias("_prev_sd"))
+    # The period's own sampling error joins the baseline sd: a thin day is not an anomaly by chance.
+    se = (pl.col("index_hi") - pl.col("index_lo")) / (2 * Z)
+    z = (pl.col("index") - pl.col("_prev_mean")) / (pl.col("_prev_sd") ** 2 + se**2).sqrt()
+    df = df.with_columns(z.alias("anomaly_z"))
+    df = df.with_columns(((~pl.col("low_count")) & (pl.col("anomaly_z").abs() > k)).fill_null(False).alias("anomaly"))
+    order = ["period", "n", "n_unlabelled", "low_count", "index", "index_lo", "index_hi", "index_rolling",
+             "anomaly", "anomaly_z"]
+    for lab in labels:
+        order += [f"count_{lab}", f"share_{lab}", f"share_{lab}_lo", f"share_{lab}_hi",
+                  f"soft_{lab}", f"soft_{lab}_lo", f"soft_{lab}_hi"]
+    return df.select(order)

@@ -1,0 +1,76 @@
+"""Predictions as a lazy polars frame with a clean `period` column; bad dates caught up front."""
+from __future__ import annotations
+
+import glob
+import os
+
+import polars as pl
+
+from ..core.errors import InputError
+from ..core.schema import LABEL_COL
+
+FREQ = {"day": "1d", "week": "1w", "month": "1mo"}
+
+
+def resolve(paths: list[str]) -> list[str]:
+    """Directories mean their top-level part files (dead-letter and bookkeeping are skipped)."""
+    files: list[str] = []
+    for p in paths:
+        if os.path.isdir(p):
+            files += sorted(glob.glob(os.path.join(p, "*.parquet")))
+        elif any(c in p for c in "*?["):
+            files += sorted(glob.glob(p))
+        elif os.path.isfile(p):
+            files.append(p)
+        else:
+            raise InputError(f"{p}: no such file or directory")
+    files = [f for f in files if not os.path.basename(f).startswith(("_", "."))]
+    if not files:
+        raise InputError(f"no prediction files in {', '.join(paths)}")
+    return files
+
+
+def scan(paths: list[str], date_col: str, timezone: str) -> tuple[pl.LazyFrame, list[str], list[str]]:
+    """(frame with `date` as pl.Date and the label / p_ columns, labels, files)."""
+    files = resolve(paths)
+    lf = pl.scan_parquet(files, missing_columns="insert", extra_columns="ignore") \
+        if len(files) > 1 else pl.scan_parquet(files[0])
+    schema = lf.collect_schema()
+    if date_col not in schema:
+        raise InputError(f"{files[0]}: no date column {date_col!r} (columns: {', '.join(schema.names())}); "
+                         "run serve-batch with --keep-cols date, or pass --date-col")
+    if LABEL_COL not in schema:
+        raise InputError(f"{files[0]}: no {LABEL_COL!r} column: not serve-batch predictions")
+    labels = [c[2:] for c in schema.names() if c.startswith("p_")]
+    if not labels:
+        raise InputError(f"{files[0]}: no p_<label> columns: not serve-batch predictions")
+    dtype = schema[date_col]
+    raw = pl.col(date_col)
+    if dtype == pl.Date:
+        date = raw
+    elif isinstance(dtype, pl.Datetime):
+        # aware timestamps are moved to the local calendar; naive ones are taken as local already
+        date = (raw.dt.convert_time_zone(timezone) if dtype.time_zone else raw).dt.date()
+    elif dtype in (pl.String, pl.Utf8):
+        # ISO strings are read as local calendar dates (their date part)
+        date = pl.coalesce(raw.str.to_date(strict=False),
+                           raw.str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False))
+    else:
+        raise InputError(f"{files[0]}: date column {date_col!r} is {dtype}; expected a date, timestamp or ISO string")
+    cols = [date.alias("date"), raw.is_null().alias("_date_null"),
+            raw.cast(pl.String).alias("_date_raw"), pl.col(LABEL_COL)] + [pl.col(f"p_{lab}") for lab in labels]
+    return lf.select(cols), labels, files
+
+
+def check_dates(lf: pl.LazyFrame, drop_bad: bool) -> tuple[pl.LazyFrame, int, int]:
+    """(frame without rows lacking a date, bad-date rows dropped, null-date rows).
+
+    A value that is present but unparseable is an error unless --drop-bad-dates."""
+    bad = pl.col("date").is_null() & ~pl.col("_date_null")
+    counts = lf.select(bad.sum().alias("bad"), pl.col("_date_null").sum().alias("null")).collect(engine="streaming")
+    n_bad, n_null = int(counts["bad"][0]), int(counts["null"][0])
+    if n_bad and not drop_bad:
+        sample = lf.with_row_index("row").filter(bad).select("row", "_date_raw").head(3).collect()
+        examples = ", ".join(f"row {r}: {v!r}" for r, v in sample.iter_rows())
+        raise InputError(f"{n_bad} rows have unparseable dates ({examples}); fix them or pass --drop-bad-dates")
+    return lf.filter(pl.col("date").is_not_null()).drop("_date_null", "_date_raw"), n_bad, n_null

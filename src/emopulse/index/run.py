@@ -1,0 +1,44 @@
+"""index: predictions -> per-period distribution, index, bands, anomalies, charts."""
+from __future__ import annotations
+
+import json
+import os
+import time
+
+import polars as pl
+
+from . import charts
+from .args import IndexArgs
+from .compute import aggregate, fill_calendar, finish
+from .load import check_dates, scan
+
+
+def run(args: IndexArgs) -> dict:
+    if args.freq not in ("day", "week", "month"):
+        raise ValueError(f"--freq must be day, week or month, not {args.freq!r}")
+    t0 = time.perf_counter()
+    lf, labels, files = scan(args.predictions, args.date_col, args.timezone)
+    lf, n_bad, n_null_dates = check_dates(lf, args.drop_bad_dates)
+    df = aggregate(lf, labels, args.freq, args.weights, args.hard)
+    df = finish(fill_calendar(df, args.freq), labels, args.freq, args.min_count, args.window, args.k)
+    os.makedirs(args.output, exist_ok=True)
+    df.write_parquet(os.path.join(args.output, "index.parquet"))
+    df.write_csv(os.path.join(args.output, "index.csv"))
+    title = f"emopulse — {args.freq}ly emotion shares and mental-health index ({int(df['n'].sum()):,} comments)"
+    charts.png(df, labels, os.path.join(args.output, "index.png"), title)
+    if args.html:
+        charts.html(df, labels, os.path.join(args.output, "index.html"), title)
+    rows = int(df["n"].sum() + df["n_unlabelled"].sum())
+    wall = time.perf_counter() - t0
+    summary = {
+        "files": len(files), "rows": rows + n_bad + n_null_dates, "rows_labelled": int(df["n"].sum()),
+        "rows_unlabelled": int(df["n_unlabelled"].sum()), "rows_bad_dates_dropped": n_bad,
+        "rows_without_date": n_null_dates, "periods": df.height, "freq": args.freq,
+        "low_count_periods": int(df["low_count"].sum()), "anomalies": df.filter(pl.col("anomaly"))["period"]
+        .cast(pl.String).to_list(), "weights": args.weights, "soft": not args.hard,
+        "mean_index": float(df["index"].mean()) if df.height else None,
+        "seconds": round(wall, 3), "rows_per_s": round((rows + n_bad + n_null_dates) / wall, 1),
+    }
+    with open(os.path.join(args.output, "_summary.json"), "w") as f:
+        json.dump(summary, f, indent=2, default=str)
+    return summary
