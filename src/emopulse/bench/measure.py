@@ -15,7 +15,7 @@ import pyarrow.parquet as pq
 
 from ..core import convert
 from ..core.backends import BackendSpec
-from ..core.bundle import MANIFEST, TextEncoder, model_max_length
+from ..core.bundle import MANIFEST, TextEncoder, load_encoder, model_max_length
 from ..core.errors import InputError
 from . import ceilings
 from .args import BenchArgs
@@ -127,11 +127,9 @@ def run(args: BenchArgs) -> dict:
             return write_reports(args, {}, {}, {}, skipped, {}, {}, None)
     if checkpoint:
         onnx = build_onnx_variants(checkpoint, os.path.join(args.output, "_models"), args.device, skipped) | onnx
-    from transformers import AutoConfig, AutoTokenizer
+    from transformers import AutoConfig
     model_dir = checkpoint or args.model
-    tok = AutoTokenizer.from_pretrained(model_dir)
-    max_len = min(args.max_length, model_max_length(os.path.join(model_dir, "config.json")))
-    encoder = TextEncoder(tok.backend_tokenizer, max_len, tok.pad_token_id or 0)
+    encoder = load_encoder(model_dir, min(args.max_length, model_max_length(os.path.join(model_dir, "config.json"))))
     config = AutoConfig.from_pretrained(model_dir)
     variants = plan_variants(args, checkpoint, onnx, encoder, skipped)
 

@@ -37,7 +37,7 @@ def sha256_text(text: str) -> str:
 class TextEncoder:
     """A fast tokenizer set to truncate at max_length and not to pad (batching pads)."""
 
-    def __init__(self, backend_tokenizer, max_length: int, pad_id: int):
+    def __init__(self, backend_tokenizer, pad_id: int, max_length: int):
         self.tok = backend_tokenizer
         self.pad_id = pad_id
         self.tok.no_padding()
@@ -66,12 +66,7 @@ class Bundle:
     manifest: dict = field(default_factory=dict)
 
     def encoder(self) -> TextEncoder:
-        from transformers import AutoTokenizer
-        tok = AutoTokenizer.from_pretrained(self.model_dir, use_fast=True)
-        if not tok.is_fast:
-            raise BundleError(f"{self.model_dir}: no fast tokenizer; emopulse needs one")
-        pad_id = tok.pad_token_id if tok.pad_token_id is not None else 0
-        return TextEncoder(tok.backend_tokenizer, self.max_length, pad_id)
+        return load_encoder(self.model_dir, self.max_length)
 
     def fingerprint(self, encoder: TextEncoder) -> dict:
         """What must not change between a run and its resume."""
@@ -85,6 +80,38 @@ class Bundle:
         return {"model_sha256": model_hash, "tokenizer_sha256": encoder.fingerprint(),
                 "max_length": self.max_length, "backend": self.spec.kind,
                 "precision": self.precision, "labels": self.labels}
+
+
+def load_encoder(model_dir: str, max_length: int) -> TextEncoder:
+    """The fast tokenizer of a model directory, set to truncate at max_length."""
+    fast = _load_tokenizer_json(model_dir)
+    if fast is not None:
+        return TextEncoder(*fast, max_length=max_length)
+    from transformers import AutoTokenizer
+    tok = AutoTokenizer.from_pretrained(model_dir, use_fast=True)
+    if not tok.is_fast:
+        raise BundleError(f"{model_dir}: no fast tokenizer; emopulse needs one")
+    return TextEncoder(tok.backend_tokenizer, tok.pad_token_id if tok.pad_token_id is not None else 0, max_length)
+
+
+def _load_tokenizer_json(model_dir: str):
+    """(tokenizer, pad id) straight from tokenizer.json, without importing transformers (seconds
+    of start-up per process); None when the directory has no tokenizer.json."""
+    path = os.path.join(model_dir, "tokenizer.json")
+    if not os.path.exists(path):
+        return None
+    from tokenizers import Tokenizer
+    tok = Tokenizer.from_file(path)
+    pad = None
+    for name in ("tokenizer_config.json", "special_tokens_map.json"):
+        cfg_path = os.path.join(model_dir, name)
+        if pad is None and os.path.exists(cfg_path):
+            with open(cfg_path) as f:
+                pad = json.load(f).get("pad_token")
+    if isinstance(pad, dict):
+        pad = pad.get("content")
+    pad_id = tok.token_to_id(pad) if pad else None
+    return tok, pad_id if pad_id is not None else 0
 
 
 def read_labels(config_path: str) -> list[str]:

@@ -12,7 +12,7 @@ import shutil
 import tempfile
 import time
 
-from ..core.bundle import MANIFEST, TextEncoder, model_max_length, read_labels, sha256_file, sha256_text
+from ..core.bundle import MANIFEST, load_encoder, model_max_length, read_labels, sha256_file, sha256_text
 from ..core.errors import BundleError, OutputError
 from ..core import convert
 from .args import ExportArgs
@@ -76,10 +76,8 @@ def run(args: ExportArgs) -> dict:
         raise BundleError("int8 models are for the CPU provider; use --precision fp16 for --target cuda")
     config, labels, weights = check_checkpoint(args.model)
     check_output(args)
-    from transformers import AutoTokenizer
-    tok = AutoTokenizer.from_pretrained(args.model, use_fast=True)
     max_length = min(args.max_length, model_max_length(os.path.join(args.model, "config.json")))
-    encoder = TextEncoder(tok.backend_tokenizer, max_length, tok.pad_token_id or 0)
+    encoder = load_encoder(args.model, max_length)
     texts, gold, sample_source = gate_sample(args.model, args.calibration, args.text_col, args.label_col,
                                              args.gate_rows)
     # The gate runs where the bundle will run when it can; an fp16 bundle is gated on the CPU

@@ -2,6 +2,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+# Measured on a 2-core Zen4 with a roberta-base-shaped int8 model: 2,048 padded tokens per batch
+# ran ~18 % faster than 8,192 (activations stay in cache); GPUs want far larger batches.
+AUTO_BATCH_TOKENS = {"cpu": 2048, "cuda": 32768}
+
+
+def batch_tokens(args: "ServeBatchArgs") -> int:
+    return args.max_batch_tokens or AUTO_BATCH_TOKENS["cuda" if args.device.startswith("cuda") else "cpu"]
+
 
 @dataclass
 class ServeBatchArgs:
@@ -15,7 +23,7 @@ class ServeBatchArgs:
     threads: int = 0                             # intra-op threads per worker; 0 = cores / workers
     device: str = "cpu"                          # cpu | cuda
     dtype: str = "fp16"                          # torch on CUDA: fp16 | bf16 | fp32
-    max_batch_tokens: int = 8192                 # padded tokens (rows x longest) per batch
+    max_batch_tokens: int = 0                    # padded tokens (rows x longest) per batch; 0 = auto
     max_batch_rows: int = 256
     max_length: int = 256                        # truncation, clipped to what the model allows
     rows_per_part: int = 10_000                  # output part size = sorting window = resume unit

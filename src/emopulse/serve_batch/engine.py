@@ -18,7 +18,7 @@ from ..core.parts import OutputDir
 from ..core.predictor import Predictor
 from ..core.progress import Timers, progress_bar
 from ..core.reader import InputPlan, Part, plan_inputs, plan_parts, read_parts
-from .args import ServeBatchArgs
+from .args import ServeBatchArgs, batch_tokens
 from .runner import default_threads, make_runner
 
 _END = object()
@@ -112,7 +112,7 @@ def run(args: ServeBatchArgs) -> dict:
         "keep_cols": list(args.keep_cols),
         "inputs": [[n, r] for n, r in zip(plan.rel_names, plan.num_rows)],
     }
-    predictor = Predictor(encoder, bundle.labels, args.max_batch_tokens, args.max_batch_rows)
+    predictor = Predictor(encoder, bundle.labels, batch_tokens(args), args.max_batch_rows)
     timers = Timers()
     stats = {"rows": 0, "ok": 0, "null": 0, "empty": 0, "failed": 0, "truncated": 0,
              "duplicates": 0, "real_tokens": 0, "padded_tokens": 0, "batches": 0}
@@ -179,7 +179,7 @@ def run(args: ServeBatchArgs) -> dict:
         summary = {
             "engine": "local", "model": args.model, "backend": bundle.spec.kind,
             "precision": bundle.precision, "device": args.device, "workers": args.workers,
-            "threads_per_worker": threads, "max_batch_tokens": args.max_batch_tokens,
+            "threads_per_worker": threads, "max_batch_tokens": batch_tokens(args),
             "max_length": bundle.max_length, "parts_total": len(parts),
             "parts_skipped": len(parts) - len(todo), "parts_written": len(todo),
             "bad_files": plan.bad_files, **stats,
