@@ -8,6 +8,12 @@ from emopulse import data
 
 from .tiny import build_tiny_model, export_raw_onnx
 
+# tests/llm run in the LLM environment (.venv-llm, `make test-llm`), where vLLM is installed
+try:
+    import vllm  # noqa: F401
+except ImportError:
+    collect_ignore = ["llm"]
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 

@@ -309,6 +309,51 @@ def _run_backbone(ns) -> int:
     return 0
 
 
+def _label(sub) -> None:
+    p = sub.add_parser("label", help="label comments with an instruction LLM (vLLM), constrained to the labels",
+                       description="Stream Parquet comments through an instruction LLM (vLLM offline, an OpenAI-"
+                       "compatible server, or transformers), the answer constrained to the four emotions, with "
+                       "per-label probabilities and a confidence; exactly-once parts like serve-batch. Runs in the "
+                       "LLM environment (make .venv-llm).")
+    p.add_argument("--input", nargs="+", required=True, dest="inputs", help="Parquet files, directories or globs")
+    p.add_argument("--output", required=True, help="output directory")
+    p.add_argument("--model", required=True, help="HF dir or hub name (e.g. google/gemma-2-9b-it); openai: served name")
+    p.add_argument("--backend", default="vllm", choices=["vllm", "openai", "transformers"])
+    p.add_argument("--base-url", default=None, help="openai: server URL, e.g. http://127.0.0.1:8000")
+    p.add_argument("--api-key", default=None, help="openai: bearer token")
+    p.add_argument("--tokenizer", default=None, help="tokenizer dir (default: the model's)")
+    p.add_argument("--text-col", default="text")
+    p.add_argument("--id-col", default=None)
+    p.add_argument("--keep-cols", type=_csv, default=[])
+    p.add_argument("--sample", type=int, default=None, help="label a seeded random sample of N rows")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--prompt", default=None, help="JSON prompt file: instruction, examples, labels")
+    p.add_argument("--rows-per-part", type=int, default=2000)
+    p.add_argument("--batch-size", type=int, default=64, help="prompts per engine call")
+    p.add_argument("--max-concurrency", type=int, default=16, help="openai: requests in flight")
+    p.add_argument("--retries", type=int, default=4, help="openai: retries with backoff")
+    p.add_argument("--max-model-len", type=int, default=2048)
+    p.add_argument("--enforce-eager", action="store_true", help="vllm: no graph capture (fast start, CPU tests)")
+    p.add_argument("--cascade", default=None, help="classifier bundle that answers confident rows first")
+    p.add_argument("--threshold", type=float, default=0.8, help="cascade: top probability needed (default 0.8)")
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--resume", action="store_true")
+    g.add_argument("--overwrite", action="store_true")
+    p.add_argument("--skip-bad-files", action="store_true")
+    p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None)
+    p.set_defaults(func=_run_label)
+
+
+def _run_label(ns) -> int:
+    from .label.args import LabelArgs
+    from .label.run import run
+    s = run(LabelArgs(**_fields(ns)))
+    print(f"{s['rows']:,} rows: {s['prompts']:,} prompts to the LLM at {s['prompts_per_s']} prompts/s "
+          f"({s['tokens_per_s']} tokens/s); answered by the classifier {s['classifier']:,}; invalid {s['invalid']}, "
+          f"errors {s['error']}; prompt {s['prompt_hash']} ({s['prompt_mode']})")
+    return 0
+
+
 def _agree(sub) -> None:
     p = sub.add_parser("agree", help="agreement between two label sets (accuracy, macro-F1, kappa, confusion)",
                        description="Compare predicted labels with gold (or two labellers): accuracy, macro-F1, "
@@ -360,7 +405,7 @@ def _fields(ns) -> dict:
     return {k: v for k, v in vars(ns).items() if k not in ("func", "command")}
 
 
-STAGES = [_train, _tune, _compare, _backbone, _export, _serve_batch, _index, _bench, _agree, _demo]
+STAGES = [_train, _tune, _compare, _backbone, _export, _serve_batch, _index, _bench, _label, _agree, _demo]
 
 
 def build_parser() -> argparse.ArgumentParser:

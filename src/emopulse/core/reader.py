@@ -195,3 +195,36 @@ def _read_file_parts(plan: InputPlan, i: int, parts: list[Part], batch_rows: int
                         batch = None
     except (OSError, pa.ArrowException) as exc:
         raise InputError(f"{path}: failed while reading ({exc})") from exc
+
+
+def row_columns(plan: InputPlan, part: Part, table: pa.Table, id_col: str) -> list[pa.Array]:
+    """The id column (the input's, as strings, or "<file>:<row>") and the kept columns, with
+    nulls where this file lacks one: what every stage's output rows start with."""
+    i = part.file_index
+    if plan.has_id[i]:
+        ids = table.column(plan.id_col).cast(pa.string())
+    else:
+        ids = pa.array([f"{plan.rel_names[i]}:{r}" for r in range(part.start, part.stop)], pa.string())
+    cols = [ids]
+    for f in plan.keep_schema:
+        cols.append(table.column(f.name).cast(f.type) if f.name in table.column_names
+                    else pa.nulls(table.num_rows, f.type))
+    return cols
+
+
+def dead_table(plan: InputPlan, part: Part, table: pa.Table, ids, dead: list[tuple[int, str]],
+               id_col: str, extra: dict | None = None) -> pa.Table | None:
+    """Dead-letter rows: id, file, row, text, reason (and any extra per-row columns)."""
+    if not dead:
+        return None
+    rows = [r for r, _ in dead]
+    cols = {
+        id_col: ids.take(rows),
+        "file": pa.array([plan.files[part.file_index]] * len(rows), pa.string()),
+        "row": pa.array([part.start + r for r in rows], pa.int64()),
+        "text": table.column(plan.text_col).take(rows).cast(pa.string()),
+        "reason": pa.array([reason for _, reason in dead], pa.string()),
+    }
+    for name, values in (extra or {}).items():
+        cols[name] = pa.array([values[r] for r in rows], pa.string())
+    return pa.table(cols)

@@ -17,7 +17,7 @@ from ..core.bundle import load_bundle
 from ..core.parts import OutputDir
 from ..core.predictor import Predictor
 from ..core.progress import Timers, progress_bar
-from ..core.reader import InputPlan, Part, plan_inputs, plan_parts, read_parts
+from ..core.reader import InputPlan, Part, dead_table, plan_inputs, plan_parts, read_parts, row_columns
 from .args import ServeBatchArgs, batch_tokens
 from .runner import default_threads, make_runner
 
@@ -69,32 +69,8 @@ class _Pipeline:
 def part_table(plan: InputPlan, part: Part, table: pa.Table, preds: pa.Table, labels,
                id_col: str) -> pa.Table:
     """Id column, kept columns (null where this file lacks one), then the prediction columns."""
-    i = part.file_index
-    if plan.has_id[i]:
-        ids = table.column(plan.id_col).cast(pa.string())
-    else:
-        ids = pa.array([f"{plan.rel_names[i]}:{r}" for r in range(part.start, part.stop)], pa.string())
-    cols, fields = [ids], [pa.field(id_col, pa.string())]
-    for f in plan.keep_schema:
-        col = table.column(f.name).cast(f.type) if f.name in table.column_names \
-            else pa.nulls(table.num_rows, f.type)
-        cols.append(col)
-        fields.append(f)
     out_schema = schema.output_schema(labels, plan.keep_schema, id_col)
-    return pa.Table.from_arrays(cols + preds.columns, schema=out_schema)
-
-
-def dead_table(plan: InputPlan, part: Part, table: pa.Table, out: pa.Table, dead, id_col: str):
-    if not dead:
-        return None
-    rows = [r for r, _ in dead]
-    return pa.table({
-        id_col: out.column(id_col).take(rows),
-        "file": pa.array([plan.files[part.file_index]] * len(rows), pa.string()),
-        "row": pa.array([part.start + r for r in rows], pa.int64()),
-        "text": table.column(plan.text_col).take(rows).cast(pa.string()),
-        "reason": pa.array([reason for _, reason in dead], pa.string()),
-    })
+    return pa.Table.from_arrays(row_columns(plan, part, table, id_col) + preds.columns, schema=out_schema)
 
 
 def run(args: ServeBatchArgs) -> dict:
@@ -152,7 +128,7 @@ def run(args: ServeBatchArgs) -> dict:
                     tbl = part_table(plan, part, table, preds, bundle.labels, id_col)
                     out.commit(part.name, tbl, {"rows": tbl.num_rows, "file": plan.rel_names[part.file_index],
                                                 "start": part.start, "stop": part.stop},
-                               dead_table(plan, part, table, tbl, dead, id_col))
+                               dead_table(plan, part, table, tbl.column(id_col), dead, id_col))
                 _count(stats, tbl, prep)
                 bar.update(tbl.num_rows)
 

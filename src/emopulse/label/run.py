@@ -1,0 +1,192 @@
+"""label: stream Parquet, deduplicate, (optionally) let a classifier answer the confident rows,
+ask the LLM for the rest, write parts with the same exactly-once machinery as serve-batch."""
+from __future__ import annotations
+
+import os
+import time
+
+import numpy as np
+import pyarrow as pa
+
+from ..core import schema
+from ..core.parts import OutputDir
+from ..core.progress import Timers, progress_bar
+from ..core.reader import dead_table, plan_inputs, plan_parts, read_parts, row_columns
+from .answers import probabilities
+from .args import LabelArgs
+from .prompt import PromptBuilder, PromptSpec, check_answer
+
+
+def make_backend(args: LabelArgs, labels, cache_dir: str):
+    if args.backend == "vllm":
+        from .vllm_backend import VllmBackend
+        return VllmBackend(args.model, labels, args.tokenizer, args.max_model_len, args.enforce_eager, cache_dir)
+    if args.backend == "transformers":
+        from .hf_backend import HFBackend
+        return HFBackend(args.model, labels, args.tokenizer, batch_size=min(args.batch_size, 16))
+    if args.backend == "openai":
+        from .openai_backend import OpenAIBackend
+        if not args.base_url:
+            raise ValueError("--backend openai needs --base-url")
+        return OpenAIBackend(args.model, labels, args.base_url, args.tokenizer or args.model, args.api_key,
+                             args.max_concurrency, args.retries)
+    raise ValueError(f"unknown backend {args.backend!r}")
+
+
+class Cascade:
+    """A classifier bundle answers rows whose top probability reaches the threshold."""
+
+    def __init__(self, bundle_path: str, threshold: float):
+        from ..core.backends import build_backend
+        from ..core.bundle import load_bundle
+        from ..core.predictor import Predictor
+        bundle = load_bundle(bundle_path)
+        self.predictor = Predictor(bundle.encoder(), bundle.labels, 2048, 128)
+        self.backend = build_backend(bundle.spec)
+        self.labels, self.threshold = bundle.labels, threshold
+
+    def __call__(self, texts: list[str]) -> list[tuple[str, dict] | None]:
+        preds, _ = self.predictor.predict(pa.array(texts, pa.string()), self.backend)
+        probs = np.array(preds.select(schema.prob_cols(self.labels)))
+        out = []
+        for row in probs:
+            if np.isnan(row).any() or row.max() < self.threshold:
+                out.append(None)
+            else:
+                out.append((self.labels[int(row.argmax())], dict(zip(self.labels, map(float, row)))))
+        return out
+
+
+def output_schema(labels, keep: pa.Schema, id_col: str) -> pa.Schema:
+    return pa.schema([pa.field(id_col, pa.string()), *keep, pa.field("text", pa.string()),
+                      pa.field(schema.LABEL_COL, pa.string()),
+                      *[pa.field(c, pa.float32()) for c in schema.prob_cols(labels)],
+                      pa.field("confidence", pa.float32()), pa.field("source", pa.string()),
+                      pa.field("prompt_hash", pa.string()), pa.field(schema.STATUS_COL, pa.string())])
+
+
+def run(args: LabelArgs, backend=None) -> dict:
+    """Label the inputs; `backend` reuses an engine already started (tests, benchmarks)."""
+    t_start = time.perf_counter()
+    spec = PromptSpec.from_file(args.prompt)
+    labels = spec.labels
+    plan = plan_inputs(args.inputs, args.text_col, args.id_col, args.keep_cols, args.skip_bad_files)
+    id_col = args.id_col or schema.ID_COL
+    parts = plan_parts(plan, args.rows_per_part)
+    total = sum(plan.num_rows)
+    chosen = None
+    if args.sample and args.sample < total:
+        chosen = np.zeros(total, bool)
+        chosen[np.random.default_rng(args.seed).choice(total, args.sample, replace=False)] = True
+    offsets = np.cumsum([0] + plan.num_rows)
+    cache_dir = os.path.join(os.path.abspath(args.output), "_cache")
+    backend_probe = {"model": args.model, "backend": args.backend, "labels": labels, "spec": spec.__dict__,
+                     "cascade": args.cascade, "threshold": args.threshold if args.cascade else None,
+                     "sample": args.sample, "seed": args.seed, "rows_per_part": args.rows_per_part,
+                     "inputs": [[n, r] for n, r in zip(plan.rel_names, plan.num_rows)], "text_col": args.text_col,
+                     "id_col": id_col, "keep_cols": list(args.keep_cols)}
+    stats = {"rows": 0, "prompts": 0, "duplicates": 0, "classifier": 0, "ok": 0, "invalid": 0, "error": 0,
+             "null": 0, "empty": 0, "prompt_tokens": 0, "output_tokens": 0}
+    timers = Timers()
+    with OutputDir(args.output, backend_probe, args.resume, args.overwrite) as out:
+        todo = [p for p in parts if p.name not in out.finished]
+        backend = backend or make_backend(args, labels, cache_dir)
+        prompts = PromptBuilder(spec, backend.tokenizer)
+        cascade = Cascade(args.cascade, args.threshold) if args.cascade else None
+        target = sum(int(chosen[offsets[p.file_index] + p.start:offsets[p.file_index] + p.stop].sum())
+                     if chosen is not None else p.n_rows for p in todo)
+        bar = progress_bar(target, "label", enabled=args.progress)
+        out_schema = output_schema(labels, plan.keep_schema, id_col)
+        for part, table in read_parts(plan, todo):
+            if chosen is not None:
+                g0 = offsets[part.file_index] + part.start
+                keep = np.flatnonzero(chosen[g0:g0 + part.n_rows])
+            else:
+                keep = np.arange(part.n_rows)
+            base = row_columns(plan, part, table, id_col)
+            texts = table.column(plan.text_col).to_pylist()
+            rows = _label_rows([texts[i] for i in keep], labels, backend, prompts, cascade, args.batch_size,
+                               stats, timers)
+            cols = [c.take(keep) for c in base] + [pa.array([texts[i] for i in keep], pa.string())]
+            cols += [pa.array(rows["label"], pa.string())]
+            cols += [pa.array(rows["p"][:, j], pa.float32(), mask=np.isnan(rows["p"][:, j])) for j in range(len(labels))]
+            cols += [pa.array(rows["confidence"], pa.float32(), mask=np.isnan(rows["confidence"])),
+                     pa.array(rows["source"], pa.string()), pa.array([prompts.hash] * len(keep), pa.string()),
+                     pa.array(rows["status"], pa.string())]
+            tbl = pa.Table.from_arrays(cols, schema=out_schema)
+            dead = [(int(keep[k]), reason) for k, reason in rows["dead"]]
+            raw = {int(keep[k]): r for k, r in rows["raw"].items()}
+            with timers.time("write"):
+                out.commit(part.name, tbl, {"rows": tbl.num_rows, "start": part.start, "stop": part.stop},
+                           dead_table(plan, part, table, base[0], dead, id_col, {"raw_output": raw}))
+            stats["rows"] += tbl.num_rows
+            bar.update(tbl.num_rows)
+        bar.close()
+        wall = time.perf_counter() - t_start
+        llm_s = timers.seconds.get("llm", 0.0)
+        summary = {"backend": args.backend, "model": args.model, "prompt_hash": prompts.hash, "prompt_mode": prompts.mode,
+                   **stats, "seconds": round(wall, 2), "llm_seconds": round(llm_s, 2),
+                   "prompts_per_s": round(stats["prompts"] / llm_s, 2) if llm_s else None,
+                   "tokens_per_s": round((stats["prompt_tokens"] + stats["output_tokens"]) / llm_s, 1) if llm_s else None,
+                   "cascade": {"bundle": args.cascade, "threshold": args.threshold,
+                               "answered_by_classifier": stats["classifier"], "sent_to_llm": stats["prompts"]}
+                   if args.cascade else None,
+                   "parts_written": len(todo), "parts_skipped": len(parts) - len(todo), "bad_files": plan.bad_files,
+                   "stage_seconds": timers.as_dict()}
+        out.write_summary(summary)
+    return summary
+
+
+def _label_rows(texts, labels, backend, prompts, cascade, batch_size, stats, timers) -> dict:
+    n, k = len(texts), len(labels)
+    res = {"label": [None] * n, "p": np.full((n, k), np.nan), "confidence": np.full(n, np.nan),
+           "source": [None] * n, "status": [None] * n, "dead": [], "raw": {}}
+    todo: dict[str, list[int]] = {}
+    for i, t in enumerate(texts):
+        if t is None:
+            res["status"][i] = schema.NULL_TEXT
+        elif not t.strip():
+            res["status"][i] = schema.EMPTY_TEXT
+        else:
+            todo.setdefault(t, []).append(i)
+    for s in (schema.NULL_TEXT, schema.EMPTY_TEXT):
+        stats[s] += res["status"].count(s)
+    distinct = list(todo)
+    stats["duplicates"] += sum(len(v) - 1 for v in todo.values())
+
+    def put(text, label, probs, source, status):
+        for i in todo[text]:
+            res["label"][i], res["source"][i], res["status"][i] = label, source, status
+            if probs:
+                res["p"][i] = [probs[lab] for lab in labels]
+                res["confidence"][i] = probs[label] if label else np.nan
+
+    if cascade and distinct:
+        with timers.time("classifier"):
+            decided = cascade(distinct)
+        for t, d in zip(distinct, decided):
+            if d:
+                put(t, d[0], d[1], "classifier", schema.OK)
+                stats["classifier"] += 1
+        distinct = [t for t, d in zip(distinct, decided) if not d]
+    for b in range(0, len(distinct), batch_size):
+        chunk = distinct[b:b + batch_size]
+        with timers.time("llm"):
+            answers = backend([prompts(t) for t in chunk])
+        stats["prompts"] += len(chunk)
+        for t, a in zip(chunk, answers):
+            stats["prompt_tokens"] += a.prompt_tokens
+            stats["output_tokens"] += a.output_tokens
+            label = check_answer(a.text, a.finish_reason, labels)
+            if label is None:
+                status = "error" if a.error else "invalid"
+                reason = a.error or f"output {a.text!r} (finish_reason {a.finish_reason}) is not one of {labels}"
+                put(t, None, None, "llm", status)
+                stats[status] += 1
+                for i in todo[t]:
+                    res["dead"].append((i, reason))
+                    res["raw"][i] = a.text
+            else:
+                put(t, label, probabilities(a.token_logprobs, backend.prefixes, labels), "llm", schema.OK)
+                stats["ok"] += 1
+    return res
