@@ -3,7 +3,7 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-EXTRAS ?= cpu,export,train,index,backbone,test
+EXTRAS ?= cpu,export,train,index,backbone,ray,test
 # The LLM stage needs transformers 5.x (vLLM) while optimum-onnx needs < 4.58: its own venv.
 LLM_VENV := .venv-llm
 LLM_STAMP := $(LLM_VENV)/.installed

@@ -187,3 +187,16 @@ def test_kill_and_resume_is_exactly_once(tiny_gemma, tmp_path):
     t = pq.read_table(tmp_path / "o")
     assert t.num_rows == 240 and t.column("id").to_pylist() == pq.read_table(inp).column("id").to_pylist()
     assert json.load(open(tmp_path / "o" / "_summary.json"))["parts_skipped"] == done
+
+
+def test_cascade_sends_only_unsure_rows_to_the_llm(vllm_backend, tiny_gemma, tmp_path):
+    from emopulse.bench.shapes import build_random_checkpoint
+    clf = build_random_checkpoint(str(tmp_path / "clf"), "tiny")   # a PyTorch checkpoint serves as the cascade
+    inp = comments(tmp_path, n=120)
+    s = run(LabelArgs(inputs=[inp], output=str(tmp_path / "o"), model=tiny_gemma, id_col="id", cascade=clf,
+                      threshold=0.45, progress=False), backend=vllm_backend)
+    t = pq.read_table(tmp_path / "o").to_pandas()
+    by_clf = t[t["source"] == "classifier"]
+    assert s["cascade"]["answered_by_classifier"] > 0 and s["cascade"]["sent_to_llm"] > 0
+    assert s["classifier"] + s["prompts"] + s["duplicates"] == 118       # every text with content, once
+    assert (by_clf["confidence"] >= 0.45).all() and (t.loc[t["source"] == "llm", "status"] == "ok").all()

@@ -119,6 +119,10 @@ class OutputDir:
         self.manifest["parts"][name] = info
         write_json_atomic(os.path.join(self.path, MANIFEST), self.manifest)
 
+    def commit_recorded(self) -> None:
+        """Persist the manifest after parts written elsewhere (Ray workers) were added to it."""
+        write_json_atomic(os.path.join(self.path, MANIFEST), self.manifest)
+
     def write_summary(self, summary: dict) -> None:
         write_json_atomic(os.path.join(self.path, SUMMARY), summary)
 

@@ -182,6 +182,11 @@ def _count(stats: dict, tbl: pa.Table, prep) -> None:
 
 def print_summary(summary: dict, file=sys.stdout) -> None:
     s = summary
+    if s.get("engine") == "ray":
+        print(f"{s['rows']:,} rows in {s['seconds']:.1f} s = {s['rows_per_s']:,} rows/s on Ray ({s['workers']} actors, "
+              f"{s['backend']} {s['precision']}); failed {s['failed']:,}; parts written {s['parts_written']}, "
+              f"skipped (already done) {s['parts_skipped']}; resume: {s['resume']}", file=file)
+        return
     print(f"{s['rows']:,} rows in {s['seconds']:.1f} s = {s['rows_per_s']:,} rows/s "
           f"({s['backend']} {s['precision']}, {s['workers']} worker(s) x {s['threads_per_worker']} threads); "
           f"ok {s['ok']:,}, null {s['null']:,}, empty {s['empty']:,}, failed {s['failed']:,}, "
