@@ -341,13 +341,24 @@ def _label(sub) -> None:
     g.add_argument("--overwrite", action="store_true")
     p.add_argument("--skip-bad-files", action="store_true")
     p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None)
+    p.add_argument("--engine", default="local", choices=["local", "ray"],
+                   help="local, or Ray Data LLM (vLLM engine replicas on a GPU cluster)")
+    p.add_argument("--address", default=None, help="ray: cluster address")
+    p.add_argument("--workers", type=int, default=1, help="ray: engine replicas")
+    p.add_argument("--gpus-per-worker", type=float, default=1.0, help="ray: GPUs per replica")
     p.set_defaults(func=_run_label)
 
 
 def _run_label(ns) -> int:
     from .label.args import LabelArgs
+    kw = _fields(ns)
+    engine, ray_kw = kw.pop("engine"), {k: kw.pop(k) for k in ("address", "workers", "gpus_per_worker")}
+    if engine == "ray":
+        from .label.ray_engine import run as run_ray
+        print(run_ray(LabelArgs(**kw), **ray_kw))
+        return 0
     from .label.run import run
-    s = run(LabelArgs(**_fields(ns)))
+    s = run(LabelArgs(**kw))
     print(f"{s['rows']:,} rows: {s['prompts']:,} prompts to the LLM at {s['prompts_per_s']} prompts/s "
           f"({s['tokens_per_s']} tokens/s); answered by the classifier {s['classifier']:,}; invalid {s['invalid']}, "
           f"errors {s['error']}; prompt {s['prompt_hash']} ({s['prompt_mode']})")

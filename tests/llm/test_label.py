@@ -200,3 +200,29 @@ def test_cascade_sends_only_unsure_rows_to_the_llm(vllm_backend, tiny_gemma, tmp
     assert s["cascade"]["answered_by_classifier"] > 0 and s["cascade"]["sent_to_llm"] > 0
     assert s["classifier"] + s["prompts"] + s["duplicates"] == 118       # every text with content, once
     assert (by_clf["confidence"] >= 0.45).all() and (t.loc[t["source"] == "llm", "status"] == "ok").all()
+
+
+def test_ray_llm_processor_rows_match_the_local_stage(tiny_gemma, vllm_backend):
+    """What runs here of `label --engine ray`: its pre/post-processing around the vLLM engine
+    (the engine replicas themselves want GPUs), checked against the local stage's answer."""
+    pytest.importorskip("ray.data.llm")
+    from transformers import AutoTokenizer
+
+    from emopulse.label.answers import prefix_tokens
+    from emopulse.label.ray_engine import make_postprocess, make_preprocess
+    from vllm import SamplingParams
+    tok = AutoTokenizer.from_pretrained(tiny_gemma)
+    builder = PromptBuilder(PromptSpec(), tok)
+    prefixes = prefix_tokens(tok, LABELS)
+    ids = sorted({t for ts in prefixes.values() for t in ts})
+    pre = make_preprocess(builder, LABELS, ids, "text")({"text": "배우 연기가 정말 좋았다", "id": "x1"})
+    params = dict(pre["sampling_params"])
+    from vllm.sampling_params import StructuredOutputsParams
+    params["structured_outputs"] = StructuredOutputsParams(**params["structured_outputs"])
+    o = vllm_backend.llm.generate([pre["prompt"]], SamplingParams(**params), use_tqdm=False)[0].outputs[0]
+    row = {"generated_text": o.text, "finish_reason": o.finish_reason, "_keep": pre["_keep"], "_text": pre["_text"],
+           "logprobs": [{t: {"logprob": lp.logprob} for t, lp in o.logprobs[0].items()}]}
+    post = make_postprocess(LABELS, prefixes, builder.hash)(row)
+    local = vllm_backend([builder("배우 연기가 정말 좋았다")])[0]
+    assert post["label"] == local.text and post["status"] == "ok" and post["id"] == "x1"
+    assert post["prompt_hash"] == builder.hash and abs(sum(post[f"p_{lab}"] for lab in LABELS) - 1) < 1e-6
