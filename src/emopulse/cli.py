@@ -10,20 +10,31 @@ def _csv(text: str) -> list[str]:
     return [t.strip() for t in text.split(",") if t.strip()]
 
 
+def _stream_options(p, what: str) -> None:
+    """Options of the stages that stream Parquet rows into exactly-once output parts."""
+    p.add_argument("--input", nargs="+", required=True, dest="inputs", help="Parquet files, directories or globs")
+    p.add_argument("--output", required=True, help=f"output directory of {what} (read it as a Parquet dataset)")
+    p.add_argument("--text-col", default="text", help="column with the comment text (default: text)")
+    p.add_argument("--id-col", default=None, help="id column to carry over; without it (or where a file "
+                   "lacks it) each row gets '<file>:<row>' as a stable id")
+    p.add_argument("--keep-cols", type=_csv, default=[], help="comma-separated input columns to copy "
+                   "to the output, e.g. date,source")
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--resume", action="store_true", help="continue a run: skip finished parts")
+    g.add_argument("--overwrite", action="store_true", help="discard what the output dir holds")
+    p.add_argument("--skip-bad-files", action="store_true", help="record unreadable or malformed files "
+                   "in the summary and go on, instead of stopping before any work")
+    p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                   help="progress bar (default: only on a terminal)")
+
+
 def _serve_batch(sub) -> None:
     p = sub.add_parser("serve-batch", help="classify Parquet comments in bulk, write Parquet parts",
                        description="Stream Parquet comments through a model bundle (or an HF checkpoint) "
                        "and write predictions as Parquet parts with a manifest; resumable and bounded in memory.")
     p.add_argument("--model", required=True, help="bundle dir from `emopulse export`, an .onnx file next "
                    "to its tokenizer/config, or an HF checkpoint dir (PyTorch backend)")
-    p.add_argument("--input", nargs="+", required=True, dest="inputs",
-                   help="Parquet files, directories or globs")
-    p.add_argument("--output", required=True, help="output directory (read it as a Parquet dataset)")
-    p.add_argument("--text-col", default="text", help="column with the comment text (default: text)")
-    p.add_argument("--id-col", default=None, help="id column to carry over; without it (or where a file "
-                   "lacks it) each row gets '<file>:<row>' as a stable id")
-    p.add_argument("--keep-cols", type=_csv, default=[], help="comma-separated input columns to copy "
-                   "to the output, e.g. date,source")
+    _stream_options(p, "predictions")
     p.add_argument("--workers", type=int, default=1, help="worker processes, each with its own model "
                    "session (on CUDA: one per GPU); output is identical for any count")
     p.add_argument("--threads", type=int, default=0, help="intra-op threads per worker (default: cores / workers)")
@@ -37,13 +48,6 @@ def _serve_batch(sub) -> None:
                    "clipped to the model's limit; truncated rows are flagged (default 256)")
     p.add_argument("--rows-per-part", type=int, default=10_000, help="rows per output part: also the "
                    "length-sorting window and the unit of resume (default 10000)")
-    g = p.add_mutually_exclusive_group()
-    g.add_argument("--resume", action="store_true", help="continue a run: skip finished parts")
-    g.add_argument("--overwrite", action="store_true", help="discard what the output dir holds")
-    p.add_argument("--skip-bad-files", action="store_true", help="record unreadable or malformed files "
-                   "in the summary and go on, instead of stopping before any work")
-    p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
-                   help="progress bar (default: only on a terminal)")
     p.add_argument("--engine", default="local", choices=["local", "ray"], help="local threads/processes, "
                    "or Ray Data for a cluster")
     p.add_argument("--address", default=None, help="ray: cluster address (auto, ray://host:10001)")
@@ -315,16 +319,12 @@ def _label(sub) -> None:
                        "compatible server, or transformers), the answer constrained to the four emotions, with "
                        "per-label probabilities and a confidence; exactly-once parts like serve-batch. Runs in the "
                        "LLM environment (make .venv-llm).")
-    p.add_argument("--input", nargs="+", required=True, dest="inputs", help="Parquet files, directories or globs")
-    p.add_argument("--output", required=True, help="output directory")
+    _stream_options(p, "labels")
     p.add_argument("--model", required=True, help="HF dir or hub name (e.g. google/gemma-2-9b-it); openai: served name")
     p.add_argument("--backend", default="vllm", choices=["vllm", "openai", "transformers"])
     p.add_argument("--base-url", default=None, help="openai: server URL, e.g. http://127.0.0.1:8000")
     p.add_argument("--api-key", default=None, help="openai: bearer token")
     p.add_argument("--tokenizer", default=None, help="tokenizer dir (default: the model's)")
-    p.add_argument("--text-col", default="text")
-    p.add_argument("--id-col", default=None)
-    p.add_argument("--keep-cols", type=_csv, default=[])
     p.add_argument("--sample", type=int, default=None, help="label a seeded random sample of N rows")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--prompt", default=None, help="JSON prompt file: instruction, examples, labels")
@@ -336,11 +336,6 @@ def _label(sub) -> None:
     p.add_argument("--enforce-eager", action="store_true", help="vllm: no graph capture (fast start, CPU tests)")
     p.add_argument("--cascade", default=None, help="classifier bundle that answers confident rows first")
     p.add_argument("--threshold", type=float, default=0.8, help="cascade: top probability needed (default 0.8)")
-    g = p.add_mutually_exclusive_group()
-    g.add_argument("--resume", action="store_true")
-    g.add_argument("--overwrite", action="store_true")
-    p.add_argument("--skip-bad-files", action="store_true")
-    p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None)
     p.add_argument("--engine", default="local", choices=["local", "ray"],
                    help="local, or Ray Data LLM (vLLM engine replicas on a GPU cluster)")
     p.add_argument("--address", default=None, help="ray: cluster address")

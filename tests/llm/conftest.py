@@ -4,13 +4,11 @@ import pytest
 
 os.environ.setdefault("VLLM_ENABLE_V1_MULTIPROCESSING", "0")   # engine in-process: starts in seconds
 os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", "1")
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 
 @pytest.fixture(scope="session")
 def tiny_gemma(tmp_path_factory) -> str:
-    from .gemma import build_tiny_gemma
+    from emopulse.label.shapes import build_tiny_gemma
     return build_tiny_gemma(str(tmp_path_factory.mktemp("tiny-gemma")))
 
 

@@ -1,11 +1,11 @@
-"""A tiny random Gemma 3 causal LM with a locally trained tokenizer and a Gemma-style chat
-template, for the LLM stage's tests (runs in .venv-llm, transformers 5.x). CPU attention in vLLM
-needs a head size of at least 32."""
+"""Randomly initialised Gemma 3 causal LMs — tiny for tests, 270M-shaped for speed figures — with
+a tokenizer trained locally on the bundled comments and a Gemma-style chat template (LLM
+environment: transformers 5.x). vLLM's CPU attention needs a head size of at least 32."""
 from __future__ import annotations
 
-from emopulse.bench.shapes import bundled_texts
-from emopulse.core.schema import LABELS
-from emopulse.label.prompt import EXAMPLES, INSTRUCTION
+from ..bench.shapes import bundled_texts
+from ..core.schema import LABELS
+from .prompt import EXAMPLES, INSTRUCTION
 
 CHAT_TEMPLATE = ("{{ bos_token }}{% for m in messages %}<start_of_turn>"
                  "{{ 'model' if m['role'] == 'assistant' else m['role'] }}\n{{ m['content'] }}<end_of_turn>\n"
