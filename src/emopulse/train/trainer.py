@@ -140,10 +140,14 @@ def fine_tune(args: TrainArgs, callbacks=(), save: bool = True) -> dict:
     t0 = time.perf_counter()
     pred = trainer.predict(eval_ds)
     infer_s = time.perf_counter() - t0
+    # with group_by_length the Trainer also length-groups evaluation batches, so predictions come
+    # back in its order: take the gold labels from the same output, never from ev_l's order
     got = [labels[i] for i in np.asarray(pred.predictions).argmax(-1)]
+    gold = [labels[i] for i in pred.label_ids]
     result = {
         "base_model": args.base_model, "init_from": args.init_from, "labels": labels,
-        "validation": report(ev_l, got, labels), "eval_loss_before": initial_loss,
+        "validation": report(gold, got, labels), "best_eval_macro_f1": trainer.state.best_metric,
+        "eval_loss_before": initial_loss,
         "eval_loss_after": pred.metrics.get("test_loss"), "train_rows": len(train_ds), "eval_rows": len(eval_ds),
         "train_seconds": round(train_s, 1), "train_rows_per_s": train_out.metrics.get("train_samples_per_second"),
         "eval_rows_per_s": round(len(eval_ds) / infer_s, 1), "epochs_run": train_out.metrics.get("epoch"),
