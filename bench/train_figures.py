@@ -38,7 +38,7 @@ def main():
     test_path = os.path.join(a.workdir, "test.parquet")
     pq.write_table(test, test_path)
     gold = test.column("label").to_pylist()
-    for precision in ("fp32", "int8"):
+    for precision in ("fp32", "int8", "int8-mixed"):
         bundle = os.path.join(a.workdir, f"bundle-{precision}")
         try:
             m = export(ExportArgs(model=a.checkpoint, output=bundle, precision=precision, calibration=test_path,
@@ -57,7 +57,7 @@ def main():
     json.dump(res, open(os.path.join(a.workdir, "figures.json"), "w"), indent=2, default=str)
     for k in ("floor",):
         print(k, {m: round(res[k][m], 4) for m in ("accuracy", "macro_f1")}, res[k]["per_class_accuracy"])
-    for p in ("fp32", "int8"):
+    for p in ("fp32", "int8", "int8-mixed"):
         t, g = res[p]["test"], res[p]["gate"]
         print(p, {m: round(t[m], 4) for m in ("accuracy", "macro_f1")}, t["per_class_accuracy"],
               "gate:", g["verdict"], round(g["agreement"], 4), g.get("f1_drop"))

@@ -70,9 +70,9 @@ def _export(sub) -> None:
                        "(optimum; onnxruntime fallbacks), gate it against the PyTorch fp32 model, write manifest.json.")
     p.add_argument("--model", required=True, help="fine-tuned HF checkpoint dir (safetensors, id2label)")
     p.add_argument("--output", required=True, help="bundle directory to write")
-    p.add_argument("--precision", default="auto", choices=["fp32", "optimized", "int8", "fp16", "auto"],
-                   help="auto (default): the fastest for the target that passes the gate "
-                   "(cpu: int8 > optimized > fp32; cuda: fp16 > optimized > fp32)")
+    p.add_argument("--precision", default="auto", choices=["fp32", "optimized", "int8", "int8-mixed", "fp16", "auto"],
+                   help="auto (default): the fastest for the target that passes the gate (cpu: int8 > "
+                   "int8-mixed (FFN down-projections in fp32) > optimized > fp32; cuda: fp16 > optimized > fp32)")
     p.add_argument("--target", default="cpu", choices=["cpu", "cuda"], help="where the bundle will run")
     p.add_argument("--calibration", default=None, help="Parquet with texts (and labels) for the gate; "
                    "default: the checkpoint's eval_sample.parquet, else the bundled labelled sample")

@@ -59,10 +59,10 @@ def build_onnx_variants(checkpoint: str, work: str, device: str, skipped: dict) 
     if not os.path.exists(os.path.join(work, convert.PLAIN)):
         convert.export_plain(checkpoint, work, None)
     out = {"fp32": os.path.join(work, convert.PLAIN)}
-    for precision in ("optimized", "fp16" if device.startswith("cuda") else "int8"):
+    for precision in ("optimized", "fp16") if device.startswith("cuda") else ("optimized", "int8", "int8-mixed"):
         try:
             done = {"optimized": "model_optimized.onnx", "int8": "model_quantized.onnx",
-                    "fp16": "model_fp16.onnx"}[precision]
+                    "int8-mixed": "model_quantized_mixed.onnx", "fp16": "model_fp16.onnx"}[precision]
             out[precision] = os.path.join(work, done) if os.path.exists(os.path.join(work, done)) \
                 else convert.build(precision, work, config)[0]
         except Exception as exc:  # noqa: BLE001 - a variant that cannot be built is skipped

@@ -154,7 +154,7 @@ def load_bundle(path: str, max_length: int = 256, device: str = "cpu", threads: 
         model_dir, kind = path, "onnx"
         precision = manifest.get("precision", "unknown")
         model_file = os.path.join(path, manifest.get("model_file", "model.onnx"))
-        if device.startswith("cuda") and precision == "int8":
+        if device.startswith("cuda") and precision.startswith("int8"):
             raise BundleError(f"{path}: an int8 bundle is for CPU; export fp16 for CUDA")
     elif os.path.isdir(path) and any(f.endswith(".onnx") for f in os.listdir(path)):
         raise BundleError(f"{path}: has ONNX files but no {MANIFEST}: not an emopulse bundle. "

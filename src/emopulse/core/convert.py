@@ -56,22 +56,39 @@ def optimize(work: str, config, for_gpu: bool = False, fp16: bool = False) -> tu
         return path, f"onnxruntime.transformers.optimizer (optimum failed: {type(exc).__name__}: {exc})"
 
 
-def quantize_int8(work: str) -> tuple[str, str]:
+def ffn_output_matmuls(path: str) -> list[str]:
+    """The FFN down-projections (`.../layer.N/output/dense/MatMul`): their input is the GELU
+    output, long-tailed, which per-tensor dynamic int8 represents badly. Measured on a fine-tuned
+    multilingual-e5-small over 999 native comments: all-int8 agreed with fp32 on 95.9 %, with
+    these kept in fp32 on 98.6 %."""
+    import onnx
+    graph = onnx.load(path, load_external_data=False).graph
+    return [n.name for n in graph.node if n.op_type == "MatMul" and "/output/dense/" in n.name
+            and "/attention/" not in n.name]
+
+
+def quantize_int8(work: str, mixed: bool = False) -> tuple[str, str]:
     """Dynamic int8, per-channel weights, on the plain export (optimum's quantizer fails on an
-    already optimized graph, and quantizing the optimized one was measured no faster)."""
+    already optimized graph, and quantizing the optimized one was measured no faster). `mixed`
+    keeps the FFN down-projections in fp32."""
     kernel = cpu_kernel_config()
+    exclude = ffn_output_matmuls(os.path.join(work, PLAIN)) if mixed else []
+    suffix = "quantized_mixed" if mixed else "quantized"
+    what = f"{kernel}, per-channel, dynamic" + (f", {len(exclude)} FFN down-projections in fp32" if mixed else "")
     try:
         from optimum.onnxruntime import ORTQuantizer
         from optimum.onnxruntime.configuration import AutoQuantizationConfig
         q = ORTQuantizer.from_pretrained(work, file_name=PLAIN)
-        qconfig = getattr(AutoQuantizationConfig, kernel)(is_static=False, per_channel=True)
-        q.quantize(save_dir=work, quantization_config=qconfig)
-        return os.path.join(work, "model_quantized.onnx"), f"optimum ORTQuantizer ({kernel}, per-channel, dynamic)"
+        qconfig = getattr(AutoQuantizationConfig, kernel)(is_static=False, per_channel=True,
+                                                          nodes_to_exclude=exclude or None)
+        q.quantize(save_dir=work, quantization_config=qconfig, file_suffix=suffix)
+        return os.path.join(work, f"model_{suffix}.onnx"), f"optimum ORTQuantizer ({what})"
     except Exception as exc:  # noqa: BLE001
         from onnxruntime.quantization import QuantType, quantize_dynamic
-        path = os.path.join(work, "model_quantized.onnx")
-        quantize_dynamic(os.path.join(work, PLAIN), path, per_channel=True, weight_type=QuantType.QInt8)
-        return path, f"onnxruntime quantize_dynamic (optimum failed: {type(exc).__name__}: {exc})"
+        path = os.path.join(work, f"model_{suffix}.onnx")
+        quantize_dynamic(os.path.join(work, PLAIN), path, per_channel=True, weight_type=QuantType.QInt8,
+                         nodes_to_exclude=exclude)
+        return path, f"onnxruntime quantize_dynamic ({what}; optimum failed: {type(exc).__name__}: {exc})"
 
 
 def _ort_model_type(config) -> str:
@@ -86,6 +103,8 @@ def build(precision: str, work: str, config) -> tuple[str, str]:
         return optimize(work, config)
     if precision == "int8":
         return quantize_int8(work)
+    if precision == "int8-mixed":
+        return quantize_int8(work, mixed=True)
     if precision == "fp16":
         return optimize(work, config, for_gpu=True, fp16=True)
     raise ValueError(f"unknown precision {precision!r}")

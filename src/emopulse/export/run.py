@@ -18,7 +18,7 @@ from ..core import convert
 from .args import ExportArgs
 from .gate import gate_sample, run_gate, verdict
 
-LADDER = {"cpu": ["int8", "optimized", "fp32"], "cuda": ["fp16", "optimized", "fp32"]}
+LADDER = {"cpu": ["int8", "int8-mixed", "optimized", "fp32"], "cuda": ["fp16", "optimized", "fp32"]}
 TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.json",
                    "merges.txt", "vocab.txt", "sentencepiece.bpe.model", "added_tokens.json")
 
@@ -72,7 +72,7 @@ def _versions() -> dict:
 
 
 def run(args: ExportArgs) -> dict:
-    if args.target == "cuda" and args.precision == "int8":
+    if args.target == "cuda" and args.precision.startswith("int8"):
         raise BundleError("int8 models are for the CPU provider; use --precision fp16 for --target cuda")
     config, labels, weights = check_checkpoint(args.model)
     check_output(args)
