@@ -1,0 +1,55 @@
+import json
+import os
+
+import pytest
+
+from emopulse import data
+from emopulse.bench import BenchArgs, run
+from emopulse.core.errors import InputError
+
+
+@pytest.fixture(scope="module")
+def bench(tiny_model, tmp_path_factory):
+    out = str(tmp_path_factory.mktemp("bench"))
+    res = run(BenchArgs(model=tiny_model, data=data.path(data.COMMENTS), rows=200, batch_sizes=[4, 32], repeat=2,
+                        max_seconds=5, chunk_rows=100, output=out))
+    return out, res
+
+
+def test_every_file_is_written_with_the_expected_columns(bench):
+    out, res = bench
+    for f in ("bench.json", "bench.md", "bench.png"):
+        assert os.path.getsize(os.path.join(out, f)) > 500, f
+    saved = json.load(open(os.path.join(out, "bench.json")))
+    names = set(saved["variants"])
+    assert {"pipeline", "optimum", "torch-sorted", "onnx-fp32", "onnx-optimized", "onnx-int8"} <= names
+    row = saved["variants"]["onnx-int8"]["32"]
+    for key in ("inference_count", "total_s", "time_per_batch_ms", "p50_ms", "p95_ms", "p99_ms", "rows_per_s",
+                "tokens_per_s", "padded_ratio", "cold_start_s", "ceiling_fraction"):
+        assert key in row, key
+    assert saved["variants"]["pipeline"]["4"]["padded_ratio"] > saved["variants"]["onnx-fp32"]["4"]["padded_ratio"]
+    assert saved["serve_batch"]["rows_per_s"] > 0 and saved["environment"]["onnxruntime"]
+    md = open(os.path.join(out, "bench.md")).read()
+    assert "| model | variant | batch size | inference count | total time (s) | time per batch (ms) |" in md
+    assert "vs pipeline" in md and "vs optimum" in md
+
+
+def test_ratios_are_paired_round_by_round(bench):
+    _, res = bench
+    base = res["variants"]["pipeline"][32]["rows_per_s_repeats"]
+    other = res["variants"]["onnx-fp32"][32]["rows_per_s_repeats"]
+    per_round = sorted(o / b for o, b in zip(other, base))
+    median, lo, hi = res["ratios"]["pipeline"]["onnx-fp32"][32]
+    assert (lo, hi) == pytest.approx((per_round[0], per_round[-1]))
+    assert lo <= median <= hi and len(base) == 2
+
+
+def test_unavailable_variants_are_skipped_with_a_reason(tiny_model, tmp_path):
+    res = run(BenchArgs(model=tiny_model, data=data.path(data.COMMENTS), rows=50, batch_sizes=[8], repeat=1,
+                        device="cuda", output=str(tmp_path / "gpu")))
+    assert res["skipped"] and "CUDA" in next(iter(res["skipped"].values()))
+    assert "Skipped" in open(tmp_path / "gpu" / "bench.md").read()
+    with pytest.raises(InputError, match="no such data file"):
+        run(BenchArgs(model=tiny_model, data=str(tmp_path / "none.parquet"), output=str(tmp_path / "x")))
+    with pytest.raises(InputError, match="neither"):
+        run(BenchArgs(model=str(tmp_path), data=data.path(data.COMMENTS), output=str(tmp_path / "y")))
