@@ -25,6 +25,7 @@ from emopulse.core.batching import make_batches
 from emopulse.core.bundle import load_bundle
 from emopulse.export import ExportArgs
 from emopulse.export import run as export
+from emopulse.serve_batch.args import AUTO_BATCH_TOKENS
 
 
 def serve(model, inp, out, *extra):
@@ -38,7 +39,7 @@ def serve(model, inp, out, *extra):
             "stage_seconds": s["stage_seconds"], "padded_token_ratio": s["padded_token_ratio"], "wall_s": wall}
 
 
-def in_memory(bundle_dir, texts, window=10_000, max_batch_tokens=8192, max_batch_rows=256):
+def in_memory(bundle_dir, texts, window=10_000, max_batch_tokens=AUTO_BATCH_TOKENS["cpu"], max_batch_rows=256):
     b = load_bundle(bundle_dir)
     enc = b.encoder()
     backend = build_backend(b.spec)

@@ -16,32 +16,41 @@ def _rate(fn, ops: float, min_seconds: float = 1.0) -> float:
     return ops * n / elapsed
 
 
-def fp32_gemm(m: int = 512, k: int = 768, n: int = 3072, threads: int = 0) -> float:
-    """FLOP/s of torch fp32 matmul at a transformer FFN's shape."""
-    import torch
-    if threads:
-        torch.set_num_threads(threads)
-    a, b = torch.randn(m, k), torch.randn(k, n)
-    return _rate(lambda: torch.mm(a, b), 2.0 * m * k * n)
-
-
-def int8_gemm(m: int = 512, k: int = 768, n: int = 3072, threads: int = 0) -> float:
-    """op/s of ONNX Runtime's MatMulInteger (the kernel dynamic int8 models run)."""
+def _ort_matmul_rate(op: str, a_type, b_type, a, b, threads: int) -> float:
     import onnxruntime as ort
     from onnx import TensorProto, helper
-    b = np.random.default_rng(0).integers(-127, 127, size=(k, n), dtype=np.int8)
+    m, k = a.shape
+    n = b.shape[1]
+    out_type = TensorProto.INT32 if op == "MatMulInteger" else TensorProto.FLOAT
     graph = helper.make_graph(
-        [helper.make_node("MatMulInteger", ["A", "B"], ["Y"])], "mmi",
-        [helper.make_tensor_value_info("A", TensorProto.UINT8, [m, k])],
-        [helper.make_tensor_value_info("Y", TensorProto.INT32, [m, n])],
-        [helper.make_tensor("B", TensorProto.INT8, [k, n], b.tobytes(), raw=True)])
+        [helper.make_node(op, ["A", "B"], ["Y"])], "gemm",
+        [helper.make_tensor_value_info("A", a_type, [m, k])],
+        [helper.make_tensor_value_info("Y", out_type, [m, n])],
+        [helper.make_tensor("B", b_type, [k, n], b.tobytes(), raw=True)])
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
     so = ort.SessionOptions()
     if threads:
         so.intra_op_num_threads = threads
     sess = ort.InferenceSession(model.SerializeToString(), so, providers=["CPUExecutionProvider"])
-    a = np.random.default_rng(1).integers(0, 255, size=(m, k), dtype=np.uint8)
     return _rate(lambda: sess.run(None, {"A": a}), 2.0 * m * k * n)
+
+
+def fp32_gemm(m: int = 512, k: int = 768, n: int = 3072, threads: int = 0) -> float:
+    """FLOP/s of ONNX Runtime's fp32 MatMul (MLAS) at a transformer FFN's shape."""
+    from onnx import TensorProto
+    rng = np.random.default_rng(0)
+    return _ort_matmul_rate("MatMul", TensorProto.FLOAT, TensorProto.FLOAT,
+                            rng.standard_normal((m, k), dtype=np.float32),
+                            rng.standard_normal((k, n), dtype=np.float32), threads)
+
+
+def int8_gemm(m: int = 512, k: int = 768, n: int = 3072, threads: int = 0) -> float:
+    """op/s of ONNX Runtime's MatMulInteger (the kernel dynamic int8 models run)."""
+    from onnx import TensorProto
+    rng = np.random.default_rng(0)
+    return _ort_matmul_rate("MatMulInteger", TensorProto.UINT8, TensorProto.INT8,
+                            rng.integers(0, 255, size=(m, k), dtype=np.uint8),
+                            rng.integers(-127, 127, size=(k, n), dtype=np.int8), threads)
 
 
 def fp16_gemm_cuda(m: int = 4096, k: int = 4096, n: int = 4096) -> float:
