@@ -70,7 +70,9 @@ def run(args: ServeBatchArgs) -> dict:
     bundle = load_bundle(args.model, args.max_length, args.device, threads, args.dtype)
     id_col = args.id_col or schema.ID_COL
     fingerprint = bundle.fingerprint(bundle.encoder()) | {
-        "rows_per_part": args.rows_per_part, "text_col": args.text_col, "id_col": id_col,
+        # batching is part of the result for int8 bundles: dynamic quantization scales each batch
+        "rows_per_part": args.rows_per_part, "max_batch_tokens": batch_tokens(args),
+        "max_batch_rows": args.max_batch_rows, "text_col": args.text_col, "id_col": id_col,
         "keep_cols": list(args.keep_cols), "inputs": [[n, r] for n, r in zip(plan.rel_names, plan.num_rows)]}
     stats = {"rows": 0, "failed": 0}
     with OutputDir(args.output, fingerprint, args.resume, args.overwrite) as out:
