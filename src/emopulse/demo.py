@@ -107,7 +107,7 @@ def run(args: DemoArgs) -> dict:
 
     for freq in ("day", "month"):
         out = paths[f"index-{freq}"]
-        _step(f"5 {freq}ly index and charts", timings,
+        _step(f"5 {dict(day='daily', month='monthly')[freq]} index and charts", timings,
               os.path.exists(os.path.join(out, "index.png")) and os.path.exists(os.path.join(out, "index.parquet")),
               lambda out=out, freq=freq: index(IndexArgs(predictions=[paths["predictions"]], output=out, freq=freq,
                                                          html=True, min_count=5 if freq == "day" else 30)))

@@ -25,7 +25,7 @@ def test_training_lowers_validation_loss_and_writes_a_checkpoint(trained):
     out, res = trained
     assert res["eval_loss_after"] < res["eval_loss_before"]
     # the reported validation is the best checkpoint's, in the Trainer's own (length-grouped) order
-    assert res["validation"]["macro_f1"] == pytest.approx(res["best_eval_macro_f1"], abs=1e-9)
+    assert res["validation"]["macro_f1"] == pytest.approx(res["best_eval_macro_f1"], abs=1e-6)
     for f in ("model.safetensors", "config.json", "tokenizer.json", "metrics.json", "confusion.png",
               "eval_sample.parquet"):
         assert os.path.exists(os.path.join(out, f)), f

@@ -104,6 +104,11 @@ def fine_tune(args: TrainArgs, callbacks=(), save: bool = True) -> dict:
         if args.class_weights else None
 
     class WeightedTrainer(Trainer):
+        def _get_eval_sampler(self, eval_dataset):
+            # group_by_length would also shuffle evaluation into random length groups; the eval
+            # set is already sorted by length, so read it in order: same batches every time
+            return torch.utils.data.SequentialSampler(eval_dataset)
+
         def compute_loss(self, model, inputs, return_outputs=False, **kw):
             gold = inputs.pop("labels")
             out = model(**inputs)
@@ -140,8 +145,7 @@ def fine_tune(args: TrainArgs, callbacks=(), save: bool = True) -> dict:
     t0 = time.perf_counter()
     pred = trainer.predict(eval_ds)
     infer_s = time.perf_counter() - t0
-    # with group_by_length the Trainer also length-groups evaluation batches, so predictions come
-    # back in its order: take the gold labels from the same output, never from ev_l's order
+    # gold labels from the Trainer's own output, so they pair with its predictions whatever the order
     got = [labels[i] for i in np.asarray(pred.predictions).argmax(-1)]
     gold = [labels[i] for i in pred.label_ids]
     result = {
