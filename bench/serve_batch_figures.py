@@ -16,7 +16,6 @@ import sys
 import time
 
 import numpy as np
-import pyarrow as pa
 import pyarrow.parquet as pq
 
 from emopulse.bench.shapes import build_random_checkpoint

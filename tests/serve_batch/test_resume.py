@@ -7,7 +7,6 @@ import sys
 import time
 
 import numpy as np
-import pyarrow as pa
 import pyarrow.parquet as pq
 
 from emopulse.core.schema import LABELS, prob_cols

@@ -16,7 +16,6 @@ import os
 import time
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from ..core import schema
 from ..core.bundle import load_bundle

@@ -4,7 +4,6 @@ bounded queues so memory stays flat however large the input is.
 """
 from __future__ import annotations
 
-import os
 import queue
 import sys
 import threading
