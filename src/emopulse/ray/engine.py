@@ -22,6 +22,7 @@ from ..core.bundle import load_bundle
 from ..core.parts import OutputDir, write_parquet_atomic
 from ..core.reader import dead_table, plan_inputs, plan_parts, row_columns
 from ..serve_batch.args import ServeBatchArgs, batch_tokens
+from ..serve_batch.engine import run_fingerprint
 
 
 class PartPredictor:
@@ -67,12 +68,7 @@ def run(args: ServeBatchArgs) -> dict:
     plan = plan_inputs(args.inputs, args.text_col, args.id_col, args.keep_cols, args.skip_bad_files)
     threads = args.threads or max(1, int(args.cpus_per_worker))
     bundle = load_bundle(args.model, args.max_length, args.device, threads, args.dtype)
-    id_col = args.id_col or schema.ID_COL
-    fingerprint = bundle.fingerprint(bundle.encoder()) | {
-        # batching is part of the result for int8 bundles: dynamic quantization scales each batch
-        "rows_per_part": args.rows_per_part, "max_batch_tokens": batch_tokens(args),
-        "max_batch_rows": args.max_batch_rows, "text_col": args.text_col, "id_col": id_col,
-        "keep_cols": list(args.keep_cols), "inputs": [[n, r] for n, r in zip(plan.rel_names, plan.num_rows)]}
+    fingerprint = run_fingerprint(args, plan, bundle, bundle.encoder())
     stats = {"rows": 0, "failed": 0}
     with OutputDir(args.output, fingerprint, args.resume, args.overwrite) as out:
         parts = plan_parts(plan, args.rows_per_part)

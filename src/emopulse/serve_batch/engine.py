@@ -72,6 +72,17 @@ def part_table(plan: InputPlan, part: Part, table: pa.Table, preds: pa.Table, la
     return pa.Table.from_arrays(row_columns(plan, part, table, id_col) + preds.columns, schema=out_schema)
 
 
+def run_fingerprint(args: ServeBatchArgs, plan: InputPlan, bundle, encoder) -> dict:
+    """What must not change between a run and its resume (either engine: they share parts)."""
+    return bundle.fingerprint(encoder) | {
+        # batching is part of the result for int8 bundles: dynamic quantization scales each batch
+        "rows_per_part": args.rows_per_part, "max_batch_tokens": batch_tokens(args),
+        "max_batch_rows": args.max_batch_rows, "text_col": args.text_col,
+        "id_col": args.id_col or schema.ID_COL, "keep_cols": list(args.keep_cols),
+        "inputs": [[n, r] for n, r in zip(plan.rel_names, plan.num_rows)],
+    }
+
+
 def run(args: ServeBatchArgs) -> dict:
     if args.engine == "ray":
         from ..ray.engine import run as run_ray
@@ -82,13 +93,7 @@ def run(args: ServeBatchArgs) -> dict:
     bundle = load_bundle(args.model, args.max_length, args.device, threads, args.dtype)
     encoder = bundle.encoder()
     id_col = args.id_col or schema.ID_COL
-    fingerprint = bundle.fingerprint(encoder) | {
-        # batching is part of the result for int8 bundles: dynamic quantization scales each batch
-        "rows_per_part": args.rows_per_part, "max_batch_tokens": batch_tokens(args),
-        "max_batch_rows": args.max_batch_rows, "text_col": args.text_col, "id_col": id_col,
-        "keep_cols": list(args.keep_cols),
-        "inputs": [[n, r] for n, r in zip(plan.rel_names, plan.num_rows)],
-    }
+    fingerprint = run_fingerprint(args, plan, bundle, encoder)
     predictor = Predictor(encoder, bundle.labels, batch_tokens(args), args.max_batch_rows)
     timers = Timers()
     stats = {"rows": 0, "ok": 0, "null": 0, "empty": 0, "failed": 0, "truncated": 0,
