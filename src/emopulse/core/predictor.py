@@ -16,6 +16,7 @@ import pyarrow as pa
 from . import schema
 from .batching import Batch, dedup, make_batches
 from .bundle import TextEncoder
+from .head import Head
 
 
 @dataclass
@@ -71,8 +72,9 @@ def _reason(exc: Exception) -> str:
 
 class Predictor:
     def __init__(self, encoder: TextEncoder, labels: list[str], max_batch_tokens: int = 8192,
-                 max_batch_rows: int = 256):
+                 max_batch_rows: int = 256, head: Head | None = None):
         self.encoder = encoder
+        self.head = head or Head()
         self.labels = list(labels)
         self.max_batch_tokens = max_batch_tokens
         self.max_batch_rows = max_batch_rows
@@ -109,6 +111,7 @@ class Predictor:
                 raise ValueError(f"model returned {res.probs.shape[1]} classes, id2label has {k}")
             for j, reason in res.failures.items():
                 failed[int(batch.rows[j])] = reason
+        probs = self.head.apply(probs, prep.texts)
         n = prep.n_rows
         status = prep.status.copy()
         row_probs = np.full((n, k), np.nan, dtype=np.float32)

@@ -47,3 +47,21 @@ def output_schema(labels, kept: pa.Schema | None = None, id_col: str = ID_COL) -
 def labels_from_schema(schema: pa.Schema) -> list[str]:
     """The label set of a predictions file, read back from its p_<label> columns."""
     return [name[2:] for name in schema.names if name.startswith("p_")]
+
+
+RESERVED = (ID_COL, LABEL_COL, N_TOKENS_COL, TRUNCATED_COL, STATUS_COL)
+
+
+def check_keep_cols(keep_cols, id_col: str | None, text_col: str) -> None:
+    """Kept columns must not collide with the output's own columns (a part with two `label`
+    columns is unreadable): refused before any work."""
+    from .errors import InputError
+    out_id = id_col or ID_COL
+    seen = set()
+    for col in keep_cols:
+        if col in seen:
+            raise InputError(f"--keep-cols names {col!r} twice")
+        seen.add(col)
+        if col == out_id or col in RESERVED or col.startswith("p_"):
+            raise InputError(f"--keep-cols {col!r} collides with an output column "
+                             f"({', '.join(RESERVED)}, p_<label>); rename it in the input or leave it out")

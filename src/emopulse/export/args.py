@@ -16,6 +16,7 @@ class ExportArgs:
     min_agreement: float = 0.99          # argmax agreement with PyTorch fp32
     max_f1_drop: float = 0.01            # macro-F1 drop allowed when labels are known
     max_abs_diff: float | None = None    # optional bound on the largest probability difference
+    min_macro_f1: float | None = None    # absolute floor on the gate sample (needs its labels)
     max_length: int = 256
     opset: int | None = None
     force: bool = False                  # mark ready even if the gate refuses

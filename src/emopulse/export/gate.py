@@ -16,7 +16,8 @@ from .. import data
 from ..core.backends import BackendSpec, build_backend
 from ..core.bundle import TextEncoder
 from ..core.errors import InputError
-from ..core.metrics import report
+from ..core.head import load_head
+from ..core.metrics import quality, report
 from ..core.predictor import Predictor
 
 EVAL_SAMPLE = "eval_sample.parquet"   # written into a checkpoint by `emopulse train`
@@ -47,7 +48,9 @@ def gate_sample(checkpoint: str, calibration: str | None, text_col: str, label_c
 
 def run_gate(checkpoint: str, candidate: str, encoder: TextEncoder, labels_order: list[str],
              texts: list[str], gold: list[str] | None, device: str = "cpu") -> dict:
-    predictor = Predictor(encoder, labels_order, max_batch_tokens=4096, max_batch_rows=64)
+    # both sides through the served head (temperature, n-gram member): the gate judges what users get
+    predictor = Predictor(encoder, labels_order, max_batch_tokens=4096, max_batch_rows=64,
+                          head=load_head(checkpoint, labels_order))
     texts_arr = pa.array(texts, pa.string())
     ref, _ = predictor.predict(texts_arr, build_backend(BackendSpec("torch", checkpoint)))
     cand, dead = predictor.predict(texts_arr, build_backend(BackendSpec("onnx", candidate, device)))
@@ -61,15 +64,20 @@ def run_gate(checkpoint: str, candidate: str, encoder: TextEncoder, labels_order
                "max_abs_diff": float(diff.max()), "mean_abs_diff": float(diff.mean())}
     if gold:
         f1_ref = report(gold, lab_ref, labels_order)["macro_f1"]
-        f1_cand = report(gold, lab_cand, labels_order)["macro_f1"]
-        figures |= {"macro_f1_reference": f1_ref, "macro_f1_candidate": f1_cand,
-                    "f1_drop": f1_ref - f1_cand}
+        q = quality(gold, p_cand, labels_order)
+        figures |= {"macro_f1_reference": f1_ref, "macro_f1_candidate": q["macro_f1"],
+                    "f1_drop": f1_ref - q["macro_f1"], "quality": q}
     return figures
 
 
 def verdict(figures: dict, min_agreement: float, max_f1_drop: float,
-            max_abs_diff: float | None) -> tuple[bool, str]:
+            max_abs_diff: float | None, min_macro_f1: float | None = None) -> tuple[bool, str]:
     reasons = []
+    if min_macro_f1 is not None:
+        if "macro_f1_candidate" not in figures:
+            reasons.append("--min-macro-f1 needs a labelled gate sample")
+        elif figures["macro_f1_candidate"] < min_macro_f1:
+            reasons.append(f"macro-F1 {figures['macro_f1_candidate']:.4f} < floor {min_macro_f1}")
     if figures["agreement"] < min_agreement:
         reasons.append(f"agreement {figures['agreement']:.4f} < {min_agreement}")
     if "f1_drop" in figures and figures["f1_drop"] > max_f1_drop:

@@ -14,6 +14,7 @@ import time
 
 from ..core.bundle import MANIFEST, load_encoder, model_max_length, read_labels, sha256_file, sha256_text
 from ..core.errors import BundleError, OutputError
+from ..core.head import HEAD_FILES
 from ..core import convert
 from .args import ExportArgs
 from .gate import gate_sample, run_gate, verdict
@@ -94,7 +95,7 @@ def run(args: ExportArgs) -> dict:
         for precision in ladder:  # fastest first: the first that passes is the one
             path, tool = convert.build(precision, work, config)
             figures = run_gate(args.model, path, encoder, labels, texts, gold, device)
-            ok, why = verdict(figures, args.min_agreement, args.max_f1_drop, args.max_abs_diff)
+            ok, why = verdict(figures, args.min_agreement, args.max_f1_drop, args.max_abs_diff, args.min_macro_f1)
             tried.append({"precision": precision, "tool": tool, "passed": ok, "gate": figures | {"verdict": why}})
             paths.append(path)
             if ok:
@@ -108,7 +109,7 @@ def run(args: ExportArgs) -> dict:
         bundle = os.path.join(work, "bundle")
         os.makedirs(bundle)
         convert.copy_model_file(path, bundle)
-        for f in TOKENIZER_FILES + ("config.json",):
+        for f in TOKENIZER_FILES + HEAD_FILES + ("config.json",):
             if os.path.exists(os.path.join(args.model, f)):
                 shutil.copyfile(os.path.join(args.model, f), os.path.join(bundle, f))
         import onnx
@@ -123,7 +124,7 @@ def run(args: ExportArgs) -> dict:
             "tokenizer_sha256": encoder.fingerprint(),
             "gate": figures | {"verdict": why, "sample": sample_source, "thresholds": {
                 "min_agreement": args.min_agreement, "max_f1_drop": args.max_f1_drop,
-                "max_abs_diff": args.max_abs_diff}, "device": device},
+                "max_abs_diff": args.max_abs_diff, "min_macro_f1": args.min_macro_f1}, "device": device},
             "tried": tried, "versions": _versions(),
             "export_seconds": round(time.perf_counter() - t0, 2),
             "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),

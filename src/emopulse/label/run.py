@@ -39,9 +39,8 @@ class Cascade:
     def __init__(self, bundle_path: str, threshold: float):
         from ..core.backends import build_backend
         from ..core.bundle import load_bundle
-        from ..core.predictor import Predictor
         bundle = load_bundle(bundle_path)
-        self.predictor = Predictor(bundle.encoder(), bundle.labels, 2048, 128)
+        self.predictor = bundle.predictor(2048, 128)
         self.backend = build_backend(bundle.spec)
         self.labels, self.threshold = bundle.labels, threshold
 

@@ -30,10 +30,9 @@ class PartPredictor:
 
     def __init__(self, args: ServeBatchArgs, plan, threads: int):
         from ..core.backends import build_backend
-        from ..core.predictor import Predictor
         self.args, self.plan = args, plan
         self.bundle = load_bundle(args.model, args.max_length, args.device, threads, args.dtype)
-        self.predictor = Predictor(self.bundle.encoder(), self.bundle.labels, batch_tokens(args), args.max_batch_rows)
+        self.predictor = self.bundle.predictor(batch_tokens(args), args.max_batch_rows)
         self.backend = build_backend(self.bundle.spec)
         self.id_col = args.id_col or schema.ID_COL
 

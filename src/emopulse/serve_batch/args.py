@@ -13,7 +13,7 @@ def batch_tokens(args: "ServeBatchArgs") -> int:
 
 @dataclass
 class ServeBatchArgs:
-    model: str                                   # bundle dir, .onnx file, or HF checkpoint dir
+    model: str | None                            # bundle dir, .onnx file, HF checkpoint dir; None: shipped model
     inputs: list[str]                            # Parquet files, directories or globs
     output: str                                  # output directory (a Parquet dataset)
     text_col: str = "text"
@@ -35,3 +35,25 @@ class ServeBatchArgs:
     address: str | None = None                   # ray: cluster address
     cpus_per_worker: float = 1.0                 # ray
     gpus_per_worker: float = 0.0                 # ray
+
+    def __post_init__(self):
+        from ..core.bundle import resolve_model
+        from ..core.errors import EmopulseError
+        from ..core.schema import check_keep_cols
+        positive = {"rows_per_part": 1, "workers": 1, "max_batch_rows": 1, "max_length": 2}
+        for name, least in positive.items():
+            if not isinstance(getattr(self, name), int) or getattr(self, name) < least:
+                raise EmopulseError(f"--{name.replace('_', '-')} must be an integer >= {least}, got {getattr(self, name)!r}")
+        for name in ("threads", "max_batch_tokens"):
+            if getattr(self, name) < 0:
+                raise EmopulseError(f"--{name.replace('_', '-')} must be >= 0 (0 = automatic), got {getattr(self, name)}")
+        if self.cpus_per_worker <= 0 or self.gpus_per_worker < 0:
+            raise EmopulseError("--cpus-per-worker must be > 0 and --gpus-per-worker >= 0")
+        if self.resume and self.overwrite:
+            raise EmopulseError("--resume and --overwrite exclude each other")
+        if self.engine not in ("local", "ray"):
+            raise EmopulseError(f"--engine must be local or ray, got {self.engine!r}")
+        if not self.inputs:
+            raise EmopulseError("no --input given")
+        check_keep_cols(self.keep_cols, self.id_col, self.text_col)
+        self.model = resolve_model(self.model)

@@ -94,7 +94,7 @@ def run(args: ServeBatchArgs) -> dict:
     encoder = bundle.encoder()
     id_col = args.id_col or schema.ID_COL
     fingerprint = run_fingerprint(args, plan, bundle, encoder)
-    predictor = Predictor(encoder, bundle.labels, batch_tokens(args), args.max_batch_rows)
+    predictor = Predictor(encoder, bundle.labels, batch_tokens(args), args.max_batch_rows, bundle.head())
     timers = Timers()
     stats = {"rows": 0, "ok": 0, "null": 0, "empty": 0, "failed": 0, "truncated": 0,
              "duplicates": 0, "real_tokens": 0, "padded_tokens": 0, "batches": 0}

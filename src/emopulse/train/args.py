@@ -33,5 +33,10 @@ class TrainArgs:
     mix_data: str | None = None             # original data mixed into --data (further transfer)
     mix_ratio: float = 1.0                  # rows of mix_data per row of data
     min_confidence: float | None = None     # drop rows of data whose `confidence` is lower
+    # source-aware training: validation (early stopping) on the native rows only, native rows
+    # repeated native_oversample times in training (translated rows outnumber them 16:1)
+    native_source: str | None = None        # e.g. "kote_val"; needs source_col in the data
+    source_col: str = "source"
+    native_oversample: float = 1.0
     trust_remote_code: bool = False
     quiet: bool = False

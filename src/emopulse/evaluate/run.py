@@ -1,0 +1,77 @@
+"""Evaluate a bundle or checkpoint (with its served head) on labelled Parquet rows; write
+metrics.json, metrics.md, confusion.png and reliability.png."""
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+
+from ..core import schema
+from ..core.backends import build_backend
+from ..core.bundle import load_bundle, resolve_model
+from ..core.errors import EmopulseError
+from ..core.metrics import quality
+from ..core.plots import confusion_png, reliability_png
+
+
+@dataclass
+class EvaluateArgs:
+    data: str                         # labelled Parquet
+    output: str                       # directory for the report
+    model: str | None = None          # bundle, .onnx or checkpoint; None: the shipped model
+    text_col: str = "text"
+    label_col: str = "label"
+    max_length: int = 256
+    threads: int = 0
+
+    def __post_init__(self):
+        if self.max_length < 8:
+            raise EmopulseError(f"--max-length must be at least 8, got {self.max_length}")
+
+
+def predict_probs(model: str, texts: list[str], max_length: int = 256, threads: int = 0) -> tuple[np.ndarray, list[str]]:
+    """Served probabilities (head included) of each text, in order."""
+    bundle = load_bundle(model, max_length, threads=threads)
+    pred, dead = bundle.predictor(4096, 64).predict(pa.array(texts, pa.string()), build_backend(bundle.spec))
+    probs = np.column_stack([pred.column(c).to_numpy(zero_copy_only=False) for c in schema.prob_cols(bundle.labels)])
+    return probs.astype(np.float32), bundle.labels
+
+
+def run(args: EvaluateArgs) -> dict:
+    from ..train.data import load_labelled
+    t0 = time.perf_counter()
+    model = resolve_model(args.model)
+    labels = load_bundle(model, args.max_length).labels
+    data = load_labelled(args.data, args.text_col, args.label_col, labels)
+    probs, _ = predict_probs(model, data.texts, args.max_length, args.threads)
+    rep = quality(data.labels, probs, labels)
+    rep |= {"model": os.path.abspath(model), "data": os.path.abspath(args.data), "data_report": data.report,
+            "seconds": round(time.perf_counter() - t0, 2)}
+    os.makedirs(args.output, exist_ok=True)
+    with open(os.path.join(args.output, "metrics.json"), "w") as f:
+        json.dump(rep, f, indent=2, default=str)
+    with open(os.path.join(args.output, "metrics.md"), "w") as f:
+        f.write(markdown(rep))
+    confusion_png(rep, os.path.join(args.output, "confusion.png"), os.path.basename(args.data))
+    reliability_png(rep, os.path.join(args.output, "reliability.png"))
+    return rep
+
+
+def markdown(rep: dict) -> str:
+    labels = rep["labels"]
+    lines = [f"# Evaluation of `{rep['model']}` on `{rep['data']}`", "",
+             f"rows {rep['n']}; accuracy **{rep['accuracy']:.4f}**; macro-F1 **{rep['macro_f1']:.4f}**; "
+             f"kappa {rep['kappa']:.4f}; ECE {rep.get('ece', float('nan')):.4f}; log-loss {rep.get('nll', float('nan')):.4f}",
+             "", "| class | precision | recall | F1 | support |", "| --- | --- | --- | --- | --- |"]
+    for lab in labels:
+        lines.append(f"| {lab} | {rep['per_class_precision'][lab]:.4f} | {rep['per_class_accuracy'][lab]:.4f} | "
+                     f"{rep['per_class_f1'][lab]:.4f} | {rep['per_class_support'][lab]} |")
+    lines += ["", "Confusion (rows gold, columns predicted):", "", "| gold \\ pred | " + " | ".join(labels) + " |",
+              "|---" * (len(labels) + 1) + "|"]
+    for lab, row in zip(labels, rep["confusion"]):
+        lines.append(f"| {lab} | " + " | ".join(str(v) for v in row) + " |")
+    return "\n".join(lines) + "\n"
