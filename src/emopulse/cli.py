@@ -164,6 +164,10 @@ def _index(sub) -> None:
     p.add_argument("--timezone", default="Asia/Seoul", help="calendar for tz-aware timestamps (default Asia/Seoul)")
     p.add_argument("--drop-bad-dates", action="store_true", help="drop unparseable dates (counted) instead of failing")
     p.add_argument("--html", action="store_true", help="also write an interactive, offline index.html")
+    p.add_argument("--allow-partial", action="store_true", help="read a serve-batch run that has no _SUCCESS "
+                   "marker yet (still running, killed, or with skipped files)")
+    p.add_argument("--min-date", default="1900-01-01", help="earliest plausible date (default 1900-01-01)")
+    p.add_argument("--max-date", default=None, help="latest plausible date (default: a year after today)")
     p.set_defaults(func=_run_index)
 
 
@@ -389,6 +393,7 @@ def _agree(sub) -> None:
     p.add_argument("--id-col", default="id", help="join column (by position when either side lacks it)")
     p.add_argument("--labels", type=_csv, default=None)
     p.add_argument("--output", default=None, help="write the report as JSON here")
+    p.add_argument("--allow-partial", action="store_true", help="compare a run that has no _SUCCESS marker yet")
     p.set_defaults(func=_run_agree)
 
 

@@ -52,8 +52,10 @@ def _ready_bundle(path: str) -> bool:
 def _complete_run(out: str, rows: int) -> bool:
     """Every input row is in a finished part and the run wrote its summary."""
     try:
-        parts = json.load(open(os.path.join(out, "_manifest.json")))["parts"]
-        return os.path.exists(os.path.join(out, "_summary.json")) and sum(p["rows"] for p in parts.values()) == rows
+        from .core.parts import SUCCESS, load_run
+        m = load_run(out)
+        return m is not None and os.path.exists(os.path.join(out, SUCCESS)) and \
+            sum(p.rows for p in m.parts.values()) == rows
     except (OSError, ValueError, KeyError):
         return False
 

@@ -11,10 +11,12 @@ import urllib.request
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
+
 import pytest
 
 from emopulse import data
 from emopulse.core.errors import InputError
+from emopulse.core.parts import load_run
 from emopulse.core.schema import LABELS, prob_cols
 from emopulse.label.answers import Answer, probabilities
 from emopulse.label.args import LabelArgs
@@ -170,23 +172,23 @@ def test_kill_and_resume_is_exactly_once(tiny_gemma, tmp_path):
            tiny_gemma, "--backend", "transformers", "--id-col", "id", "--rows-per-part", "20", "--batch-size", "4",
            "--no-progress"]
     proc = subprocess.Popen(cmd + ["--resume"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    manifest = tmp_path / "o" / "_manifest.json"
     deadline = time.time() + 120
     while time.time() < deadline and proc.poll() is None:
         try:
-            if len(json.load(open(manifest))["parts"]) >= 2:
+            if len(load_run(str(tmp_path / "o")).parts) >= 2:
                 break
-        except (OSError, ValueError):
+        except (AttributeError, OSError, ValueError):
             pass
         time.sleep(0.01)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
-    done = len(json.load(open(manifest))["parts"])
+    done = len(load_run(str(tmp_path / "o")).parts)
     assert 0 < done < 12
     subprocess.run(cmd + ["--resume"], check=True, capture_output=True)
     t = pq.read_table(tmp_path / "o")
     assert t.num_rows == 240 and t.column("id").to_pylist() == pq.read_table(inp).column("id").to_pylist()
     assert json.load(open(tmp_path / "o" / "_summary.json"))["parts_skipped"] == done
+    assert os.path.exists(tmp_path / "o" / "_SUCCESS")
 
 
 def test_cascade_sends_only_unsure_rows_to_the_llm(vllm_backend, tiny_gemma, tmp_path):

@@ -99,7 +99,7 @@ def test_output_dir_rules(tiny_onnx, tiny_model, comments_file, tmp_path):
     serve(tiny_onnx, [comments_file], out)
     with pytest.raises(OutputError, match="--resume"):
         serve(tiny_onnx, [comments_file], out)
-    with pytest.raises(OutputError, match="another model or settings"):
+    with pytest.raises(OutputError, match="another model, input or settings"):
         serve(tiny_onnx, [comments_file], out, resume=True, max_length=20)
     summary = serve(tiny_onnx, [comments_file], out, resume=True)
     assert summary["parts_written"] == 0 and summary["parts_skipped"] == 1

@@ -16,6 +16,7 @@ import numpy as np
 from .errors import BundleError
 
 from .backends import BackendSpec
+from .fingerprint import sha256_cached, sha256_file  # noqa: F401 - sha256_file: used by export
 from .head import Head, load_head
 
 MANIFEST = "manifest.json"
@@ -23,12 +24,6 @@ MANIFEST = "manifest.json"
 
 
 
-def sha256_file(path: str, chunk: int = 1 << 22) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while block := f.read(chunk):
-            h.update(block)
-    return h.hexdigest()
 
 
 def sha256_text(text: str) -> str:
@@ -79,12 +74,13 @@ class Bundle:
 
     def fingerprint(self, encoder: TextEncoder) -> dict:
         """What must not change between a run and its resume."""
+        # the bytes really served, never a hash a manifest claims (cached by size and mtime)
         if self.spec.kind == "onnx":
-            model_hash = self.manifest.get("model_sha256") or sha256_file(self.spec.path)
+            model_hash = sha256_cached(self.spec.path)
         else:
             weights = sorted(f for f in os.listdir(self.model_dir)
                              if f.endswith((".safetensors", ".bin")))
-            model_hash = sha256_text(",".join(sha256_file(os.path.join(self.model_dir, w))
+            model_hash = sha256_text(",".join(sha256_cached(os.path.join(self.model_dir, w))
                                               for w in weights))
         return {"model_sha256": model_hash, "tokenizer_sha256": encoder.fingerprint(),
                 "head_sha256": Head().fingerprint(self.model_dir),
@@ -124,9 +120,46 @@ def _load_tokenizer_json(model_dir: str):
     return tok, pad_id if pad_id is not None else 0
 
 
+def read_bundle_manifest(path: str) -> dict:
+    """A bundle's manifest.json, checked: readable, ready is the boolean true, the model file's
+    bytes are the ones the export gated (sha256, cached by size and mtime)."""
+    mpath = os.path.join(path, MANIFEST)
+    try:
+        with open(mpath) as f:
+            manifest = json.load(f)
+        if not isinstance(manifest, dict):
+            raise ValueError("not a JSON object")
+    except (OSError, ValueError) as exc:
+        raise BundleError(f"{mpath}: unreadable bundle manifest ({exc}); export the bundle again") from exc
+    if manifest.get("ready") is not True:
+        raise BundleError(f"{path}: bundle is not marked ready (it failed or never ran the accuracy gate: "
+                          f"{(manifest.get('gate') or {}).get('verdict', 'no gate')}; ready={manifest.get('ready')!r})")
+    model_file = bundle_model_file(path, manifest)
+    want = manifest.get("model_sha256")
+    if want and sha256_cached(model_file) != want:
+        raise BundleError(f"{model_file}: its bytes are not the ones the export gated (sha256 differs from "
+                          "manifest.json): the model file was replaced or corrupted; export again")
+    return manifest
+
+
+def bundle_model_file(path: str, manifest: dict) -> str:
+    """The manifest's model_file, confined to the bundle directory."""
+    name = manifest.get("model_file", "model.onnx")
+    root = os.path.realpath(path)
+    full = os.path.realpath(os.path.join(root, str(name)))
+    if not full.startswith(root + os.sep):
+        raise BundleError(f"{path}: manifest model_file {name!r} points outside the bundle")
+    if not os.path.isfile(full):
+        raise BundleError(f"{path}: the model file {name} is missing")
+    return full
+
+
 def read_labels(config_path: str) -> list[str]:
-    with open(config_path) as f:
-        cfg = json.load(f)
+    try:
+        with open(config_path) as f:
+            cfg = json.load(f)
+    except (OSError, ValueError) as exc:
+        raise BundleError(f"{config_path}: unreadable ({exc})") from exc
     id2label = cfg.get("id2label")
     if not id2label:
         raise BundleError(f"{config_path}: no id2label; emopulse needs the model's label names")
@@ -167,14 +200,10 @@ def load_bundle(path: str, max_length: int = 256, device: str = "cpu", threads: 
     if os.path.isfile(path) and path.endswith(".onnx"):
         model_dir, kind, precision, model_file = os.path.dirname(path) or ".", "onnx", "raw", path
     elif os.path.isdir(path) and os.path.exists(os.path.join(path, MANIFEST)):
-        with open(os.path.join(path, MANIFEST)) as f:
-            manifest = json.load(f)
-        if not manifest.get("ready"):
-            raise BundleError(f"{path}: bundle is not marked ready (it failed or never ran the "
-                              f"accuracy gate: {manifest.get('gate', {}).get('verdict', 'no gate')})")
+        manifest = read_bundle_manifest(path)
         model_dir, kind = path, "onnx"
-        precision = manifest.get("precision", "unknown")
-        model_file = os.path.join(path, manifest.get("model_file", "model.onnx"))
+        precision = str(manifest.get("precision", "unknown"))
+        model_file = bundle_model_file(path, manifest)
         if device.startswith("cuda") and precision.startswith("int8"):
             raise BundleError(f"{path}: an int8 bundle is for CPU; export fp16 for CUDA")
     elif os.path.isdir(path) and any(f.endswith(".onnx") for f in os.listdir(path)):
@@ -189,6 +218,11 @@ def load_bundle(path: str, max_length: int = 256, device: str = "cpu", threads: 
     config = os.path.join(model_dir, "config.json")
     if not os.path.exists(config):
         raise BundleError(f"{model_dir}: no config.json next to the model (needed for id2label)")
+    if kind == "torch" and not any(f.endswith(".safetensors") for f in os.listdir(model_dir)):
+        raise BundleError(f"{model_dir}: no safetensors weights (emopulse loads no pickled weights)")
+    if not os.path.exists(os.path.join(model_dir, "tokenizer.json")) and \
+            not os.path.exists(os.path.join(model_dir, "tokenizer_config.json")):
+        raise BundleError(f"{model_dir}: no tokenizer (tokenizer.json) next to the model")
     limit = int(manifest.get("max_length") or model_max_length(config))
     return Bundle(path=path, spec=BackendSpec(kind, model_file, device, threads, dtype),
                   labels=read_labels(config), max_length=min(max_length, limit),

@@ -1,38 +1,49 @@
-"""Exactly-once output parts.
+"""The run contract: exactly-once output parts, shared by every engine (local and Ray serve-batch,
+label).
 
 An output directory holds `part-*.parquet` files (the predictions, readable as one Parquet
 dataset) and, under names that dataset readers skip (leading `_`), the bookkeeping:
-  _manifest.json   fingerprint of the run and the finished parts
-  _summary.json    figures of the last run
+  _manifest.json   the run's fingerprint, its planned parts, and the finished ones (compacted)
+  _journal.jsonl   part records appended as parts finish (O(1) per part; folded into the
+                   manifest when a run ends)
+  _summary.json    figures, cumulative over every invocation of the run
+  _SUCCESS         written when every planned part is finished (the Spark/Hadoop convention)
   _lock            held (flock) while a run writes here
   _deadletter/     rows that could not be processed, with the reason
   _tmp/            parts being written
 
-A part is written under _tmp/, fsynced, renamed into place, and only then recorded in the
-manifest (itself replaced atomically). After a kill at any moment, a part is either recorded and
-complete, or not recorded and recomputed on resume (its file, if the rename happened, is simply
-overwritten with identical content).
+A part is written under _tmp/, fsynced, renamed into place, and only then recorded (with its row
+count, byte size and sha256). After a kill at any moment a part is either recorded and complete,
+or not recorded and recomputed on resume. On resume every recorded part is verified (size and
+checksum): a missing, truncated or altered part is recomputed and reported.
 """
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import json
 import os
 import shutil
 import time
+from dataclasses import asdict, dataclass, field
 
 import pyarrow as pa
-
-from .errors import OutputError
 import pyarrow.parquet as pq
 
+from .errors import OutputError
+
 MANIFEST = "_manifest.json"
+JOURNAL = "_journal.jsonl"
 SUMMARY = "_summary.json"
+SUCCESS = "_SUCCESS"
 LOCK = "_lock"
 DEADLETTER = "_deadletter"
 TMP = "_tmp"
+VERSION = 2
 
 
+def now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S%z")
 
 
 def write_json_atomic(path: str, obj) -> None:
@@ -44,21 +55,132 @@ def write_json_atomic(path: str, obj) -> None:
     os.replace(tmp, path)
 
 
-def write_parquet_atomic(table: pa.Table, path: str, tmp_dir: str) -> None:
+def sha256_of(path: str, chunk: int = 1 << 22) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(chunk):
+            h.update(block)
+    return h.hexdigest()
+
+
+def write_parquet_atomic(table: pa.Table, path: str, tmp_dir: str) -> tuple[int, str]:
+    """Write, fsync, rename; returns (bytes, sha256) of the file as renamed into place."""
     os.makedirs(tmp_dir, exist_ok=True)
     tmp = os.path.join(tmp_dir, os.path.basename(path) + f".{os.getpid()}")
     pq.write_table(table, tmp, compression="zstd")
     with open(tmp, "rb") as f:
         os.fsync(f.fileno())
+    size, digest = os.path.getsize(tmp), sha256_of(tmp)
     os.replace(tmp, path)
+    return size, digest
+
+
+@dataclass
+class PartRecord:
+    """One finished part, as the manifest records it."""
+    name: str
+    rows: int
+    bytes: int
+    sha256: str
+    file: str = ""                  # the input file (relative name) the rows come from
+    start: int = 0
+    stop: int = 0
+    dead_rows: int = 0
+    dead_bytes: int = 0
+    dead_sha256: str | None = None
+    engine: str = "local"
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "PartRecord":
+        """From JSON or from a Ray row (numpy scalars); ValueError when a field is missing or wrong."""
+        try:
+            return cls(name=str(d["name"]), rows=int(d["rows"]), bytes=int(d["bytes"]), sha256=str(d["sha256"]),
+                       file=str(d.get("file") or ""), start=int(d.get("start") or 0), stop=int(d.get("stop") or 0),
+                       dead_rows=int(d.get("dead_rows") or 0), dead_bytes=int(d.get("dead_bytes") or 0),
+                       dead_sha256=None if d.get("dead_sha256") is None else str(d["dead_sha256"]),
+                       engine=str(d.get("engine") or "local"))
+        except (KeyError, TypeError) as exc:
+            raise ValueError(f"bad part record {d!r}") from exc
+
+
+@dataclass
+class RunManifest:
+    fingerprint: dict
+    planned: list[str] = field(default_factory=list)
+    parts: dict[str, PartRecord] = field(default_factory=dict)
+    created: str = field(default_factory=now)
+    version: int = VERSION
+
+    def to_json(self) -> dict:
+        return {"version": self.version, "created": self.created, "fingerprint": self.fingerprint,
+                "planned": self.planned, "parts": {k: asdict(v) for k, v in self.parts.items()}}
+
+    @classmethod
+    def load(cls, path: str) -> "RunManifest":
+        try:
+            with open(path) as f:
+                d = json.load(f)
+            if not isinstance(d, dict) or not isinstance(d.get("fingerprint"), dict):
+                raise ValueError("no fingerprint")
+            parts = {k: PartRecord.from_dict(v | {"name": k}) for k, v in (d.get("parts") or {}).items()}
+            return cls(d["fingerprint"], list(d.get("planned") or []), parts, d.get("created", ""),
+                       int(d.get("version", 1)))
+        except (OSError, ValueError, TypeError, KeyError) as exc:
+            raise OutputError(f"{path}: unreadable run manifest ({exc}); pass --overwrite to start again") from exc
+
+
+def write_part(out_dir: str, name: str, table: pa.Table, dead: pa.Table | None = None,
+               **where) -> PartRecord:
+    """Write one part (and its dead-letter rows) atomically; the caller records the result.
+    The same function for the local writer thread and for Ray actors."""
+    tmp_dir = os.path.join(out_dir, TMP)
+    dead_rows, dead_bytes, dead_sha = 0, 0, None
+    if dead is not None and dead.num_rows:
+        os.makedirs(os.path.join(out_dir, DEADLETTER), exist_ok=True)
+        dead_bytes, dead_sha = write_parquet_atomic(dead, os.path.join(out_dir, DEADLETTER, f"{name}.parquet"), tmp_dir)
+        dead_rows = dead.num_rows
+    size, digest = write_parquet_atomic(table, os.path.join(out_dir, f"{name}.parquet"), tmp_dir)
+    return PartRecord(name=name, rows=table.num_rows, bytes=size, sha256=digest, dead_rows=dead_rows,
+                      dead_bytes=dead_bytes, dead_sha256=dead_sha, **where)
+
+
+def fingerprint_diff(old: dict, new: dict) -> str:
+    out = []
+    for k in sorted(set(old) | set(new)):
+        a, b = old.get(k), new.get(k)
+        if a != b:
+            sa, sb = json.dumps(a, default=str), json.dumps(b, default=str)
+            out.append(f"{k}: {sa} -> {sb}" if len(sa) + len(sb) < 160 else k)
+    return "; ".join(out)
+
+
+def _inside(child: str, parent: str) -> bool:
+    return child == parent or child.startswith(parent.rstrip(os.sep) + os.sep)
+
+
+def check_disjoint(output: str, input_files: list[str], input_roots: list[str] = ()) -> None:
+    """Outputs never touch inputs: refuse an output dir that is, contains or is inside an input."""
+    out = os.path.realpath(output)
+    for f in input_files:
+        if _inside(os.path.realpath(f), out):
+            raise OutputError(f"{output}: holds the input file {f}; write the output somewhere else")
+    for root in input_roots:
+        r = os.path.realpath(root)
+        if os.path.isdir(r) and _inside(out, r):
+            raise OutputError(f"{output}: is inside the input directory {root}; a later run would read the "
+                              "predictions back as comments. Write the output somewhere else")
 
 
 class OutputDir:
-    """An output directory opened for one run: locked, fingerprint checked, parts tracked."""
+    """An output directory opened for one run: locked, fingerprint checked, parts verified and tracked."""
 
-    def __init__(self, path: str, fingerprint: dict, resume: bool = False, overwrite: bool = False):
+    def __init__(self, path: str, fingerprint: dict, resume: bool = False, overwrite: bool = False,
+                 planned: list[str] | None = None, inputs: list[str] = (), input_roots: list[str] = ()):
         self.path = path
         self.fingerprint = fingerprint
+        self.repaired: list[str] = []
+        self.started = now()
+        check_disjoint(path, list(inputs), list(input_roots))
         try:
             os.makedirs(path, exist_ok=True)
             self._lock_file = open(os.path.join(path, LOCK), "a+")
@@ -70,64 +192,123 @@ class OutputDir:
             self._lock_file.close()
             raise OutputError(f"{path}: another run is writing to this output directory") from None
         try:
-            self._open(resume, overwrite)
+            self._open(resume, overwrite, list(planned or []))
+            self._journal = open(os.path.join(path, JOURNAL), "a")
         except Exception:
             self.close()
             raise
 
-    def _open(self, resume: bool, overwrite: bool) -> None:
-        manifest_path = os.path.join(self.path, MANIFEST)
-        existing = [f for f in os.listdir(self.path) if f.startswith("part-")]
-        if os.path.exists(manifest_path) and not overwrite:
-            with open(manifest_path) as f:
-                old = json.load(f)
-            if not resume:
-                raise OutputError(f"{self.path}: holds the output of an earlier run; "
-                                  "pass --resume to continue it or --overwrite to start again")
-            if old.get("fingerprint") != self.fingerprint:
-                diff = sorted(k for k in set(old.get("fingerprint", {})) | set(self.fingerprint)
-                              if old.get("fingerprint", {}).get(k) != self.fingerprint.get(k))
-                raise OutputError(f"{self.path}: was written with another model or settings "
-                                  f"(differs in: {', '.join(diff)}); pass --overwrite to start again")
+    # -- opening -------------------------------------------------------------------------------
+    def _open(self, resume: bool, overwrite: bool, planned: list[str]) -> None:
+        old = load_run(self.path)
+        existing = sorted(f for f in os.listdir(self.path) if f.startswith("part-"))
+        if old is not None and resume:
+            if old.fingerprint != self.fingerprint:
+                raise OutputError(f"{self.path}: was written with another model, input or settings "
+                                  f"({fingerprint_diff(old.fingerprint, self.fingerprint)}); "
+                                  "pass --overwrite to start again")
             self.manifest = old
+            self.manifest.planned = planned or old.planned
+            self._verify()
+        elif old is not None and not overwrite:
+            raise OutputError(f"{self.path}: holds the output of an earlier run; "
+                              "pass --resume to continue it or --overwrite to start again")
         else:
-            if existing and not overwrite:
-                raise OutputError(f"{self.path}: holds part files but no {MANIFEST}; "
-                                  "pass --overwrite to replace them")
-            for name in existing + [MANIFEST, SUMMARY, DEADLETTER, TMP]:
+            ours = set()
+            if old is not None:  # --overwrite removes only what the old run's manifest lists
+                ours = {f"{n}.parquet" for n in set(old.parts) | set(old.planned)}
+            strangers = [f for f in existing if f not in ours]
+            if strangers:
+                raise OutputError(f"{self.path}: holds {len(strangers)} part file(s) that no emopulse manifest here "
+                                  f"lists ({', '.join(strangers[:3])}{', ...' if len(strangers) > 3 else ''}); "
+                                  "refusing to delete them: choose an empty output directory")
+            for name in [f for f in existing if f in ours] + [MANIFEST, JOURNAL, SUMMARY, SUCCESS, DEADLETTER, TMP]:
                 target = os.path.join(self.path, name)
                 if os.path.isdir(target):
                     shutil.rmtree(target)
                 elif os.path.exists(target):
                     os.remove(target)
-            self.manifest = {"fingerprint": self.fingerprint, "parts": {},
-                             "created": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
-            write_json_atomic(manifest_path, self.manifest)
+            self.manifest = RunManifest(self.fingerprint, planned)
+            write_json_atomic(os.path.join(self.path, MANIFEST), self.manifest.to_json())
         shutil.rmtree(os.path.join(self.path, TMP), ignore_errors=True)
 
+    def _verify(self) -> None:
+        """Every recorded part must be on disk with its recorded size and checksum; others are redone."""
+        for name, rec in list(self.manifest.parts.items()):
+            why = _check_file(os.path.join(self.path, f"{name}.parquet"), rec.bytes, rec.sha256)
+            if not why and rec.dead_rows:
+                why = _check_file(os.path.join(self.path, DEADLETTER, f"{name}.parquet"), rec.dead_bytes,
+                                  rec.dead_sha256)
+            if why:
+                self.repaired.append(f"{name} ({why})")
+                del self.manifest.parts[name]
+        if self.repaired:  # fold the removals in now, so a kill cannot bring the records back
+            write_json_atomic(os.path.join(self.path, MANIFEST), self.manifest.to_json())
+            if os.path.exists(os.path.join(self.path, JOURNAL)):
+                os.remove(os.path.join(self.path, JOURNAL))
+            if os.path.exists(os.path.join(self.path, SUCCESS)):
+                os.remove(os.path.join(self.path, SUCCESS))
+
+    # -- recording -----------------------------------------------------------------------------
     @property
     def finished(self) -> set[str]:
-        return set(self.manifest["parts"])
+        return set(self.manifest.parts)
 
-    def commit(self, name: str, table: pa.Table, info: dict, dead: pa.Table | None = None) -> None:
-        """Write one part (and its dead-letter rows) and record it; the order makes it exactly-once."""
-        tmp_dir = os.path.join(self.path, TMP)
-        if dead is not None and dead.num_rows:
-            os.makedirs(os.path.join(self.path, DEADLETTER), exist_ok=True)
-            write_parquet_atomic(dead, os.path.join(self.path, DEADLETTER, f"{name}.parquet"), tmp_dir)
-        write_parquet_atomic(table, os.path.join(self.path, f"{name}.parquet"), tmp_dir)
-        self.manifest["parts"][name] = info
-        write_json_atomic(os.path.join(self.path, MANIFEST), self.manifest)
+    def record(self, rec: PartRecord) -> None:
+        """Record a part written by write_part (here or in a Ray actor): one fsynced journal line."""
+        self._journal.write(json.dumps(asdict(rec)) + "\n")
+        self._journal.flush()
+        os.fsync(self._journal.fileno())
+        self.manifest.parts[rec.name] = rec
 
-    def commit_recorded(self) -> None:
-        """Persist the manifest after parts written elsewhere (Ray workers) were added to it."""
-        write_json_atomic(os.path.join(self.path, MANIFEST), self.manifest)
+    def commit(self, name: str, table: pa.Table, dead: pa.Table | None = None, **where) -> PartRecord:
+        rec = write_part(self.path, name, table, dead, **where)
+        self.record(rec)
+        return rec
 
-    def write_summary(self, summary: dict) -> None:
+    @property
+    def complete(self) -> bool:
+        return bool(self.manifest.planned) and set(self.manifest.planned) <= set(self.manifest.parts)
+
+    def finish(self, invocation: dict) -> dict:
+        """Fold the journal into the manifest, write the cumulative summary and, when every planned
+        part is done, _SUCCESS. Returns the summary."""
+        write_json_atomic(os.path.join(self.path, MANIFEST), self.manifest.to_json())
+        self._journal.close()
+        os.remove(os.path.join(self.path, JOURNAL))
+        self._journal = open(os.path.join(self.path, JOURNAL), "a")
+        summary = self._cumulative(invocation | {"parts_repaired": self.repaired})
         write_json_atomic(os.path.join(self.path, SUMMARY), summary)
+        success = os.path.join(self.path, SUCCESS)
+        if self.complete:
+            write_json_atomic(success, {"finished": now(), "parts": len(self.manifest.parts),
+                                        "rows": sum(p.rows for p in self.manifest.parts.values())})
+        elif os.path.exists(success):
+            os.remove(success)
+        return summary
+
+    def _cumulative(self, inv: dict) -> dict:
+        old = {}
+        path = os.path.join(self.path, SUMMARY)
+        if os.path.exists(path):
+            try:
+                with open(path) as f:
+                    old = json.load(f)
+            except (OSError, ValueError):
+                old = {}
+        invocations = (old.get("invocations") or [])[-50:] + [inv | {"started": self.started, "ended": now()}]
+        parts = self.manifest.parts.values()
+        totals = {"rows": sum(p.rows for p in parts), "dead_rows": sum(p.dead_rows for p in parts),
+                  "parts_done": len(self.manifest.parts), "parts_planned": len(self.manifest.planned),
+                  "complete": self.complete, "seconds_total": round(sum(i.get("seconds") or 0 for i in invocations), 3)}
+        return inv | {"first_start": invocations[0]["started"], "last_end": invocations[-1]["ended"],
+                      "totals": totals, "invocations": invocations}
 
     def close(self) -> None:
         shutil.rmtree(os.path.join(self.path, TMP), ignore_errors=True)
+        journal = getattr(self, "_journal", None)
+        if journal is not None and not journal.closed:
+            journal.close()
         if not self._lock_file.closed:
             fcntl.flock(self._lock_file, fcntl.LOCK_UN)
             self._lock_file.close()
@@ -137,3 +318,43 @@ class OutputDir:
 
     def __exit__(self, *exc):
         self.close()
+
+
+def _check_file(path: str, size: int, digest: str | None) -> str | None:
+    if not os.path.exists(path):
+        return "missing"
+    if os.path.getsize(path) != size:
+        return f"size {os.path.getsize(path)} != recorded {size}"
+    if digest and sha256_of(path) != digest:
+        return "checksum differs"
+    return None
+
+
+def load_run(path: str) -> RunManifest | None:
+    """The manifest of an output directory with its journal replayed (None if there is none)."""
+    mpath = os.path.join(path, MANIFEST)
+    if not os.path.exists(mpath):
+        return None
+    m = RunManifest.load(mpath)
+    journal = os.path.join(path, JOURNAL)
+    if os.path.exists(journal):
+        with open(journal) as f:
+            for line in f:
+                try:
+                    rec = PartRecord.from_dict(json.loads(line))
+                except (ValueError, TypeError):
+                    continue  # a line torn by a kill: that part is simply redone
+                m.parts[rec.name] = rec
+    return m
+
+
+def run_status(path: str) -> tuple[bool, str]:
+    """(complete, why) for an output directory read by a later stage (index, agree)."""
+    if os.path.exists(os.path.join(path, SUCCESS)):
+        return True, "complete"
+    m = load_run(path)
+    if m is None:
+        return True, "not an emopulse run directory"
+    done = len(m.parts)
+    return False, (f"{done} of {len(m.planned)} parts finished" if m.planned else "no _SUCCESS marker") + \
+        " (still running, killed, or files were skipped; finish it with --resume)"

@@ -17,6 +17,7 @@ from . import schema
 from .batching import Batch, dedup, make_batches
 from .bundle import TextEncoder
 from .head import Head
+from .reader import decode_texts
 
 
 @dataclass
@@ -29,6 +30,7 @@ class Prepared:
     truncated: np.ndarray     # per distinct text
     batches: list[Batch]      # over distinct texts
     texts: list[str]          # distinct texts (for the dead-letter file)
+    bad: dict                 # input row -> reason, rows refused before the model (invalid UTF-8)
 
     @property
     def duplicates(self) -> int:
@@ -80,12 +82,14 @@ class Predictor:
         self.max_batch_rows = max_batch_rows
 
     def prepare(self, texts: pa.Array) -> Prepared:
-        values = texts.to_pylist()
+        values, bad = decode_texts(texts)
         n = len(values)
         status = np.full(n, schema.OK, dtype=object)
         text_rows = []
         for i, t in enumerate(values):
-            if t is None:
+            if i in bad:
+                status[i] = schema.FAILED
+            elif t is None:
                 status[i] = schema.NULL_TEXT
             elif not t.strip():
                 status[i] = schema.EMPTY_TEXT
@@ -97,7 +101,7 @@ class Predictor:
         n_tokens = np.fromiter((len(x) for x in ids), dtype=np.int32, count=len(ids))
         batches = make_batches(ids, self.encoder.pad_id, self.max_batch_tokens,
                                self.max_batch_rows) if ids else []
-        return Prepared(n, status, text_rows, inverse, n_tokens, truncated, batches, distinct)
+        return Prepared(n, status, text_rows, inverse, n_tokens, truncated, batches, distinct, bad)
 
     def assemble(self, prep: Prepared, results: list[BatchResult]) -> tuple[pa.Table, list[tuple[int, str]]]:
         """Prediction columns in input order, and the (input row, reason) pairs that failed."""
@@ -121,7 +125,7 @@ class Predictor:
             row_probs[prep.text_rows] = probs[prep.inverse]
             n_tokens[prep.text_rows] = prep.n_tokens[prep.inverse]
             truncated[prep.text_rows] = prep.truncated[prep.inverse]
-        dead = []
+        dead = sorted(prep.bad.items())
         if failed:
             for row, u in zip(prep.text_rows, prep.inverse):
                 if int(u) in failed:

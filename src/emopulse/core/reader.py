@@ -12,11 +12,10 @@ import os
 from dataclasses import dataclass, field
 
 import pyarrow as pa
-
-from .errors import InputError
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-
+from .errors import InputError
 
 
 @dataclass(frozen=True)
@@ -49,18 +48,30 @@ class InputPlan:
     bad_files: dict[str, str] = field(default_factory=dict)  # skipped with --skip-bad-files
 
 
+def _is_run_dir(path: str) -> bool:
+    """An emopulse output directory (predictions, labels): never read back as comments."""
+    return os.path.exists(os.path.join(path, "_manifest.json"))
+
+
 def resolve_inputs(paths) -> list[str]:
-    """Expand files, directories and globs into a sorted, de-duplicated list of Parquet files."""
+    """Expand files, directories and globs into a sorted list of regular Parquet files, each
+    once: paths are resolved (symlinks, `..`) and de-duplicated by their real path, so a symlink
+    loop or a link beside its target never reads a file twice. Directories that hold an emopulse
+    run (a _manifest.json) are skipped."""
     found: list[str] = []
     for raw in paths:
         path = os.path.expanduser(str(raw))
         if os.path.isdir(path):
-            for root, dirs, files in os.walk(path):
-                dirs[:] = sorted(d for d in dirs if not d.startswith(("_", ".")))
+            if _is_run_dir(path):
+                raise InputError(f"{raw}: is an emopulse output directory (it holds _manifest.json), not comments")
+            for root, dirs, files in os.walk(path):  # followlinks=False: no loops
+                dirs[:] = sorted(d for d in dirs if not d.startswith(("_", "."))
+                                 and not _is_run_dir(os.path.join(root, d)))
                 found += [os.path.join(root, f) for f in sorted(files)
                           if f.endswith(".parquet") and not f.startswith(("_", "."))]
         elif any(ch in path for ch in "*?["):
-            matches = sorted(glob.glob(path, recursive=True))
+            matches = sorted(m for m in glob.glob(path, recursive=True)
+                             if not _is_run_dir(os.path.dirname(m) or "."))
             if not matches:
                 raise InputError(f"{raw}: the glob matches no file")
             found += matches
@@ -70,10 +81,11 @@ def resolve_inputs(paths) -> list[str]:
             raise InputError(f"{raw}: no such file or directory")
     seen, files = set(), []
     for f in found:
-        key = os.path.abspath(f)
-        if key not in seen:
-            seen.add(key)
-            files.append(f)
+        real = os.path.realpath(f)
+        if real in seen or not os.path.isfile(real):
+            continue  # a second path to the same file, or not a regular file (fifo, dir, dangling link)
+        seen.add(real)
+        files.append(real)
     if not files:
         raise InputError(f"no Parquet file found in {', '.join(map(str, paths))}")
     return files
@@ -83,6 +95,10 @@ def _rel_names(files: list[str]) -> list[str]:
     absolute = [os.path.abspath(f) for f in files]
     root = os.path.commonpath([os.path.dirname(a) for a in absolute])
     return [os.path.relpath(a, root) for a in absolute]
+
+
+def _is_scalar(t: pa.DataType) -> bool:
+    return not (pa.types.is_nested(t) or pa.types.is_dictionary(t) and pa.types.is_nested(t.value_type))
 
 
 def _is_string(t: pa.DataType) -> bool:
@@ -103,6 +119,8 @@ def plan_inputs(paths, text_col: str, id_col: str | None = None, keep_cols=(),
                 problem = f"has no text column {text_col!r} (columns: {', '.join(schema.names)})"
             elif not _is_string(schema.field(text_col).type) and n > 0:
                 problem = f"text column {text_col!r} is {schema.field(text_col).type}, not a string"
+            elif id_col and id_col in schema.names and not _is_scalar(schema.field(id_col).type):
+                problem = f"id column {id_col!r} is {schema.field(id_col).type}; ids must be scalars (string, integer)"
         except (OSError, pa.ArrowException) as exc:
             problem = f"cannot be read as Parquet ({exc})"
         if problem:
@@ -141,15 +159,22 @@ def plan_parts(plan: InputPlan, rows_per_part: int) -> list[Part]:
     return parts
 
 
-def read_parts(plan: InputPlan, parts: list[Part], batch_rows: int = 8192):
+def read_parts(plan: InputPlan, parts: list[Part], batch_rows: int = 8192, skip_bad_files: bool = False):
     """Yield (part, table) for the given parts, reading only the row groups that overlap them.
 
-    The table holds the text, id (if any) and kept columns present in that file."""
+    The table holds the text, id (if any) and kept columns present in that file. A file that
+    fails mid-read (corrupt pages) stops the run with its name, or with skip_bad_files is
+    recorded in plan.bad_files and the next file goes on; its unread parts stay unfinished."""
     by_file: dict[int, list[Part]] = {}
     for p in parts:
         by_file.setdefault(p.file_index, []).append(p)
     for i in sorted(by_file):
-        yield from _read_file_parts(plan, i, sorted(by_file[i], key=lambda p: p.start), batch_rows)
+        try:
+            yield from _read_file_parts(plan, i, sorted(by_file[i], key=lambda p: p.start), batch_rows)
+        except InputError as exc:
+            if not skip_bad_files:
+                raise
+            plan.bad_files[plan.files[i]] = str(exc)
 
 
 def _read_file_parts(plan: InputPlan, i: int, parts: list[Part], batch_rows: int):
@@ -197,19 +222,52 @@ def _read_file_parts(plan: InputPlan, i: int, parts: list[Part], batch_rows: int
         raise InputError(f"{path}: failed while reading ({exc})") from exc
 
 
-def row_columns(plan: InputPlan, part: Part, table: pa.Table, id_col: str) -> list[pa.Array]:
+def row_columns(plan: InputPlan, part: Part, table: pa.Table, id_col: str,
+                counts: dict | None = None) -> list[pa.Array]:
     """The id column (the input's, as strings, or "<file>:<row>") and the kept columns, with
-    nulls where this file lacks one: what every stage's output rows start with."""
+    nulls where this file lacks one: what every stage's output rows start with. A null id gets
+    "<file>:<row>"; a kept value that does not fit the first file's type becomes null. Both are
+    counted in `counts` (null_ids, kept_cast_nulls)."""
     i = part.file_index
+    generated = pa.array([f"{plan.rel_names[i]}:{r}" for r in range(part.start, part.stop)], pa.string())
     if plan.has_id[i]:
-        ids = table.column(plan.id_col).cast(pa.string())
+        ids = table.column(plan.id_col).cast(pa.string()).combine_chunks()
+        if ids.null_count:
+            if counts is not None:
+                counts["null_ids"] = counts.get("null_ids", 0) + ids.null_count
+            ids = pc.if_else(ids.is_null(), generated, ids)
     else:
-        ids = pa.array([f"{plan.rel_names[i]}:{r}" for r in range(part.start, part.stop)], pa.string())
+        ids = generated
     cols = [ids]
     for f in plan.keep_schema:
-        cols.append(table.column(f.name).cast(f.type) if f.name in table.column_names
-                    else pa.nulls(table.num_rows, f.type))
+        if f.name in table.column_names:
+            arr, failed = cast_lenient(table.column(f.name).combine_chunks(), f.type)
+            if failed and counts is not None:
+                counts["kept_cast_nulls"] = counts.get("kept_cast_nulls", 0) + failed
+            cols.append(arr)
+        else:
+            cols.append(pa.nulls(table.num_rows, f.type))
     return cols
+
+
+def cast_lenient(arr: pa.Array, to: pa.DataType) -> tuple[pa.Array, int]:
+    """Cast to the run's type for this column; values that cannot be cast become null (counted)
+    instead of failing the run (a kept column whose type drifts between files)."""
+    try:
+        return arr.cast(to), 0
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
+        pass
+    out, failed = [], 0
+    for v in arr:
+        try:
+            out.append(v.cast(to).as_py() if v.is_valid else None)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
+            try:  # e.g. int -> string is not a scalar cast pyarrow offers
+                out.append(pa.array([str(v.as_py())]).cast(to)[0].as_py())
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
+                out.append(None)
+                failed += 1
+    return pa.array(out, to), failed
 
 
 def dead_table(plan: InputPlan, part: Part, table: pa.Table, ids, dead: list[tuple[int, str]],
@@ -222,9 +280,33 @@ def dead_table(plan: InputPlan, part: Part, table: pa.Table, ids, dead: list[tup
         id_col: ids.take(rows),
         "file": pa.array([plan.files[part.file_index]] * len(rows), pa.string()),
         "row": pa.array([part.start + r for r in rows], pa.int64()),
-        "text": table.column(plan.text_col).take(rows).cast(pa.string()),
+        "text": pa.array(decode_texts(table.column(plan.text_col).take(rows))[0], pa.string()),
         "reason": pa.array([reason for _, reason in dead], pa.string()),
     }
     for name, values in (extra or {}).items():
-        cols[name] = pa.array([values[r] for r in rows], pa.string())
+        cols[name] = pa.array([values.get(r) for r in rows], pa.string())
     return pa.table(cols)
+
+
+def decode_texts(column) -> tuple[list[str | None], dict[int, str]]:
+    """Python strings of a text column; rows holding invalid UTF-8 come back as text with the
+    bad bytes replaced and are listed (row -> reason) so they can be dead-lettered, not crash."""
+    column = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+    try:
+        column.validate(full=True)
+        return column.to_pylist(), {}
+    except pa.ArrowInvalid:
+        pass
+    raw = column.cast(pa.large_binary()) if not pa.types.is_large_string(column.type) else \
+        column.view(pa.large_binary())
+    texts, bad = [], {}
+    for i, b in enumerate(raw.to_pylist()):
+        if b is None:
+            texts.append(None)
+            continue
+        try:
+            texts.append(b.decode("utf-8"))
+        except UnicodeDecodeError as exc:
+            texts.append(b.decode("utf-8", errors="replace"))
+            bad[i] = f"invalid UTF-8 in the text ({exc.reason} at byte {exc.start})"
+    return texts, bad

@@ -17,5 +17,15 @@ class IndexArgs:
     k: float = 3.0                          # anomaly: |index - rolling mean| > k * rolling sd
     hard: bool = False                      # index from hard labels instead of soft shares
     timezone: str = "Asia/Seoul"            # for tz-aware timestamps
-    drop_bad_dates: bool = False
+    drop_bad_dates: bool = False            # also drops dates outside [min_date, max_date]
     html: bool = False
+    allow_partial: bool = False             # read a serve-batch run that has no _SUCCESS yet
+    min_date: str = "1900-01-01"            # dates outside this window are errors (typos, epoch 0, 9999)
+    max_date: str | None = None             # default: one year after today
+
+    def __post_init__(self):
+        from ..core.errors import InputError
+        if self.freq not in ("day", "week", "month"):
+            raise InputError(f"--freq must be day, week or month, not {self.freq!r}")
+        if self.min_count < 0 or self.k <= 0 or (self.window is not None and self.window < 1):
+            raise InputError("--min-count must be >= 0, --k > 0 and --window >= 1")

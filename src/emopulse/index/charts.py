@@ -4,6 +4,13 @@ from __future__ import annotations
 import polars as pl
 
 COLORS = {"anger": "#d62728", "sadness": "#1f77b4", "happiness": "#ffbf00", "neutral": "#9e9e9e"}
+PALETTE = ["#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22", "#7f7f7f", "#2ca02c", "#ff7f0e"]
+
+
+def color(label: str, labels: list[str]) -> str:
+    """The project's colour for the four default labels; a fixed palette for any other label set."""
+    others = [lab for lab in labels if lab not in COLORS]
+    return COLORS.get(label) or PALETTE[others.index(label) % len(PALETTE)]
 PNG_SIZE = (12, 7)   # inches
 PNG_DPI = 100
 
@@ -20,7 +27,7 @@ def png(df: pl.DataFrame, labels: list[str], path: str, title: str) -> None:
     x = df["period"].to_list()
     fig, (top, bottom) = plt.subplots(2, 1, figsize=PNG_SIZE, sharex=True, height_ratios=[1, 1])
     shares = [_y(df, f"soft_{lab}", 0.0) for lab in labels]
-    top.stackplot(x, shares, labels=labels, colors=[COLORS.get(lab, None) for lab in labels], alpha=0.85)
+    top.stackplot(x, shares, labels=labels, colors=[color(lab, labels) for lab in labels], alpha=0.85)
     top.set_ylabel("emotion share (mean probability)")
     top.set_ylim(0, 1)
     top.legend(loc="upper left", ncol=len(labels), fontsize=8)
@@ -54,7 +61,7 @@ def html(df: pl.DataFrame, labels: list[str], path: str, title: str) -> None:
                         subplot_titles=("emotion shares", "mental-health index"))
     for lab in labels:
         fig.add_trace(go.Scatter(x=x, y=df[f"soft_{lab}"].to_list(), name=lab, stackgroup="shares",
-                                 line={"color": COLORS.get(lab)}), row=1, col=1)
+                                 line={"color": color(lab, labels)}), row=1, col=1)
     fig.add_trace(go.Scatter(x=x, y=_y(df, "index_hi"), line={"width": 0}, showlegend=False,
                              hoverinfo="skip"), row=2, col=1)
     fig.add_trace(go.Scatter(x=x, y=_y(df, "index_lo"), fill="tonexty", line={"width": 0},

@@ -38,13 +38,16 @@ def aggregate(lf: pl.LazyFrame, labels: list[str], freq: str, weights: dict[str,
               hard: bool) -> pl.DataFrame:
     """One row per period with counts, means and means of squares (streamed, no row kept)."""
     w = scaled_weights(weights, labels)
-    labelled = pl.col("label").is_not_null()
+    # a row counts when it has a label and finite probabilities (NaN/inf rows are counted apart)
+    finite = pl.all_horizontal([pl.col(f"p_{lab}").cast(pl.Float64).is_finite().fill_null(False) for lab in labels])
+    labelled = pl.col("label").is_not_null() & finite
     if hard:
         score = pl.col("label").replace_strict(w, default=None, return_dtype=pl.Float64) * 100
     else:
         score = pl.sum_horizontal([pl.col(f"p_{lab}").cast(pl.Float64) * w[lab] for lab in labels]) * 100
     score = pl.when(labelled).then(score)
     aggs = [labelled.sum().alias("n"), (~labelled).sum().alias("n_unlabelled"),
+            (pl.col("label").is_not_null() & ~finite).sum().alias("n_nonfinite"),
             score.mean().alias("index"), (score ** 2).mean().alias("_index_sq")]
     for lab in labels:
         p = pl.when(labelled).then(pl.col(f"p_{lab}").cast(pl.Float64))
@@ -106,7 +109,7 @@ def finish(df: pl.DataFrame, labels: list[str], freq: str, min_count: int, windo
     z = (pl.col("index") - pl.col("_prev_mean")) / (pl.col("_prev_sd") ** 2 + se**2).sqrt()
     df = df.with_columns(z.alias("anomaly_z"))
     df = df.with_columns(((~pl.col("low_count")) & (pl.col("anomaly_z").abs() > k)).fill_null(False).alias("anomaly"))
-    order = ["period", "n", "n_unlabelled", "low_count", "index", "index_lo", "index_hi", "index_rolling",
+    order = ["period", "n", "n_unlabelled", "n_nonfinite", "low_count", "index", "index_lo", "index_hi", "index_rolling",
              "anomaly", "anomaly_z"]
     for lab in labels:
         order += [f"count_{lab}", f"share_{lab}", f"share_{lab}_lo", f"share_{lab}_hi",

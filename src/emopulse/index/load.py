@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import glob
 import os
+from datetime import date, timedelta
 
 import polars as pl
 
@@ -12,11 +13,16 @@ from ..core.schema import LABEL_COL
 FREQ = {"day": "1d", "week": "1w", "month": "1mo"}
 
 
-def resolve(paths: list[str]) -> list[str]:
-    """Directories mean their top-level part files (dead-letter and bookkeeping are skipped)."""
+def resolve(paths: list[str], allow_partial: bool = False) -> list[str]:
+    """Directories mean their top-level part files (dead-letter and bookkeeping are skipped); a
+    serve-batch run without its _SUCCESS marker is refused unless allow_partial."""
+    from ..core.parts import run_status
     files: list[str] = []
     for p in paths:
         if os.path.isdir(p):
+            complete, why = run_status(p)
+            if not complete and not allow_partial:
+                raise InputError(f"{p}: the run is not complete: {why}; or pass --allow-partial")
             files += sorted(glob.glob(os.path.join(p, "*.parquet")))
         elif any(c in p for c in "*?["):
             files += sorted(glob.glob(p))
@@ -30,9 +36,10 @@ def resolve(paths: list[str]) -> list[str]:
     return files
 
 
-def scan(paths: list[str], date_col: str, timezone: str) -> tuple[pl.LazyFrame, list[str], list[str]]:
+def scan(paths: list[str], date_col: str, timezone: str,
+         allow_partial: bool = False) -> tuple[pl.LazyFrame, list[str], list[str]]:
     """(frame with `date` as pl.Date and the label / p_ columns, labels, files)."""
-    files = resolve(paths)
+    files = resolve(paths, allow_partial)
     lf = pl.scan_parquet(files, missing_columns="insert", extra_columns="ignore") \
         if len(files) > 1 else pl.scan_parquet(files[0])
     schema = lf.collect_schema()
@@ -62,15 +69,22 @@ def scan(paths: list[str], date_col: str, timezone: str) -> tuple[pl.LazyFrame, 
     return lf.select(cols), labels, files
 
 
-def check_dates(lf: pl.LazyFrame, drop_bad: bool) -> tuple[pl.LazyFrame, int, int]:
+def check_dates(lf: pl.LazyFrame, drop_bad: bool, lo: date | None = None,
+                hi: date | None = None) -> tuple[pl.LazyFrame, int, int]:
     """(frame without rows lacking a date, bad-date rows dropped, null-date rows).
 
-    A value that is present but unparseable is an error unless --drop-bad-dates."""
+    A value that is present but unparseable, or outside [lo, hi] (year 1 or 9999 would make
+    millions of empty daily periods), is an error unless --drop-bad-dates."""
+    lo = lo or date(1900, 1, 1)
+    hi = hi or date.today() + timedelta(days=366)
+    outside = (pl.col("date") < lo) | (pl.col("date") > hi)
+    lf = lf.with_columns(pl.when(outside).then(None).otherwise(pl.col("date")).alias("date"))
     bad = pl.col("date").is_null() & ~pl.col("_date_null")
     counts = lf.select(bad.sum().alias("bad"), pl.col("_date_null").sum().alias("null")).collect(engine="streaming")
     n_bad, n_null = int(counts["bad"][0]), int(counts["null"][0])
     if n_bad and not drop_bad:
         sample = lf.with_row_index("row").filter(bad).select("row", "_date_raw").head(3).collect()
         examples = ", ".join(f"row {r}: {v!r}" for r, v in sample.iter_rows())
-        raise InputError(f"{n_bad} rows have unparseable dates ({examples}); fix them or pass --drop-bad-dates")
+        raise InputError(f"{n_bad} rows have unparseable dates or dates outside {lo} .. {hi} ({examples}); "
+                         "fix them or pass --drop-bad-dates")
     return lf.filter(pl.col("date").is_not_null()).drop("_date_null", "_date_raw"), n_bad, n_null

@@ -5,6 +5,8 @@ import json
 import os
 import time
 
+from datetime import date
+
 import polars as pl
 
 from . import charts
@@ -12,19 +14,20 @@ from .args import IndexArgs
 from .compute import aggregate, fill_calendar, finish
 from .load import check_dates, scan
 
+FREQ_WORD = {"day": "daily", "week": "weekly", "month": "monthly"}
+
 
 def run(args: IndexArgs) -> dict:
-    if args.freq not in ("day", "week", "month"):
-        raise ValueError(f"--freq must be day, week or month, not {args.freq!r}")
     t0 = time.perf_counter()
-    lf, labels, files = scan(args.predictions, args.date_col, args.timezone)
-    lf, n_bad, n_null_dates = check_dates(lf, args.drop_bad_dates)
+    lf, labels, files = scan(args.predictions, args.date_col, args.timezone, args.allow_partial)
+    lf, n_bad, n_null_dates = check_dates(lf, args.drop_bad_dates, date.fromisoformat(args.min_date),
+                                          date.fromisoformat(args.max_date) if args.max_date else None)
     df = aggregate(lf, labels, args.freq, args.weights, args.hard)
     df = finish(fill_calendar(df, args.freq), labels, args.freq, args.min_count, args.window, args.k)
     os.makedirs(args.output, exist_ok=True)
     df.write_parquet(os.path.join(args.output, "index.parquet"))
     df.write_csv(os.path.join(args.output, "index.csv"))
-    title = f"emopulse — {args.freq}ly emotion shares and mental-health index ({int(df['n'].sum()):,} comments)"
+    title = f"emopulse — {FREQ_WORD[args.freq]} emotion shares and mental-health index ({int(df['n'].sum()):,} comments)"
     charts.png(df, labels, os.path.join(args.output, "index.png"), title)
     if args.html:
         charts.html(df, labels, os.path.join(args.output, "index.html"), title)
@@ -33,6 +36,7 @@ def run(args: IndexArgs) -> dict:
     summary = {
         "files": len(files), "rows": rows + n_bad + n_null_dates, "rows_labelled": int(df["n"].sum()),
         "rows_unlabelled": int(df["n_unlabelled"].sum()), "rows_bad_dates_dropped": n_bad,
+        "rows_nonfinite_probabilities": int(df["n_nonfinite"].sum()) if "n_nonfinite" in df.columns else 0,
         "rows_without_date": n_null_dates, "periods": df.height, "freq": args.freq,
         "low_count_periods": int(df["low_count"].sum()), "anomalies": df.filter(pl.col("anomaly"))["period"]
         .cast(pl.String).to_list(), "weights": args.weights, "soft": not args.hard,

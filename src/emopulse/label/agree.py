@@ -12,7 +12,12 @@ from ..core.errors import InputError
 from ..core.metrics import report
 
 
-def _read(path: str, label_col: str) -> pl.DataFrame:
+def _read(path: str, label_col: str, allow_partial: bool = False) -> pl.DataFrame:
+    from ..core.parts import run_status
+    if os.path.isdir(path):
+        complete, why = run_status(path)
+        if not complete and not allow_partial:
+            raise InputError(f"{path}: the run is not complete: {why}; or pass --allow-partial")
     source = os.path.join(path, "*.parquet") if os.path.isdir(path) else path  # a serve-batch dir: its parts
     try:
         df = pl.read_parquet(source)
@@ -24,8 +29,8 @@ def _read(path: str, label_col: str) -> pl.DataFrame:
 
 
 def agree(pred: str, gold: str, pred_col: str = "label", gold_col: str = "label", id_col: str | None = "id",
-          labels: list[str] | None = None, output: str | None = None) -> dict:
-    a, b = _read(pred, pred_col), _read(gold, gold_col)
+          labels: list[str] | None = None, output: str | None = None, allow_partial: bool = False) -> dict:
+    a, b = _read(pred, pred_col, allow_partial), _read(gold, gold_col, allow_partial)
     if id_col and id_col in a.columns and id_col in b.columns:
         joined = a.select(pl.col(id_col).cast(pl.String), pl.col(pred_col).alias("_pred")).join(
             b.select(pl.col(id_col).cast(pl.String), pl.col(gold_col).alias("_gold")), on=id_col, how="inner")

@@ -60,8 +60,11 @@ class PromptBuilder:
     """Renders prompts with the model's chat template when it has one, as plain completion text
     otherwise. `hash` identifies the exact rendering (template and spec) and goes with every row."""
 
-    def __init__(self, spec: PromptSpec, tokenizer=None):
+    def __init__(self, spec: PromptSpec, tokenizer=None, max_tokens: int | None = None):
         self.spec = spec
+        # prompts longer than the model's context are cut in the comment (never in the instruction)
+        # so one long comment cannot fail a run; `truncated` counts them
+        self.counter, self.max_tokens, self.truncated = tokenizer, max_tokens, 0
         template = getattr(tokenizer, "chat_template", None) if tokenizer is not None else None
         self.tokenizer = tokenizer if template else None
         self.mode = "chat" if template else "completion"
@@ -70,6 +73,22 @@ class PromptBuilder:
         self.hash = hashlib.sha256(payload.encode()).hexdigest()[:16]
 
     def __call__(self, comment: str) -> str:
+        prompt = self.render(comment)
+        if self.max_tokens and self.counter is not None and len(comment) > 16:
+            n = self._count(prompt)
+            if n > self.max_tokens:
+                self.truncated += 1
+                keep = len(comment)
+                while n > self.max_tokens and keep > 16:
+                    keep = max(16, int(keep * self.max_tokens / n * 0.95))
+                    prompt = self.render(comment[:keep])
+                    n = self._count(prompt)
+        return prompt
+
+    def _count(self, prompt: str) -> int:
+        return len(self.counter.encode(prompt, add_special_tokens=False))
+
+    def render(self, comment: str) -> str:
         message = self.spec.user_message(comment)
         if self.tokenizer is None:
             return message

@@ -9,9 +9,10 @@ import numpy as np
 import pyarrow as pa
 
 from ..core import schema
+from ..core.fingerprint import run_fingerprint
 from ..core.parts import OutputDir
 from ..core.progress import Timers, progress_bar
-from ..core.reader import dead_table, plan_inputs, plan_parts, read_parts, row_columns
+from ..core.reader import dead_table, decode_texts, plan_inputs, plan_parts, read_parts, row_columns
 from .answers import probabilities
 from .args import LabelArgs
 from .prompt import PromptBuilder, PromptSpec, check_answer
@@ -79,33 +80,39 @@ def run(args: LabelArgs, backend=None) -> dict:
         chosen[np.random.default_rng(args.seed).choice(total, args.sample, replace=False)] = True
     offsets = np.cumsum([0] + plan.num_rows)
     cache_dir = os.path.join(os.path.abspath(args.output), "_cache")
-    backend_probe = {"model": args.model, "backend": args.backend, "labels": labels, "spec": spec.__dict__,
-                     "cascade": args.cascade, "threshold": args.threshold if args.cascade else None,
-                     "sample": args.sample, "seed": args.seed, "rows_per_part": args.rows_per_part,
-                     "inputs": [[n, r] for n, r in zip(plan.rel_names, plan.num_rows)], "text_col": args.text_col,
-                     "id_col": id_col, "keep_cols": list(args.keep_cols)}
+    fingerprint = run_fingerprint(
+        {"model": args.model, "backend": args.backend, "labels": labels, "spec": spec.__dict__},
+        plan, {"cascade": args.cascade, "threshold": args.threshold if args.cascade else None,
+               "sample": args.sample, "seed": args.seed, "rows_per_part": args.rows_per_part})
     stats = {"rows": 0, "prompts": 0, "duplicates": 0, "classifier": 0, "ok": 0, "invalid": 0, "error": 0,
              "null": 0, "empty": 0, "prompt_tokens": 0, "output_tokens": 0}
     timers = Timers()
-    with OutputDir(args.output, backend_probe, args.resume, args.overwrite) as out:
+    with OutputDir(args.output, fingerprint, args.resume, args.overwrite, planned=[p.name for p in parts],
+                   inputs=plan.files, input_roots=args.inputs) as out:
         todo = [p for p in parts if p.name not in out.finished]
         backend = backend or make_backend(args, labels, cache_dir)
-        prompts = PromptBuilder(spec, backend.tokenizer)
+        # room for the answer (a label is a few tokens) within --max-model-len
+        prompts = PromptBuilder(spec, backend.tokenizer, max_tokens=args.max_model_len - 16)
         cascade = Cascade(args.cascade, args.threshold) if args.cascade else None
         target = sum(int(chosen[offsets[p.file_index] + p.start:offsets[p.file_index] + p.stop].sum())
                      if chosen is not None else p.n_rows for p in todo)
         bar = progress_bar(target, "label", enabled=args.progress)
         out_schema = output_schema(labels, plan.keep_schema, id_col)
-        for part, table in read_parts(plan, todo):
+        for part, table in read_parts(plan, todo, skip_bad_files=args.skip_bad_files):
             if chosen is not None:
                 g0 = offsets[part.file_index] + part.start
                 keep = np.flatnonzero(chosen[g0:g0 + part.n_rows])
             else:
                 keep = np.arange(part.n_rows)
-            base = row_columns(plan, part, table, id_col)
-            texts = table.column(plan.text_col).to_pylist()
-            rows = _label_rows([texts[i] for i in keep], labels, backend, prompts, cascade, args.batch_size,
-                               stats, timers)
+            base = row_columns(plan, part, table, id_col, stats)
+            texts, undecodable = decode_texts(table.column(plan.text_col))
+            rows = _label_rows([None if i in undecodable else texts[i] for i in keep], labels, backend, prompts,
+                               cascade, args.batch_size, stats, timers)
+            for k, i in enumerate(keep):  # invalid UTF-8: dead-lettered with the reason, never sent
+                if int(i) in undecodable:
+                    rows["status"][k] = schema.FAILED
+                    stats["failed"] = stats.get("failed", 0) + 1
+                    rows["dead"].append((k, undecodable[int(i)]))
             cols = [c.take(keep) for c in base] + [pa.array([texts[i] for i in keep], pa.string())]
             cols += [pa.array(rows["label"], pa.string())]
             cols += [pa.array(rows["p"][:, j], pa.float32(), mask=np.isnan(rows["p"][:, j])) for j in range(len(labels))]
@@ -116,11 +123,12 @@ def run(args: LabelArgs, backend=None) -> dict:
             dead = [(int(keep[k]), reason) for k, reason in rows["dead"]]
             raw = {int(keep[k]): r for k, r in rows["raw"].items()}
             with timers.time("write"):
-                out.commit(part.name, tbl, {"rows": tbl.num_rows, "start": part.start, "stop": part.stop},
-                           dead_table(plan, part, table, base[0], dead, id_col, {"raw_output": raw}))
+                out.commit(part.name, tbl, dead_table(plan, part, table, base[0], dead, id_col, {"raw_output": raw}),
+                           file=plan.rel_names[part.file_index], start=part.start, stop=part.stop)
             stats["rows"] += tbl.num_rows
             bar.update(tbl.num_rows)
         bar.close()
+        stats["prompts_truncated"] = prompts.truncated
         wall = time.perf_counter() - t_start
         llm_s = timers.seconds.get("llm", 0.0)
         summary = {"backend": args.backend, "model": args.model, "prompt_hash": prompts.hash, "prompt_mode": prompts.mode,
@@ -132,8 +140,7 @@ def run(args: LabelArgs, backend=None) -> dict:
                    if args.cascade else None,
                    "parts_written": len(todo), "parts_skipped": len(parts) - len(todo), "bad_files": plan.bad_files,
                    "stage_seconds": timers.as_dict()}
-        out.write_summary(summary)
-    return summary
+        return out.finish(summary)
 
 
 def _label_rows(texts, labels, backend, prompts, cascade, batch_size, stats, timers) -> dict:

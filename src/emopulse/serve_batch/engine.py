@@ -13,6 +13,7 @@ import pyarrow as pa
 
 from ..core import schema
 from ..core.bundle import load_bundle
+from ..core.fingerprint import run_fingerprint
 from ..core.parts import OutputDir
 from ..core.predictor import Predictor
 from ..core.progress import Timers, progress_bar
@@ -66,41 +67,56 @@ class _Pipeline:
 
 
 def part_table(plan: InputPlan, part: Part, table: pa.Table, preds: pa.Table, labels,
-               id_col: str) -> pa.Table:
+               id_col: str, counts: dict | None = None) -> pa.Table:
     """Id column, kept columns (null where this file lacks one), then the prediction columns."""
     out_schema = schema.output_schema(labels, plan.keep_schema, id_col)
-    return pa.Table.from_arrays(row_columns(plan, part, table, id_col) + preds.columns, schema=out_schema)
+    return pa.Table.from_arrays(row_columns(plan, part, table, id_col, counts) + preds.columns, schema=out_schema)
 
 
-def run_fingerprint(args: ServeBatchArgs, plan: InputPlan, bundle, encoder) -> dict:
-    """What must not change between a run and its resume (either engine: they share parts)."""
-    return bundle.fingerprint(encoder) | {
-        # batching is part of the result for int8 bundles: dynamic quantization scales each batch
-        "rows_per_part": args.rows_per_part, "max_batch_tokens": batch_tokens(args),
-        "max_batch_rows": args.max_batch_rows, "text_col": args.text_col,
-        "id_col": args.id_col or schema.ID_COL, "keep_cols": list(args.keep_cols),
-        "inputs": [[n, r] for n, r in zip(plan.rel_names, plan.num_rows)],
-    }
+def classify_part(plan: InputPlan, part: Part, table: pa.Table, prep, results, predictor, labels,
+                  id_col: str, stats: dict) -> tuple[pa.Table, pa.Table | None]:
+    """Prediction rows and dead-letter rows of one part: the same for the local and Ray engines."""
+    preds, dead = predictor.assemble(prep, results)
+    tbl = part_table(plan, part, table, preds, labels, id_col, stats)
+    _count(stats, tbl, prep)
+    return tbl, dead_table(plan, part, table, tbl.column(id_col), dead, id_col)
+
+
+def settings(args: ServeBatchArgs) -> dict:
+    """The run settings that change results (batching does, for int8: dynamic quantization)."""
+    return {"rows_per_part": args.rows_per_part, "max_batch_tokens": batch_tokens(args),
+            "max_batch_rows": args.max_batch_rows}
+
+
+def open_run(args: ServeBatchArgs, threads: int):
+    """Plan the inputs, load the model, open the output dir: what both engines do first."""
+    plan = plan_inputs(args.inputs, args.text_col, args.id_col, args.keep_cols, args.skip_bad_files)
+    bundle = load_bundle(args.model, args.max_length, args.device, threads, args.dtype)
+    encoder = bundle.encoder()
+    parts = plan_parts(plan, args.rows_per_part)
+    out = OutputDir(args.output, run_fingerprint(bundle.fingerprint(encoder), plan, settings(args)), args.resume,
+                    args.overwrite, planned=[p.name for p in parts], inputs=plan.files, input_roots=args.inputs)
+    return plan, bundle, parts, out
+
+
+def new_stats() -> dict:
+    return {"rows": 0, "ok": 0, "null": 0, "empty": 0, "failed": 0, "truncated": 0, "duplicates": 0,
+            "real_tokens": 0, "padded_tokens": 0, "batches": 0, "null_ids": 0, "kept_cast_nulls": 0}
 
 
 def run(args: ServeBatchArgs) -> dict:
     if args.engine == "ray":
-        from ..ray.engine import run as run_ray
+        from .ray_engine import run as run_ray
         return run_ray(args)
     t_start = time.perf_counter()
-    plan = plan_inputs(args.inputs, args.text_col, args.id_col, args.keep_cols, args.skip_bad_files)
     threads = args.threads or default_threads(args.workers)
-    bundle = load_bundle(args.model, args.max_length, args.device, threads, args.dtype)
-    encoder = bundle.encoder()
+    plan, bundle, parts, out = open_run(args, threads)
     id_col = args.id_col or schema.ID_COL
-    fingerprint = run_fingerprint(args, plan, bundle, encoder)
-    predictor = Predictor(encoder, bundle.labels, batch_tokens(args), args.max_batch_rows, bundle.head())
+    predictor = Predictor(bundle.encoder(), bundle.labels, batch_tokens(args), args.max_batch_rows, bundle.head())
     timers = Timers()
-    stats = {"rows": 0, "ok": 0, "null": 0, "empty": 0, "failed": 0, "truncated": 0,
-             "duplicates": 0, "real_tokens": 0, "padded_tokens": 0, "batches": 0}
+    stats = new_stats()
 
-    with OutputDir(args.output, fingerprint, args.resume, args.overwrite) as out:
-        parts = plan_parts(plan, args.rows_per_part)
+    with out:
         todo = [p for p in parts if p.name not in out.finished]
         runner = make_runner(bundle.spec, args.workers)
         pipe = _Pipeline()
@@ -108,7 +124,7 @@ def run(args: ServeBatchArgs) -> dict:
         bar = progress_bar(sum(p.n_rows for p in todo), "serve-batch", enabled=args.progress)
 
         def reader():
-            it = read_parts(plan, todo)
+            it = read_parts(plan, todo, skip_bad_files=args.skip_bad_files)
             while not pipe.stop.is_set():
                 with timers.time("read"):
                     item = next(it, _END)
@@ -130,12 +146,10 @@ def run(args: ServeBatchArgs) -> dict:
                 results = [f.result() for f in futures]
                 timers.add("infer", sum(r.seconds for r in results))
                 with timers.time("write"):
-                    preds, dead = predictor.assemble(prep, results)
-                    tbl = part_table(plan, part, table, preds, bundle.labels, id_col)
-                    out.commit(part.name, tbl, {"rows": tbl.num_rows, "file": plan.rel_names[part.file_index],
-                                                "start": part.start, "stop": part.stop},
-                               dead_table(plan, part, table, tbl.column(id_col), dead, id_col))
-                _count(stats, tbl, prep)
+                    tbl, dead = classify_part(plan, part, table, prep, results, predictor, bundle.labels,
+                                              id_col, stats)
+                    out.commit(part.name, tbl, dead, file=plan.rel_names[part.file_index],
+                               start=part.start, stop=part.stop)
                 bar.update(tbl.num_rows)
 
         try:
@@ -158,20 +172,19 @@ def run(args: ServeBatchArgs) -> dict:
             runner.close()
 
         wall = time.perf_counter() - t_start
-        summary = {
-            "engine": "local", "model": args.model, "backend": bundle.spec.kind,
-            "precision": bundle.precision, "device": args.device, "workers": args.workers,
-            "threads_per_worker": threads, "max_batch_tokens": batch_tokens(args),
-            "max_length": bundle.max_length, "parts_total": len(parts),
-            "parts_skipped": len(parts) - len(todo), "parts_written": len(todo),
-            "bad_files": plan.bad_files, **stats,
-            "seconds": round(wall, 3), "rows_per_s": round(stats["rows"] / wall, 1) if wall else None,
-            "stage_seconds": timers.as_dict(),
-            "padded_token_ratio": round(stats["padded_tokens"] / stats["real_tokens"], 4)
-            if stats["real_tokens"] else None,
-        }
-        out.write_summary(summary)
-    return summary
+        return out.finish(invocation_summary(
+            args, bundle, plan, parts, todo, stats, wall, engine="local", threads_per_worker=threads,
+            stage_seconds=timers.as_dict(),
+            padded_token_ratio=round(stats["padded_tokens"] / stats["real_tokens"], 4) if stats["real_tokens"] else None))
+
+
+def invocation_summary(args: ServeBatchArgs, bundle, plan, parts, todo, stats: dict, wall: float, **extra) -> dict:
+    """One invocation's figures (OutputDir.finish adds the run's cumulative totals)."""
+    return {"model": args.model, "backend": bundle.spec.kind, "precision": bundle.precision,
+            "device": args.device, "workers": args.workers, "max_batch_tokens": batch_tokens(args),
+            "max_length": bundle.max_length, "parts_total": len(parts), "parts_skipped": len(parts) - len(todo),
+            "parts_written": len(todo), "bad_files": plan.bad_files, **stats, "seconds": round(wall, 3),
+            "rows_per_s": round(stats["rows"] / wall, 1) if wall else None, **extra}
 
 
 def _count(stats: dict, tbl: pa.Table, prep) -> None:
@@ -188,18 +201,23 @@ def _count(stats: dict, tbl: pa.Table, prep) -> None:
 
 def print_summary(summary: dict, file=sys.stdout) -> None:
     s = summary
-    if s.get("engine") == "ray":
-        print(f"{s['rows']:,} rows in {s['seconds']:.1f} s = {s['rows_per_s']:,} rows/s on Ray ({s['workers']} actors, "
-              f"{s['backend']} {s['precision']}); failed {s['failed']:,}; parts written {s['parts_written']}, "
-              f"skipped (already done) {s['parts_skipped']}; resume: {s['resume']}", file=file)
-        return
-    print(f"{s['rows']:,} rows in {s['seconds']:.1f} s = {s['rows_per_s']:,} rows/s "
-          f"({s['backend']} {s['precision']}, {s['workers']} worker(s) x {s['threads_per_worker']} threads); "
-          f"ok {s['ok']:,}, null {s['null']:,}, empty {s['empty']:,}, failed {s['failed']:,}, "
-          f"truncated {s['truncated']:,}, duplicates computed once {s['duplicates']:,}", file=file)
-    stages = ", ".join(f"{k} {v:.1f} s" for k, v in s["stage_seconds"].items())
-    print(f"stage time (overlapped): {stages}; padded/real tokens {s['padded_token_ratio']}; "
-          f"parts written {s['parts_written']}, skipped (already done) {s['parts_skipped']}", file=file)
-    if s["bad_files"]:
-        for f, why in s["bad_files"].items():
-            print(f"skipped bad file {f}: {why}", file=file)
+    where = f"on Ray ({s['workers']} actors" if s.get("engine") == "ray" else \
+        f"({s['workers']} worker(s) x {s.get('threads_per_worker')} threads"
+    print(f"{s['rows']:,} rows in {s['seconds']:.1f} s = {s['rows_per_s']:,} rows/s {where}, "
+          f"{s['backend']} {s['precision']}); ok {s['ok']:,}, null {s['null']:,}, empty {s['empty']:,}, "
+          f"failed {s['failed']:,}, truncated {s['truncated']:,}, duplicates computed once {s['duplicates']:,}", file=file)
+    if s.get("stage_seconds"):
+        stages = ", ".join(f"{k} {v:.1f} s" for k, v in s["stage_seconds"].items())
+        print(f"stage time (overlapped): {stages}; padded/real tokens {s['padded_token_ratio']}", file=file)
+    t = s["totals"]
+    print(f"parts written {s['parts_written']}, skipped (already done) {s['parts_skipped']}; run "
+          f"{'complete (_SUCCESS)' if t['complete'] else 'INCOMPLETE'}: {t['parts_done']}/{t['parts_planned']} parts, "
+          f"{t['rows']:,} rows", file=file)
+    for name in s.get("parts_repaired", []):
+        print(f"recomputed damaged part {name}", file=file)
+    for what, n in (("null ids replaced by <file>:<row>", s.get("null_ids")),
+                    ("kept values that did not fit the column's type, set to null", s.get("kept_cast_nulls"))):
+        if n:
+            print(f"warning: {n:,} {what}", file=file)
+    for f, why in s["bad_files"].items():
+        print(f"skipped bad file {f}: {why}", file=file)

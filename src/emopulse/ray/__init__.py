@@ -1,1 +1,0 @@
-"""serve-batch on Ray Data, for when one machine is not enough. Ray is imported only here."""

@@ -1,0 +1,83 @@
+"""The Ray engine: the local engine's parts, spread over a Ray cluster.
+
+Ray Data gets one row per unfinished part (file, first row, last row); a pool of actors — each
+holding the same core predictor as the local engine (bundle, length sorting, token-budget
+batches, order restored inside the part) — reads its part's rows with pyarrow, predicts, and
+writes the part with the run contract's `write_part` (the local writer's function). The driver
+records each finished part with `OutputDir.record`, so a run can resume (engine `local` or `ray`,
+same parts, same fingerprint) with every row exactly once. Ray is imported only here.
+
+Resume: the project's own manifest, per part. (Ray Data's own checkpointing, keyed on an id
+column, would not give the local engine's `<file>:<row>` ids nor its part layout.)
+"""
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import asdict
+
+from ..core import schema
+from ..core.backends import build_backend
+from ..core.bundle import load_bundle
+from ..core.parts import PartRecord, write_part
+from ..core.predictor import run_batch
+from ..core.reader import Part, read_parts
+from .args import ServeBatchArgs, batch_tokens
+from .engine import classify_part, invocation_summary, new_stats, open_run
+
+
+class PartPredictor:
+    """A Ray actor: loads the bundle once, then classifies whole parts."""
+
+    def __init__(self, args: ServeBatchArgs, plan, threads: int):
+        self.args, self.plan = args, plan
+        self.bundle = load_bundle(args.model, args.max_length, args.device, threads, args.dtype)
+        self.predictor = self.bundle.predictor(batch_tokens(args), args.max_batch_rows)
+        self.backend = build_backend(self.bundle.spec)
+        self.id_col = args.id_col or schema.ID_COL
+
+    def __call__(self, batch: dict) -> dict:
+        out = {"record": [], "stats": []}
+        for i in range(len(batch["file_index"])):
+            part = Part(int(batch["file_index"][i]), int(batch["chunk"][i]), str(batch["path"][i]),
+                        int(batch["start"][i]), int(batch["stop"][i]))
+            _, table = next(read_parts(self.plan, [part]))
+            prep = self.predictor.prepare(table.column(self.plan.text_col).combine_chunks())
+            stats = new_stats()
+            tbl, dead = classify_part(self.plan, part, table, prep, [run_batch(self.backend, b) for b in prep.batches],
+                                      self.predictor, self.bundle.labels, self.id_col, stats)
+            rec = write_part(self.args.output, part.name, tbl, dead, file=self.plan.rel_names[part.file_index],
+                             start=part.start, stop=part.stop, engine="ray")
+            out["record"].append(asdict(rec))
+            out["stats"].append(stats)
+        return out
+
+
+def run(args: ServeBatchArgs) -> dict:
+    import ray
+    t_start = time.perf_counter()
+    threads = args.threads or max(1, int(args.cpus_per_worker))
+    plan, bundle, parts, out = open_run(args, threads)
+    stats = new_stats()
+    with out:
+        todo = [p for p in parts if p.name not in out.finished]
+        if todo:
+            if not ray.is_initialized():
+                ray.init(address=args.address, ignore_reinit_error=True, log_to_driver=False,
+                         include_dashboard=False, **({} if args.address else {"num_cpus": os.cpu_count()}))
+            ctx = ray.data.DataContext.get_current()
+            ctx.enable_progress_bars = bool(args.progress)
+            items = [{"file_index": p.file_index, "chunk": p.chunk, "path": p.path, "start": p.start, "stop": p.stop}
+                     for p in todo]
+            workers = max(1, args.workers)
+            ds = ray.data.from_items(items, override_num_blocks=min(len(items), workers * 4)).map_batches(
+                PartPredictor, fn_constructor_args=(args, plan, threads), batch_size=1, concurrency=workers,
+                num_cpus=args.cpus_per_worker, num_gpus=args.gpus_per_worker or None)
+            for row in ds.iter_rows():  # the driver records parts as they finish: the manifest is the truth
+                out.record(PartRecord.from_dict(row["record"]))
+                for k, v in row["stats"].items():
+                    stats[k] += v
+        wall = time.perf_counter() - t_start
+        return out.finish(invocation_summary(args, bundle, plan, parts, todo, stats, wall, engine="ray",
+                                             cpus_per_worker=args.cpus_per_worker,
+                                             gpus_per_worker=args.gpus_per_worker))
