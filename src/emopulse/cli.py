@@ -98,7 +98,7 @@ def _run_export(ns) -> int:
         m = run(ExportArgs(**_fields(ns)))
     except GateRefused as exc:
         print(f"emopulse export: {exc}", file=sys.stderr)
-        return 3
+        return GateRefused.exit_code
     g = m["gate"]
     f1 = f", macro-F1 {g['macro_f1_reference']:.4f} -> {g['macro_f1_candidate']:.4f}" if "f1_drop" in g else ""
     print(f"bundle {ns.output}: {m['precision']} ({m['tool']}); gate {g['verdict']}: agreement "
@@ -501,16 +501,41 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
-    from .core.errors import EmopulseError
+    import errno
+    import signal
+    from .core.errors import EmopulseError, InputError, ResourceError, Terminated
     ns = build_parser().parse_args(argv)
+
+    def on_term(signum, frame):
+        raise Terminated()
+    if argv is None:  # the real command, not a test calling main([...]) in-process
+        signal.signal(signal.SIGTERM, on_term)
+    code = 0
     try:
-        return ns.func(ns)
-    except (EmopulseError, FileNotFoundError) as exc:
+        code = ns.func(ns)
+    except EmopulseError as exc:
         print(f"emopulse {ns.command}: error: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
+        code = exc.exit_code
+    except FileNotFoundError as exc:
+        print(f"emopulse {ns.command}: error: {exc}", file=sys.stderr)
+        code = InputError.exit_code
+    except OSError as exc:
+        if exc.errno not in (errno.ENOSPC, errno.EDQUOT, errno.EMFILE, errno.ENOMEM):
+            raise
+        print(f"emopulse {ns.command}: error: {exc.strerror} ({exc.filename or 'output'}); finished parts "
+              "are kept: free space, then --resume", file=sys.stderr)
+        code = ResourceError.exit_code
+    except (KeyboardInterrupt, Terminated) as exc:
+        code = 130 if isinstance(exc, KeyboardInterrupt) else 143
         print(f"emopulse {ns.command}: interrupted; finished parts are kept (use --resume)", file=sys.stderr)
-        return 130
+    if code in (130, 143) and argv is None:
+        # Model threads may still be inside ONNX Runtime / torch kernels: tearing the interpreter
+        # down around them can abort ("FATAL: exception not rethrown", rc 134). The run's files are
+        # already consistent (parts are committed atomically), so leave at once with the code.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    return code
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ import pyarrow as pa
 from . import schema
 from .batching import Batch, dedup, make_batches
 from .bundle import TextEncoder
+from .errors import BundleError
 from .head import Head
 from .reader import decode_texts
 
@@ -112,7 +113,8 @@ class Predictor:
             if res.probs.shape[1] == k:
                 probs[batch.rows] = res.probs
             elif res.probs.shape[1]:
-                raise ValueError(f"model returned {res.probs.shape[1]} classes, id2label has {k}")
+                raise BundleError(f"the model returns {res.probs.shape[1]} classes but its id2label names {k}: "
+                                  "config.json does not belong to this model")
             for j, reason in res.failures.items():
                 failed[int(batch.rows[j])] = reason
         probs = self.head.apply(probs, prep.texts)

@@ -25,9 +25,45 @@ TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "special_tokens_ma
 
 
 class GateRefused(Exception):
+    exit_code = 3
+
     def __init__(self, message: str, manifest: dict):
         super().__init__(message)
         self.manifest = manifest
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_stale_work_dirs(parent: str) -> None:
+    """Work dirs of exports that were killed (their process is gone) are removed; a previous
+    bundle a killed export had moved aside is put back first if nothing replaced it."""
+    for name in os.listdir(parent):
+        if name.startswith(".emopulse-export-"):
+            pid, work = name.split("-")[2], os.path.join(parent, name)
+            if pid.isdigit() and not _alive(int(pid)):
+                previous, target_file = os.path.join(work, "previous"), os.path.join(work, "target")
+                if os.path.isdir(previous) and os.path.exists(target_file):
+                    target = open(target_file).read().strip()
+                    if target and not os.path.exists(target):
+                        os.replace(previous, target)
+                shutil.rmtree(work, ignore_errors=True)
+
+
+def replace_dir(new: str, target: str, work: str) -> None:
+    """Atomic replace: the old bundle is renamed aside (into the work dir), the new one renamed
+    in, then the old one removed with the work dir. A kill at any moment leaves either the old
+    complete bundle, the new complete bundle, or none — never a mix."""
+    if os.path.exists(target):
+        os.replace(target, os.path.join(work, "previous"))
+    os.replace(new, target)
 
 
 def check_checkpoint(path: str):
@@ -87,7 +123,10 @@ def run(args: ExportArgs) -> dict:
     ladder = LADDER[args.target] if args.precision == "auto" else [args.precision]
 
     parent = os.path.dirname(os.path.abspath(args.output))
-    work = tempfile.mkdtemp(prefix=".emopulse-export-", dir=parent)
+    remove_stale_work_dirs(parent)
+    work = tempfile.mkdtemp(prefix=f".emopulse-export-{os.getpid()}-", dir=parent)
+    with open(os.path.join(work, "target"), "w") as f:
+        f.write(os.path.abspath(args.output))
     try:
         t0 = time.perf_counter()
         convert.export_plain(args.model, work, args.opset)
@@ -131,9 +170,7 @@ def run(args: ExportArgs) -> dict:
         }
         with open(os.path.join(bundle, MANIFEST), "w") as f:
             json.dump(manifest, f, indent=2)
-        if os.path.exists(args.output):
-            shutil.rmtree(args.output)
-        os.replace(bundle, args.output)
+        replace_dir(bundle, args.output, work)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     if not manifest["ready"]:

@@ -35,13 +35,36 @@ class ThreadRunner:
 _worker_backend = None
 
 
-def _init_worker(spec: BackendSpec, counter) -> None:
+def die_with_parent() -> None:
+    """Linux: this process gets SIGKILL when its parent dies (kill -9 of the engine leaves no
+    orphan workers); elsewhere a thread watches the parent id."""
+    import ctypes
+    import signal
+    import threading
+    import time
+    parent = os.getppid()
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(1)
+
+    def watch():
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(1)
+    threading.Thread(target=watch, daemon=True, name="emopulse-parent-watch").start()
+
+
+def _init_worker(spec: BackendSpec, workers: int) -> None:
     global _worker_backend
-    with counter.get_lock():
-        index = counter.value
-        counter.value += 1
+    die_with_parent()
     if spec.device == "cuda":
-        spec = replace(spec, device=f"cuda:{index}")
+        # workers are numbered from 1 by multiprocessing; no shared counter (a semaphore would
+        # keep multiprocessing's resource tracker alive after a kill -9)
+        index = (mp.current_process()._identity or (1,))[0] - 1
+        spec = replace(spec, device=f"cuda:{index % workers}")
     _worker_backend = build_backend(spec)
 
 
@@ -53,7 +76,7 @@ class ProcessRunner:
     def __init__(self, spec: BackendSpec, workers: int):
         ctx = mp.get_context("spawn")  # fork after threads and ORT sessions is unsafe
         self.pool = ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker,
-                                        initargs=(spec, ctx.Value("i", 0)))
+                                        initargs=(spec, workers))
 
     def submit(self, batch: Batch) -> Future:
         return self.pool.submit(_run_in_worker, batch)

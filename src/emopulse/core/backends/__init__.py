@@ -22,13 +22,21 @@ class BackendSpec:
 
 
 def build_backend(spec: BackendSpec) -> Backend:
-    if spec.kind == "onnx":
-        from .onnx import OnnxBackend
-        return OnnxBackend(spec.path, device=spec.device, threads=spec.threads)
-    if spec.kind == "torch":
-        from .torch import TorchBackend
-        return TorchBackend(spec.path, device=spec.device, threads=spec.threads, dtype=spec.dtype)
-    raise ValueError(f"unknown backend {spec.kind!r}")
+    """The backend, or a one-line BundleError when the model file cannot be loaded."""
+    from ..errors import BundleError
+    try:
+        if spec.kind == "onnx":
+            from .onnx import OnnxBackend
+            return OnnxBackend(spec.path, device=spec.device, threads=spec.threads)
+        if spec.kind == "torch":
+            from .torch import TorchBackend
+            return TorchBackend(spec.path, device=spec.device, threads=spec.threads, dtype=spec.dtype)
+    except (BundleError, ImportError):
+        raise
+    except Exception as exc:  # noqa: BLE001 - ORT and torch raise many kinds for a bad model file
+        first = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else type(exc).__name__
+        raise BundleError(f"{spec.path}: cannot be loaded as a {spec.kind} model ({first})") from exc
+    raise BundleError(f"unknown backend {spec.kind!r}")
 
 
 __all__ = ["Backend", "BackendSpec", "build_backend", "softmax"]
