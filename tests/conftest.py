@@ -43,3 +43,12 @@ def comments_file(tmp_path) -> str:
     path = str(tmp_path / "comments.parquet")
     pq.write_table(t, path, row_group_size=128)
     return path
+
+
+@pytest.fixture(scope="session")
+def tiny_bundle(tiny_model, tmp_path_factory) -> str:
+    """An fp32 ONNX bundle of the tiny model, through the real export and gate."""
+    from emopulse.export import ExportArgs, run
+    out = str(tmp_path_factory.mktemp("tiny-bundle") / "bundle")
+    run(ExportArgs(model=tiny_model, output=out, precision="fp32", max_length=64))
+    return out

@@ -510,6 +510,9 @@ def main(argv=None) -> int:
         raise Terminated()
     if argv is None:  # the real command, not a test calling main([...]) in-process
         signal.signal(signal.SIGTERM, on_term)
+        # after an interrupt we leave with os._exit; multiprocessing's resource tracker then
+        # unlinks the worker pool's semaphores itself (its job) - without warning about it
+        sys.warnoptions.append("ignore:resource_tracker:UserWarning")
     code = 0
     try:
         code = ns.func(ns)

@@ -121,3 +121,22 @@ def test_bad_checkpoints_and_outputs(tiny_model, bundles, tmp_path):
         target = str(ro / "bundle")
     with pytest.raises(OutputError, match="cannot"):
         run(ExportArgs(model=tiny_model, output=target))
+
+
+def test_killed_exports_leave_no_work_dirs_and_replacement_is_atomic(tiny_model, bundles, tmp_path):
+    import subprocess
+    import sys
+    target = tmp_path / "bundle"
+    src = bundles[0] / "fp32"
+    shutil.copytree(src, target)
+    # a killed export: its work dir (dead pid) holds the previous bundle it had moved aside
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    work = tmp_path / f".emopulse-export-{dead.stdout.strip()}-x"
+    work.mkdir()
+    (work / "target").write_text(str(target))
+    os.replace(target, work / "previous")
+    run(ExportArgs(model=tiny_model, output=str(tmp_path / "other"), precision="fp32"))
+    assert not [p for p in os.listdir(tmp_path) if p.startswith(".emopulse-export-")]
+    assert json.load(open(target / "manifest.json"))["ready"] is True          # put back, not lost
+    m = run(ExportArgs(model=tiny_model, output=str(target), precision="fp32", overwrite=True))
+    assert m["ready"] and sorted(os.listdir(target)) == sorted(os.listdir(src))

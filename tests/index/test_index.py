@@ -181,3 +181,33 @@ def test_two_million_rows_in_bounded_memory(tmp_path):
         peaks.append(int(res.stdout.split()[-1]))
     assert json.load(open(tmp_path / "out" / "_summary.json"))["rows"] == 2_000_000
     assert peaks[1] < 1.5 * peaks[0] + 150_000, peaks  # KiB: 20x the rows, not 20x the memory
+
+
+def test_outlier_dates_are_refused_with_rows_named_or_dropped(tmp_path):
+    days = {dt.date(2024, 3, 1): [("anger", ONEHOT["anger"])] * 40, dt.date(1, 1, 1): [("anger", ONEHOT["anger"])],
+            dt.date(9999, 12, 31): [("happiness", ONEHOT["happiness"])]}
+    path = predictions(days, tmp_path / "p.parquet")
+    with pytest.raises(InputError, match="outside .*row 40"):
+        run(IndexArgs(predictions=[path], output=str(tmp_path / "o")))
+    s = run(IndexArgs(predictions=[path], output=str(tmp_path / "o"), drop_bad_dates=True))
+    assert s["periods"] == 1 and s["rows_bad_dates_dropped"] == 2
+
+
+def test_any_label_set_is_charted(tmp_path):
+    labels = ["joy", "fear", "calm"]
+    rows = [{"date": dt.date(2024, 1, 1) + dt.timedelta(days=i % 20), "label": labels[i % 3],
+             **{f"p_{lab}": 1 / 3 for lab in labels}} for i in range(600)]
+    pl.DataFrame(rows).write_parquet(tmp_path / "p.parquet")
+    s = run(IndexArgs(predictions=[str(tmp_path / "p.parquet")], output=str(tmp_path / "o"),
+                      weights={"joy": 1, "calm": 0.5, "fear": 0}, html=True))
+    assert s["periods"] == 20 and (tmp_path / "o" / "index.png").stat().st_size > 10_000
+    assert (tmp_path / "o" / "index.html").exists()
+
+
+def test_nonfinite_probabilities_are_excluded_and_counted(tmp_path):
+    day = dt.date(2024, 3, 1)
+    items = [("happiness", ONEHOT["happiness"])] * 40 + [("anger", [float("nan"), 0, 0, 0])] * 3 + \
+        [("anger", [float("inf"), 0, 0, 0])]
+    s = run(IndexArgs(predictions=[predictions({day: items}, tmp_path / "p.parquet")], output=str(tmp_path / "o")))
+    df = pl.read_parquet(tmp_path / "o" / "index.parquet")
+    assert s["rows_nonfinite_probabilities"] == 4 and df["n"][0] == 40 and df["index"][0] == pytest.approx(100.0)

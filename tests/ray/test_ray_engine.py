@@ -60,7 +60,8 @@ DRIVER = [sys.executable, "-m", "emopulse", "serve-batch", "--engine", "ray", "-
           "--rows-per-part", "100", "--max-batch-tokens", "128", "--no-progress", "--resume", "--id-col", "id"]
 
 
-def test_driver_killed_then_resumed_is_exactly_once(tiny_onnx, two_files, tmp_path):
+@pytest.mark.parametrize("kill_after", [1, 2, 5])
+def test_driver_killed_then_resumed_is_exactly_once(tiny_onnx, two_files, tmp_path, kill_after):
     out = tmp_path / "out"
     cmd = DRIVER + ["--model", tiny_onnx, "--input", *two_files, "--output", str(out)]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
@@ -71,7 +72,7 @@ def test_driver_killed_then_resumed_is_exactly_once(tiny_onnx, two_files, tmp_pa
             done = len(load_run(str(out)).parts)
         except (AttributeError, OSError, ValueError):  # no manifest yet
             pass
-        if done >= 2:
+        if done >= kill_after:
             break
         time.sleep(0.02)
     os.killpg(proc.pid, signal.SIGKILL)   # the driver and the local Ray it started
@@ -83,3 +84,4 @@ def test_driver_killed_then_resumed_is_exactly_once(tiny_onnx, two_files, tmp_pa
     ids = pq.read_table(two_files[0]).column("id").to_pylist() + [f"b.parquet:{i}" for i in range(500)]
     assert t.num_rows == 1400 and t.column("id").to_pylist() == ids
     assert json.load(open(out / "_summary.json"))["parts_skipped"] >= done
+    assert os.path.exists(out / "_SUCCESS")

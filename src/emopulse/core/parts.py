@@ -181,6 +181,8 @@ class OutputDir:
         self.repaired: list[str] = []
         self.started = now()
         check_disjoint(path, list(inputs), list(input_roots))
+        if os.path.isdir(path) and not os.path.exists(os.path.join(path, MANIFEST)):
+            _refuse_strangers(path, sorted(f for f in os.listdir(path) if f.startswith("part-")))
         try:
             os.makedirs(path, exist_ok=True)
             self._lock_file = open(os.path.join(path, LOCK), "a+")
@@ -217,11 +219,7 @@ class OutputDir:
             ours = set()
             if old is not None:  # --overwrite removes only what the old run's manifest lists
                 ours = {f"{n}.parquet" for n in set(old.parts) | set(old.planned)}
-            strangers = [f for f in existing if f not in ours]
-            if strangers:
-                raise OutputError(f"{self.path}: holds {len(strangers)} part file(s) that no emopulse manifest here "
-                                  f"lists ({', '.join(strangers[:3])}{', ...' if len(strangers) > 3 else ''}); "
-                                  "refusing to delete them: choose an empty output directory")
+            _refuse_strangers(self.path, [f for f in existing if f not in ours])
             for name in [f for f in existing if f in ours] + [MANIFEST, JOURNAL, SUMMARY, SUCCESS, DEADLETTER, TMP]:
                 target = os.path.join(self.path, name)
                 if os.path.isdir(target):
@@ -318,6 +316,13 @@ class OutputDir:
 
     def __exit__(self, *exc):
         self.close()
+
+
+def _refuse_strangers(path: str, strangers: list[str]) -> None:
+    if strangers:
+        raise OutputError(f"{path}: holds {len(strangers)} part file(s) that no emopulse manifest here "
+                          f"lists ({', '.join(strangers[:3])}{', ...' if len(strangers) > 3 else ''}); "
+                          "refusing to delete them: choose an empty output directory")
 
 
 def _check_file(path: str, size: int, digest: str | None) -> str | None:
