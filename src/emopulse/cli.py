@@ -445,6 +445,9 @@ def _calibrate(sub) -> None:
     p.add_argument("--no-temperature", dest="temperature", action="store_false", help="no temperature scaling")
     p.add_argument("--bias", action="store_true", help="per-class biases for validation macro-F1")
     p.add_argument("--ngram-c", type=float, default=4.0, help="n-gram logistic regression C (default 4)")
+    p.add_argument("--ngram-extra", default=None, help="self-training: a teacher's serve-batch predictions on "
+                   "unlabelled in-domain comments (with --keep-cols text); confident rows join the n-gram data")
+    p.add_argument("--ngram-extra-min-confidence", type=float, default=0.9)
     p.add_argument("--max-length", type=int, default=128)
     p.set_defaults(func=_run_calibrate)
 

@@ -31,3 +31,22 @@ def reference_probs(model_dir, texts, max_length):
 
 def input_rows(path):
     return pq.read_table(path).num_rows
+
+
+def serve_cmd(model, inp, out, *extra, rows_per_part=100):
+    """The serve-batch command line used by the kill / signal tests."""
+    import sys
+    return [sys.executable, "-m", "emopulse", "serve-batch", "--model", model, "--input", inp, "--output", str(out),
+            "--rows-per-part", str(rows_per_part), "--max-batch-tokens", "256", "--id-col", "id", "--no-progress",
+            *extra]
+
+
+def parts_done(out) -> int:
+    """Finished parts of a run being written (manifest + journal); 0 before it has a manifest."""
+    from emopulse.core.errors import OutputError
+    from emopulse.core.parts import load_run
+    try:
+        m = load_run(str(out))
+    except OutputError:
+        return 0  # caught between a manifest's write and rename
+    return len(m.parts) if m else 0

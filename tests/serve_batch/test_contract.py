@@ -5,14 +5,12 @@ import json
 import os
 import shutil
 
-import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
 from emopulse.core.errors import BundleError, EmopulseError, InputError, OutputError
 from emopulse.core.parts import JOURNAL, MANIFEST, SUCCESS, OutputDir, load_run
-from emopulse.core.schema import LABELS, prob_cols
 
 from ..conftest import comments
 from .helpers import read_output, serve

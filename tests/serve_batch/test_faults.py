@@ -9,32 +9,15 @@ import subprocess
 import sys
 import time
 
-import numpy as np
 import psutil
 import pyarrow.parquet as pq
 import pytest
 
-from emopulse.core.errors import BundleError, InputError, OutputError
-from emopulse.core.parts import SUCCESS, load_run
+from emopulse.core.errors import BundleError, InputError
+from emopulse.core.parts import SUCCESS
 
 from ..conftest import comments
-from .helpers import read_output, serve
-
-BASE = ["--rows-per-part", "100", "--max-batch-tokens", "256", "--id-col", "id", "--no-progress"]
-
-
-def _cmd(model, inp, out, *extra):
-    return [sys.executable, "-m", "emopulse", "serve-batch", "--model", model, "--input", inp,
-            "--output", str(out), *BASE, *extra]
-
-
-def _done(out) -> int:
-    try:
-        m = load_run(str(out))
-    except OutputError:
-        return 0
-    return len(m.parts) if m else 0
-
+from .helpers import parts_done, read_output, serve, serve_cmd
 
 def _gone(pids, timeout=10.0) -> list[int]:
     deadline = time.time() + timeout
@@ -65,10 +48,10 @@ def test_random_kills_then_resume_are_exactly_once_and_leave_no_orphans(tiny_onn
     for trial in range(20):
         workers = "2" if trial % 2 else "1"
         out = tmp_path / f"t{trial}"
-        proc = subprocess.Popen(_cmd(tiny_onnx, data_file, out, "--workers", workers, "--resume"),
+        proc = subprocess.Popen(serve_cmd(tiny_onnx, data_file, out, "--workers", workers, "--resume"),
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         target, deadline, children = rng.randint(0, 12), time.time() + 120, set()
-        while proc.poll() is None and time.time() < deadline and _done(out) < target:
+        while proc.poll() is None and time.time() < deadline and parts_done(out) < target:
             try:
                 children |= {c.pid for c in psutil.Process(proc.pid).children(recursive=True)}
             except psutil.NoSuchProcess:
@@ -77,7 +60,7 @@ def test_random_kills_then_resume_are_exactly_once_and_leave_no_orphans(tiny_onn
         proc.send_signal(signal.SIGKILL)
         proc.wait()
         assert not _gone(children), f"trial {trial}: worker processes outlived the engine"
-        subprocess.run(_cmd(tiny_onnx, data_file, out, "--workers", workers, "--resume"), check=True,
+        subprocess.run(serve_cmd(tiny_onnx, data_file, out, "--workers", workers, "--resume"), check=True,
                        capture_output=True, timeout=300)
         got = read_output(out)
         assert got.equals(reference), f"trial {trial} (workers {workers}, killed after {target} parts)"
@@ -87,10 +70,10 @@ def test_random_kills_then_resume_are_exactly_once_and_leave_no_orphans(tiny_onn
 @pytest.mark.parametrize("sig, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
 def test_signals_end_with_one_line_and_their_exit_code(tiny_onnx, data_file, reference, tmp_path, sig, code):
     out = tmp_path / "o"
-    proc = subprocess.Popen(_cmd(tiny_onnx, data_file, out, "--workers", "2"), stdout=subprocess.DEVNULL,
+    proc = subprocess.Popen(serve_cmd(tiny_onnx, data_file, out, "--workers", "2"), stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE, text=True)
     deadline = time.time() + 120
-    while proc.poll() is None and time.time() < deadline and _done(out) < 3:
+    while proc.poll() is None and time.time() < deadline and parts_done(out) < 3:
         time.sleep(0.01)
     children = [c.pid for c in psutil.Process(proc.pid).children(recursive=True)]
     proc.send_signal(sig)
@@ -99,7 +82,7 @@ def test_signals_end_with_one_line_and_their_exit_code(tiny_onnx, data_file, ref
     assert err.strip().splitlines()[-1].endswith("interrupted; finished parts are kept (use --resume)")
     assert "Traceback" not in err and "FATAL" not in err
     assert not _gone(children)
-    subprocess.run(_cmd(tiny_onnx, data_file, out, "--workers", "2", "--resume"), check=True, capture_output=True)
+    subprocess.run(serve_cmd(tiny_onnx, data_file, out, "--workers", "2", "--resume"), check=True, capture_output=True)
     assert read_output(out).equals(reference)
 
 

@@ -3,34 +3,15 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 
 import numpy as np
 import pyarrow.parquet as pq
 
-from emopulse.core.errors import OutputError
-from emopulse.core.parts import load_run
 from emopulse.core.schema import LABELS, prob_cols
 
 from ..conftest import comments
-from .helpers import read_output, serve
-
-ARGS = ["--rows-per-part", "150", "--max-batch-tokens", "256", "--id-col", "id", "--no-progress"]
-
-
-def _cli(model, inp, out, *extra):
-    return [sys.executable, "-m", "emopulse", "serve-batch", "--model", model, "--input", inp,
-            "--output", str(out), *ARGS, *extra]
-
-
-def _finished(out) -> int:
-    try:
-        m = load_run(str(out))
-    except OutputError:
-        return 0  # caught between a manifest's write and rename
-    return len(m.parts) if m else 0
-
+from .helpers import parts_done, read_output, serve, serve_cmd
 
 def test_sigkill_then_resume_is_exactly_once_and_identical(tiny_onnx, tmp_path):
     inp = str(tmp_path / "in.parquet")
@@ -40,15 +21,15 @@ def test_sigkill_then_resume_is_exactly_once_and_identical(tiny_onnx, tmp_path):
 
     out = tmp_path / "out"
     for wait_parts in (3, 15):  # kill twice, at different depths
-        proc = subprocess.Popen(_cli(tiny_onnx, inp, out, "--resume"), stderr=subprocess.DEVNULL)
+        proc = subprocess.Popen(serve_cmd(tiny_onnx, inp, out, "--resume", rows_per_part=150), stderr=subprocess.DEVNULL)
         deadline = time.time() + 120
-        while _finished(out) < wait_parts and proc.poll() is None and time.time() < deadline:
+        while parts_done(out) < wait_parts and proc.poll() is None and time.time() < deadline:
             time.sleep(0.005)
         proc.send_signal(signal.SIGKILL)
         proc.wait()
-    done_before = _finished(out)
+    done_before = parts_done(out)
     assert 0 < done_before < 40, "the kill should land mid-run"
-    subprocess.run(_cli(tiny_onnx, inp, out, "--resume"), check=True, capture_output=True)
+    subprocess.run(serve_cmd(tiny_onnx, inp, out, "--resume", rows_per_part=150), check=True, capture_output=True)
     summary = json.load(open(out / "_summary.json"))
     assert summary["parts_skipped"] == done_before and summary["parts_written"] == 40 - done_before
 

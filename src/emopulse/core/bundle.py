@@ -16,7 +16,7 @@ import numpy as np
 from .errors import BundleError
 
 from .backends import BackendSpec
-from .fingerprint import sha256_cached, sha256_file  # noqa: F401 - sha256_file: used by export
+from .fingerprint import sha256_cached
 from .head import Head, load_head
 
 MANIFEST = "manifest.json"

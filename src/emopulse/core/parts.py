@@ -20,7 +20,6 @@ checksum): a missing, truncated or altered part is recomputed and reported.
 from __future__ import annotations
 
 import fcntl
-import hashlib
 import json
 import os
 import shutil
@@ -31,6 +30,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from .errors import OutputError
+from .fingerprint import sha256_file
 
 MANIFEST = "_manifest.json"
 JOURNAL = "_journal.jsonl"
@@ -55,14 +55,6 @@ def write_json_atomic(path: str, obj) -> None:
     os.replace(tmp, path)
 
 
-def sha256_of(path: str, chunk: int = 1 << 22) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while block := f.read(chunk):
-            h.update(block)
-    return h.hexdigest()
-
-
 def write_parquet_atomic(table: pa.Table, path: str, tmp_dir: str) -> tuple[int, str]:
     """Write, fsync, rename; returns (bytes, sha256) of the file as renamed into place."""
     os.makedirs(tmp_dir, exist_ok=True)
@@ -70,7 +62,7 @@ def write_parquet_atomic(table: pa.Table, path: str, tmp_dir: str) -> tuple[int,
     pq.write_table(table, tmp, compression="zstd")
     with open(tmp, "rb") as f:
         os.fsync(f.fileno())
-    size, digest = os.path.getsize(tmp), sha256_of(tmp)
+    size, digest = os.path.getsize(tmp), sha256_file(tmp)
     os.replace(tmp, path)
     return size, digest
 
@@ -330,7 +322,7 @@ def _check_file(path: str, size: int, digest: str | None) -> str | None:
         return "missing"
     if os.path.getsize(path) != size:
         return f"size {os.path.getsize(path)} != recorded {size}"
-    if digest and sha256_of(path) != digest:
+    if digest and sha256_file(path) != digest:
         return "checksum differs"
     return None
 

