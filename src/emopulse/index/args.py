@@ -20,6 +20,7 @@ class IndexArgs:
     drop_bad_dates: bool = False            # also drops dates outside [min_date, max_date]
     html: bool = False
     allow_partial: bool = False             # read a serve-batch run that has no _SUCCESS yet
+    adjust: str | None = None               # model dir (or "default") whose validation confusion corrects shares
     min_date: str = "1900-01-01"            # dates outside this window are errors (typos, epoch 0, 9999)
     max_date: str | None = None             # default: one year after today
 

@@ -12,9 +12,22 @@ import polars as pl
 from . import charts
 from .args import IndexArgs
 from .compute import aggregate, fill_calendar, finish
+from .adjust import adjust, load_confusion
+from .compute import scaled_weights
 from .load import check_dates, scan
 
 FREQ_WORD = {"day": "daily", "week": "weekly", "month": "monthly"}
+
+
+def adjusted(df: pl.DataFrame, labels: list[str], m, weights: dict) -> pl.DataFrame:
+    """adj_<label>: shares corrected for the classifier's confusions; index_adj from them."""
+    import numpy as np
+    soft = df.select([pl.col(f"soft_{lab}").cast(pl.Float64) for lab in labels]).to_numpy()
+    est = adjust(soft, m)
+    w = scaled_weights(weights, labels)
+    cols = {f"adj_{lab}": est[:, j] for j, lab in enumerate(labels)}
+    cols["index_adj"] = 100 * sum(est[:, j] * w[lab] for j, lab in enumerate(labels))
+    return df.with_columns([pl.Series(k, v).fill_nan(None) for k, v in cols.items()])
 
 
 def run(args: IndexArgs) -> dict:
@@ -24,6 +37,9 @@ def run(args: IndexArgs) -> dict:
                                           date.fromisoformat(args.max_date) if args.max_date else None)
     df = aggregate(lf, labels, args.freq, args.weights, args.hard)
     df = finish(fill_calendar(df, args.freq), labels, args.freq, args.min_count, args.window, args.k)
+    if args.adjust:
+        df = adjusted(df, labels, load_confusion(None if args.adjust == "default" else args.adjust, labels),
+                      args.weights)
     os.makedirs(args.output, exist_ok=True)
     df.write_parquet(os.path.join(args.output, "index.parquet"))
     df.write_csv(os.path.join(args.output, "index.csv"))

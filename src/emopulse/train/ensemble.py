@@ -151,12 +151,25 @@ def run(args: CalibrateArgs) -> dict:
     if args.bias:
         bias = fit_bias(z / t, gold, labels)
         steps["bias"] = _figures(z / t + np.asarray(bias), gold, labels) | {"bias": bias}
+    final = z / t + (np.asarray(bias) if bias else 0.0)
     spec = HeadSpec(temperature=t, ngram_weight=w, bias=bias,
-                    fitted_on={"eval": os.path.abspath(args.eval), "rows": len(gold), "steps": steps})
+                    fitted_on={"eval": os.path.abspath(args.eval), "rows": len(gold), "steps": steps,
+                               "validation_confusion": validation_confusion(np.exp(log_softmax(final)), gold, labels)})
     if out_dir != args.model:
         shutil.copytree(args.model, out_dir, dirs_exist_ok=True)
     Head(spec, ngram if w > 0 else None).save(out_dir, labels)
     return {"output": out_dir, "steps": steps, "seconds": round(time.perf_counter() - t0, 1)}
+
+
+def validation_confusion(probs: np.ndarray, gold: np.ndarray, labels: list[str]) -> dict:
+    """What `index --adjust` needs to undo the classifier's confusions: per gold class, the mean
+    served probability of each label (soft) and the counts of each predicted label (hard)."""
+    k = len(labels)
+    soft = [probs[gold == i].mean(0).tolist() if (gold == i).any() else [float(i == j) for j in range(k)]
+            for i in range(k)]
+    hard = np.zeros((k, k), np.int64)
+    np.add.at(hard, (gold, probs.argmax(1)), 1)
+    return {"labels": list(labels), "soft": soft, "hard": hard.tolist(), "rows": int(len(gold))}
 
 
 def confident_rows(path: str, labels: list[str], min_confidence: float, exclude: set) -> tuple[list, list]:
