@@ -500,6 +500,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="emopulse", description="Emotion classification of Korean "
                                      "comments at population scale: train, label, export, serve-batch, "
                                      "index, bench.")
+    from . import __version__
+    parser.add_argument("--version", action="version", version=f"emopulse {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     for add in STAGES:
         add(sub)
