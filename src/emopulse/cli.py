@@ -459,6 +459,9 @@ def _run_calibrate(ns) -> int:
     from .train.ensemble import CalibrateArgs, run
     r = run(CalibrateArgs(**_fields(ns)))
     for step, f in r["steps"].items():
+        if not isinstance(f, dict):
+            print(f"{step:>12}: {f}")
+            continue
         extra = {k: v for k, v in f.items() if k not in ("accuracy", "macro_f1", "nll", "ece")}
         print(f"{step:>12}: accuracy {f['accuracy']:.4f}, macro-F1 {f['macro_f1']:.4f}, log-loss {f['nll']:.4f}, "
               f"ECE {f['ece']:.4f} {extra or ''}")
