@@ -27,7 +27,7 @@ import pyarrow.parquet as pq
 
 from emopulse.core.metrics import quality
 from emopulse.core.schema import LABELS
-from emopulse.evaluate.run import predict_probs
+from emopulse.core.predictor import predict_probs
 from emopulse.train import TrainArgs
 
 NATIVE = "kote_val"

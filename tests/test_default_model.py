@@ -40,6 +40,6 @@ def test_serve_batch_without_model_uses_it_offline(tmp_path):
     # happy and angry reviews are told apart
     happy = "정말 최고의 영화였어요 너무 행복하고 감동적이에요"
     angry = "진짜 최악이다 돈 아깝고 화가 난다 감독 뭐하냐"
-    from emopulse.evaluate.run import predict_probs
+    from emopulse.core.predictor import predict_probs
     probs, labels = predict_probs(model.path(), [happy, angry])
     assert labels[probs[0].argmax()] == "happiness" and labels[probs[1].argmax()] == "anger"

@@ -7,7 +7,7 @@ import pyarrow.parquet as pq
 from emopulse import data
 from emopulse.core.schema import LABELS
 from emopulse.evaluate import EvaluateArgs, run
-from emopulse.evaluate.run import predict_probs
+from emopulse.core.predictor import predict_probs
 
 
 def test_evaluate_matches_sklearn_metrics(tiny_model, tmp_path):

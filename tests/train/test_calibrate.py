@@ -12,7 +12,7 @@ from emopulse import data
 from emopulse.core.head import HEAD_JSON
 from emopulse.core.ngram import NGRAM_WEIGHTS
 from emopulse.core.schema import LABELS, prob_cols
-from emopulse.evaluate.run import predict_probs
+from emopulse.core.predictor import predict_probs
 from emopulse.train.ensemble import CalibrateArgs, run
 
 from ..serve_batch.helpers import read_output, serve

@@ -68,9 +68,10 @@ class Bundle:
         """Temperature, biases and the n-gram member stored beside the model (identity if none)."""
         return load_head(self.model_dir, self.labels)
 
-    def predictor(self, max_batch_tokens: int = 8192, max_batch_rows: int = 256):
+    def predictor(self, max_batch_tokens: int = 8192, max_batch_rows: int = 256, encoder: TextEncoder | None = None):
+        """The served predictor: tokenizer, labels, batching and the head."""
         from .predictor import Predictor
-        return Predictor(self.encoder(), self.labels, max_batch_tokens, max_batch_rows, self.head())
+        return Predictor(encoder or self.encoder(), self.labels, max_batch_tokens, max_batch_rows, self.head())
 
     def fingerprint(self, encoder: TextEncoder) -> dict:
         """What must not change between a run and its resume."""

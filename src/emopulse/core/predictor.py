@@ -149,3 +149,17 @@ class Predictor:
     def predict(self, texts: pa.Array, backend) -> tuple[pa.Table, list[tuple[int, str]]]:
         prep = self.prepare(texts)
         return self.assemble(prep, [run_batch(backend, b) for b in prep.batches])
+
+
+def predict_probs(model: str, texts: list[str], max_length: int = 256, threads: int = 0,
+                  served: bool = True) -> tuple[np.ndarray, list[str]]:
+    """Probabilities of each text, in order, from a bundle / .onnx / checkpoint: the served ones
+    (head applied), or the model's own with served=False (what calibrate fits the head on)."""
+    from . import schema as sc
+    from .backends import build_backend
+    from .bundle import load_bundle
+    bundle = load_bundle(model, max_length, threads=threads)
+    predictor = bundle.predictor(4096, 64) if served else Predictor(bundle.encoder(), bundle.labels, 4096, 64)
+    pred, _ = predictor.predict(pa.array(texts, pa.string()), build_backend(bundle.spec))
+    probs = np.column_stack([pred.column(c).to_numpy(zero_copy_only=False) for c in sc.prob_cols(bundle.labels)])
+    return probs.astype(np.float32), bundle.labels

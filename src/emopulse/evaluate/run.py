@@ -7,14 +7,10 @@ import os
 import time
 from dataclasses import dataclass
 
-import numpy as np
-import pyarrow as pa
-
-from ..core import schema
-from ..core.backends import build_backend
 from ..core.bundle import load_bundle, resolve_model
 from ..core.errors import EmopulseError
 from ..core.metrics import quality
+from ..core.predictor import predict_probs
 from ..core.plots import confusion_png, reliability_png
 
 
@@ -31,14 +27,6 @@ class EvaluateArgs:
     def __post_init__(self):
         if self.max_length < 8:
             raise EmopulseError(f"--max-length must be at least 8, got {self.max_length}")
-
-
-def predict_probs(model: str, texts: list[str], max_length: int = 256, threads: int = 0) -> tuple[np.ndarray, list[str]]:
-    """Served probabilities (head included) of each text, in order."""
-    bundle = load_bundle(model, max_length, threads=threads)
-    pred, dead = bundle.predictor(4096, 64).predict(pa.array(texts, pa.string()), build_backend(bundle.spec))
-    probs = np.column_stack([pred.column(c).to_numpy(zero_copy_only=False) for c in schema.prob_cols(bundle.labels)])
-    return probs.astype(np.float32), bundle.labels
 
 
 def run(args: EvaluateArgs) -> dict:

@@ -21,7 +21,6 @@ FREQ_WORD = {"day": "daily", "week": "weekly", "month": "monthly"}
 
 def adjusted(df: pl.DataFrame, labels: list[str], m, weights: dict) -> pl.DataFrame:
     """adj_<label>: shares corrected for the classifier's confusions; index_adj from them."""
-    import numpy as np
     soft = df.select([pl.col(f"soft_{lab}").cast(pl.Float64) for lab in labels]).to_numpy()
     est = adjust(soft, m)
     w = scaled_weights(weights, labels)

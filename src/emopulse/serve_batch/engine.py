@@ -15,7 +15,6 @@ from ..core import schema
 from ..core.bundle import load_bundle
 from ..core.fingerprint import run_fingerprint
 from ..core.parts import OutputDir
-from ..core.predictor import Predictor
 from ..core.progress import Timers, progress_bar
 from ..core.reader import InputPlan, Part, dead_table, plan_inputs, plan_parts, read_parts, row_columns
 from .args import ServeBatchArgs, batch_tokens
@@ -96,7 +95,7 @@ def open_run(args: ServeBatchArgs, threads: int):
     parts = plan_parts(plan, args.rows_per_part)
     out = OutputDir(args.output, run_fingerprint(bundle.fingerprint(encoder), plan, settings(args)), args.resume,
                     args.overwrite, planned=[p.name for p in parts], inputs=plan.files, input_roots=args.inputs)
-    return plan, bundle, parts, out
+    return plan, bundle, encoder, parts, out
 
 
 def new_stats() -> dict:
@@ -110,9 +109,9 @@ def run(args: ServeBatchArgs) -> dict:
         return run_ray(args)
     t_start = time.perf_counter()
     threads = args.threads or default_threads(args.workers)
-    plan, bundle, parts, out = open_run(args, threads)
+    plan, bundle, encoder, parts, out = open_run(args, threads)
     id_col = args.id_col or schema.ID_COL
-    predictor = Predictor(bundle.encoder(), bundle.labels, batch_tokens(args), args.max_batch_rows, bundle.head())
+    predictor = bundle.predictor(batch_tokens(args), args.max_batch_rows, encoder)
     timers = Timers()
     stats = new_stats()
 

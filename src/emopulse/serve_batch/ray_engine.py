@@ -57,7 +57,7 @@ def run(args: ServeBatchArgs) -> dict:
     import ray
     t_start = time.perf_counter()
     threads = args.threads or max(1, int(args.cpus_per_worker))
-    plan, bundle, parts, out = open_run(args, threads)
+    plan, bundle, _, parts, out = open_run(args, threads)
     stats = new_stats()
     with out:
         todo = [p for p in parts if p.name not in out.finished]

@@ -23,6 +23,7 @@ from ..core.errors import EmopulseError
 from ..core.head import Head, HeadSpec, log_softmax
 from ..core.metrics import ece, report
 from ..core.ngram import NgramModel
+from ..core.predictor import predict_probs
 from .data import load_labelled
 
 
@@ -101,20 +102,6 @@ def fit_bias(z: np.ndarray, gold: np.ndarray, labels: list[str], rounds: int = 3
     return bias.tolist()
 
 
-def encoder_probs(model: str, texts: list[str], max_length: int) -> tuple[np.ndarray, list[str]]:
-    """The model's own probabilities (no head), through the same predictor serve-batch uses."""
-    import pyarrow as pa
-    from ..core import schema
-    from ..core.backends import build_backend
-    from ..core.bundle import load_bundle
-    from ..core.predictor import Predictor
-    bundle = load_bundle(model, max_length)
-    pred, _ = Predictor(bundle.encoder(), bundle.labels, 4096, 64).predict(
-        pa.array(texts, pa.string()), build_backend(bundle.spec))
-    return np.column_stack([pred.column(c).to_numpy(zero_copy_only=False)
-                            for c in schema.prob_cols(bundle.labels)]).astype(np.float32), bundle.labels
-
-
 def run(args: CalibrateArgs) -> dict:
     t0 = time.perf_counter()
     from ..core.bundle import load_bundle
@@ -122,7 +109,7 @@ def run(args: CalibrateArgs) -> dict:
     labels = load_bundle(args.model, args.max_length).labels
     ev = load_labelled(args.eval, args.text_col, args.label_col, labels)
     gold = np.asarray([labels.index(g) for g in ev.labels])
-    probs, _ = encoder_probs(args.model, ev.texts, args.max_length)
+    probs, _ = predict_probs(args.model, ev.texts, args.max_length, served=False)
     z_enc = np.log(np.clip(probs.astype(np.float64), 1e-30, None))
     steps = {"encoder": _figures(z_enc, gold, labels)}
     ngram, w = None, 0.0
