@@ -30,10 +30,36 @@ class Timers:
         return {k: round(v, 3) for k, v in self.seconds.items()}
 
 
-def progress_bar(total: int, desc: str, unit: str = "rows", enabled: bool | None = None):
-    """tqdm bar with rows/s and ETA on a terminal; a no-op object otherwise."""
+def progress_bar(total: int, desc: str, unit: str = "rows", enabled: bool | None = None,
+                 heartbeat: float = 60.0):
+    """tqdm bar with rows/s and ETA on a terminal. Without a terminal (Slurm, k8s, nohup) a
+    heartbeat line every `heartbeat` seconds instead, so a long job shows it is alive; with
+    enabled=False, nothing."""
     from tqdm import tqdm
-    if enabled is None:
-        enabled = sys.stderr.isatty()
+    if enabled is None and not sys.stderr.isatty():
+        return Heartbeat(total, desc, unit, heartbeat)
     return tqdm(total=total, desc=desc, unit=unit, unit_scale=True, smoothing=0.1,
                 disable=not enabled, dynamic_ncols=True)
+
+
+class Heartbeat:
+    """A progress line on stderr at most every `every` seconds: done / total, rate, ETA."""
+
+    def __init__(self, total: int, desc: str, unit: str, every: float, file=None):
+        self.total, self.desc, self.unit, self.every = total, desc, unit, every
+        self.file = file or sys.stderr
+        self.done, self.t0 = 0, time.perf_counter()
+        self.last = self.t0
+
+    def update(self, n: int) -> None:
+        self.done += n
+        now = time.perf_counter()
+        if now - self.last >= self.every:
+            self.last = now
+            rate = self.done / max(now - self.t0, 1e-9)
+            eta = (self.total - self.done) / rate if rate > 0 else float("inf")
+            print(f"{time.strftime('%Y-%m-%dT%H:%M:%S')} {self.desc}: {self.done:,}/{self.total:,} {self.unit} "
+                  f"({rate:,.0f} {self.unit}/s, ETA {eta:,.0f} s)", file=self.file, flush=True)
+
+    def close(self) -> None:
+        pass

@@ -41,6 +41,9 @@ def agree(pred: str, gold: str, pred_col: str = "label", gold_col: str = "label"
         joined = pl.DataFrame({"_pred": a[pred_col], "_gold": b[gold_col]})
         how = "matched by position"
     both = joined.filter(pl.col("_pred").is_not_null() & pl.col("_gold").is_not_null())
+    if both.height == 0:
+        raise InputError(f"no row of {pred} matches a row of {gold} ({how}, {joined.height} joined, none with both "
+                         f"labels): different ids? (serve-batch without --id-col writes '<file>:<row>' ids)")
     labels = labels or sorted(set(both["_gold"].to_list()) | set(both["_pred"].to_list()))
     res = report(both["_gold"].to_list(), both["_pred"].to_list(), labels)
     res |= {"matched": how, "rows_pred": a.height, "rows_gold": b.height, "rows_compared": both.height}
