@@ -17,7 +17,7 @@ from .errors import BundleError
 
 from .backends import BackendSpec
 from .fingerprint import sha256_cached
-from .head import Head, load_head
+from .head import Head, head_sha256, load_head
 
 MANIFEST = "manifest.json"
 
@@ -84,7 +84,7 @@ class Bundle:
             model_hash = sha256_text(",".join(sha256_cached(os.path.join(self.model_dir, w))
                                               for w in weights))
         return {"model_sha256": model_hash, "tokenizer_sha256": encoder.fingerprint(),
-                "head_sha256": Head().fingerprint(self.model_dir),
+                "head_sha256": head_sha256(self.model_dir),
                 "max_length": self.max_length, "backend": self.spec.kind,
                 "precision": self.precision, "labels": self.labels}
 

@@ -81,15 +81,17 @@ class Head:
         if self.ngram is not None:
             self.ngram.save(directory, labels)
 
-    def fingerprint(self, directory: str) -> str | None:
-        files = [os.path.join(directory, n) for n in HEAD_FILES if os.path.exists(os.path.join(directory, n))]
-        if not files:
-            return None
-        h = hashlib.sha256()
-        for p in files:
-            with open(p, "rb") as f:
-                h.update(f.read())
-        return h.hexdigest()
+
+def head_sha256(directory: str) -> str | None:
+    """Hash of the head files beside a model (None when it has none): part of a run's fingerprint."""
+    files = [os.path.join(directory, n) for n in HEAD_FILES if os.path.exists(os.path.join(directory, n))]
+    if not files:
+        return None
+    h = hashlib.sha256()
+    for p in files:
+        with open(p, "rb") as f:
+            h.update(f.read())
+    return h.hexdigest()
 
 
 def load_head(directory: str, labels: list[str]) -> Head:
