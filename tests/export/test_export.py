@@ -46,13 +46,13 @@ def test_int8_is_quantized_and_close(bundles):
 
 
 def test_fp16_for_cuda_is_built_and_gated(tiny_model, tmp_path):
-    m = run(ExportArgs(model=tiny_model, output=str(tmp_path / "fp16"), precision="fp16", target="cuda",
+    m = run(ExportArgs(model=tiny_model, output=str(tmp_path / "fp16"), precision="fp16", device="cuda",
                        gate_rows=128, force=True))
     graph = onnx.load(str(tmp_path / "fp16" / "model.onnx"))
     assert any(t.data_type == onnx.TensorProto.FLOAT16 for t in graph.graph.initializer)
     assert m["gate"]["agreement"] > 0.9
     with pytest.raises(BundleError, match="int8"):
-        run(ExportArgs(model=tiny_model, output=str(tmp_path / "x"), precision="int8", target="cuda"))
+        run(ExportArgs(model=tiny_model, output=str(tmp_path / "x"), precision="int8", device="cuda"))
 
 
 def test_gate_refuses_a_damaged_model(tiny_model, bundles, tmp_path):

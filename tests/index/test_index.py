@@ -40,7 +40,7 @@ def test_known_shares_index_and_bands(tmp_path):
     items = [("happiness", ONEHOT["happiness"])] * 50 + [("anger", ONEHOT["anger"])] * 30 + \
             [("neutral", ONEHOT["neutral"])] * 20 + [(None, [0, 0, 0, 0])] * 7
     path = predictions({day: items}, tmp_path / "p.parquet")
-    s = run(IndexArgs(predictions=[path], output=str(tmp_path / "idx"), min_count=10))
+    s = run(IndexArgs(inputs=[path], output=str(tmp_path / "idx"), min_count=10))
     df = pl.read_parquet(tmp_path / "idx" / "index.parquet")
     r = df.row(0, named=True)
     assert (r["n"], r["n_unlabelled"], r["count_happiness"], r["count_anger"]) == (100, 7, 50, 30)
@@ -59,14 +59,14 @@ def test_known_shares_index_and_bands(tmp_path):
 def test_hard_index_and_custom_weights(tmp_path):
     items = [("happiness", [0.1, 0.1, 0.6, 0.2])] * 10 + [("sadness", [0.1, 0.7, 0.1, 0.1])] * 10
     path = predictions({dt.date(2024, 1, 1): items}, tmp_path / "p.parquet")
-    run(IndexArgs(predictions=[path], output=str(tmp_path / "a"), hard=True, min_count=1))
+    run(IndexArgs(inputs=[path], output=str(tmp_path / "a"), hard=True, min_count=1))
     assert pl.read_parquet(tmp_path / "a" / "index.parquet")["index"][0] == pytest.approx(50.0)
-    run(IndexArgs(predictions=[path], output=str(tmp_path / "b"), min_count=1,
+    run(IndexArgs(inputs=[path], output=str(tmp_path / "b"), min_count=1,
                   weights={"happiness": 2, "neutral": 1, "sadness": 0, "anger": 0}))
     # soft: mean p = anger .1, sadness .4, happiness .35, neutral .15 -> 100 * (.35 + .5 * .15)
     assert pl.read_parquet(tmp_path / "b" / "index.parquet")["index"][0] == pytest.approx(42.5)
     with pytest.raises(InputError, match="joy"):
-        run(IndexArgs(predictions=[path], output=str(tmp_path / "c"), weights={"joy": 1}))
+        run(IndexArgs(inputs=[path], output=str(tmp_path / "c"), weights={"joy": 1}))
 
 
 def _random_days(start, n_days, per_day, rng, p_happy=0.5, spike=None):
@@ -85,7 +85,7 @@ def test_rollups_agree_and_calendar_is_filled(tmp_path):
     path = predictions(days, tmp_path / "p.parquet")
     frames = {}
     for freq in ("day", "week", "month"):
-        run(IndexArgs(predictions=[path], output=str(tmp_path / freq), freq=freq))
+        run(IndexArgs(inputs=[path], output=str(tmp_path / freq), freq=freq))
         frames[freq] = pl.read_parquet(tmp_path / freq / "index.parquet")
     d, w, m = frames["day"], frames["week"], frames["month"]
     assert d.height == 90 and d.filter(pl.col("period") == dt.date(2024, 2, 10))["n"][0] == 0
@@ -101,8 +101,8 @@ def test_anomaly_fires_on_a_spike_not_on_noise(tmp_path):
     rng = np.random.default_rng(1)
     quiet = predictions(_random_days(dt.date(2024, 1, 1), 120, 200, rng), tmp_path / "q.parquet")
     spiky = predictions(_random_days(dt.date(2024, 1, 1), 120, 200, rng, spike=(80, 0.9)), tmp_path / "s.parquet")
-    assert run(IndexArgs(predictions=[quiet], output=str(tmp_path / "q")))["anomalies"] == []
-    assert run(IndexArgs(predictions=[spiky], output=str(tmp_path / "s")))["anomalies"] == ["2024-03-21"]
+    assert run(IndexArgs(inputs=[quiet], output=str(tmp_path / "q")))["anomalies"] == []
+    assert run(IndexArgs(inputs=[spiky], output=str(tmp_path / "s")))["anomalies"] == ["2024-03-21"]
 
 
 def test_low_count_periods_are_marked_and_kept_out_of_the_rolling_mean(tmp_path):
@@ -110,7 +110,7 @@ def test_low_count_periods_are_marked_and_kept_out_of_the_rolling_mean(tmp_path)
     days = _random_days(dt.date(2024, 1, 1), 20, 50, rng)
     days[dt.date(2024, 1, 10)] = [("happiness", ONEHOT["happiness"])] * 3
     path = predictions(days, tmp_path / "p.parquet")
-    run(IndexArgs(predictions=[path], output=str(tmp_path / "i"), min_count=30))
+    run(IndexArgs(inputs=[path], output=str(tmp_path / "i"), min_count=30))
     df = pl.read_parquet(tmp_path / "i" / "index.parquet")
     row = df.filter(pl.col("period") == dt.date(2024, 1, 10)).row(0, named=True)
     assert row["low_count"] and row["index"] == 100.0 and not row["anomaly"]
@@ -121,7 +121,7 @@ def test_low_count_periods_are_marked_and_kept_out_of_the_rolling_mean(tmp_path)
 def test_dates_as_strings_and_timestamps(tmp_path, date_type):
     items = [("happiness", ONEHOT["happiness"])] * 5
     path = predictions({dt.datetime(2024, 1, 1, 20, 0): items}, tmp_path / "p.parquet", date_type)
-    run(IndexArgs(predictions=[path], output=str(tmp_path / "i"), min_count=1))
+    run(IndexArgs(inputs=[path], output=str(tmp_path / "i"), min_count=1))
     period = pl.read_parquet(tmp_path / "i" / "index.parquet")["period"][0]
     # 20:00 UTC is already the next day in Seoul
     assert period == (dt.date(2024, 1, 2) if date_type == "timestamp" else dt.date(2024, 1, 1))
@@ -132,18 +132,18 @@ def test_bad_dates_fail_with_a_sample_or_are_dropped(tmp_path):
                        **{f"p_{lab}": [0.25] * 3 for lab in LABELS}})
     df.write_parquet(tmp_path / "p.parquet")
     with pytest.raises(InputError, match="row 1: 'yesterday'"):
-        run(IndexArgs(predictions=[str(tmp_path / "p.parquet")], output=str(tmp_path / "i")))
-    s = run(IndexArgs(predictions=[str(tmp_path / "p.parquet")], output=str(tmp_path / "i"), drop_bad_dates=True))
+        run(IndexArgs(inputs=[str(tmp_path / "p.parquet")], output=str(tmp_path / "i")))
+    s = run(IndexArgs(inputs=[str(tmp_path / "p.parquet")], output=str(tmp_path / "i"), drop_bad_dates=True))
     assert s["rows_bad_dates_dropped"] == 1 and s["rows_labelled"] == 2
     with pytest.raises(InputError, match="date column 'day'"):
-        run(IndexArgs(predictions=[str(tmp_path / "p.parquet")], output=str(tmp_path / "i"), date_col="day"))
+        run(IndexArgs(inputs=[str(tmp_path / "p.parquet")], output=str(tmp_path / "i"), date_col="day"))
 
 
 def test_charts_are_written(tmp_path):
     from PIL import Image
     rng = np.random.default_rng(3)
     path = predictions(_random_days(dt.date(2024, 1, 1), 30, 40, rng), tmp_path / "p.parquet")
-    run(IndexArgs(predictions=[path], output=str(tmp_path / "i"), html=True))
+    run(IndexArgs(inputs=[path], output=str(tmp_path / "i"), html=True))
     img = Image.open(tmp_path / "i" / "index.png")
     assert img.size == (PNG_SIZE[0] * PNG_DPI, PNG_SIZE[1] * PNG_DPI)
     assert len(np.unique(np.asarray(img.convert("RGB")).reshape(-1, 3), axis=0)) > 50  # a real chart, not blank
@@ -155,7 +155,7 @@ def test_charts_are_written(tmp_path):
 SCRIPT = """
 import resource, sys
 from emopulse.index import IndexArgs, run
-run(IndexArgs(predictions=[sys.argv[1]], output=sys.argv[2]))
+run(IndexArgs(inputs=[sys.argv[1]], output=sys.argv[2]))
 print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 """
 
@@ -188,8 +188,8 @@ def test_outlier_dates_are_refused_with_rows_named_or_dropped(tmp_path):
             dt.date(9999, 12, 31): [("happiness", ONEHOT["happiness"])]}
     path = predictions(days, tmp_path / "p.parquet")
     with pytest.raises(InputError, match="outside .*row 40"):
-        run(IndexArgs(predictions=[path], output=str(tmp_path / "o")))
-    s = run(IndexArgs(predictions=[path], output=str(tmp_path / "o"), drop_bad_dates=True))
+        run(IndexArgs(inputs=[path], output=str(tmp_path / "o")))
+    s = run(IndexArgs(inputs=[path], output=str(tmp_path / "o"), drop_bad_dates=True))
     assert s["periods"] == 1 and s["rows_bad_dates_dropped"] == 2
 
 
@@ -198,7 +198,7 @@ def test_any_label_set_is_charted(tmp_path):
     rows = [{"date": dt.date(2024, 1, 1) + dt.timedelta(days=i % 20), "label": labels[i % 3],
              **{f"p_{lab}": 1 / 3 for lab in labels}} for i in range(600)]
     pl.DataFrame(rows).write_parquet(tmp_path / "p.parquet")
-    s = run(IndexArgs(predictions=[str(tmp_path / "p.parquet")], output=str(tmp_path / "o"),
+    s = run(IndexArgs(inputs=[str(tmp_path / "p.parquet")], output=str(tmp_path / "o"),
                       weights={"joy": 1, "calm": 0.5, "fear": 0}, html=True))
     assert s["periods"] == 20 and (tmp_path / "o" / "index.png").stat().st_size > 10_000
     assert (tmp_path / "o" / "index.html").exists()
@@ -208,7 +208,7 @@ def test_nonfinite_probabilities_are_excluded_and_counted(tmp_path):
     day = dt.date(2024, 3, 1)
     items = [("happiness", ONEHOT["happiness"])] * 40 + [("anger", [float("nan"), 0, 0, 0])] * 3 + \
         [("anger", [float("inf"), 0, 0, 0])]
-    s = run(IndexArgs(predictions=[predictions({day: items}, tmp_path / "p.parquet")], output=str(tmp_path / "o")))
+    s = run(IndexArgs(inputs=[predictions({day: items}, tmp_path / "p.parquet")], output=str(tmp_path / "o")))
     df = pl.read_parquet(tmp_path / "o" / "index.parquet")
     assert s["rows_nonfinite_probabilities"] == 4 and df["n"][0] == 40 and df["index"][0] == pytest.approx(100.0)
 
@@ -237,7 +237,7 @@ def test_adjusted_shares_undo_a_planted_confusion(tmp_path):
         for g, p in zip(gold, classify(gold)):
             rows.append({"date": day, "label": LABELS[int(p.argmax())], **{f"p_{lab}": float(p[j]) for j, lab in enumerate(LABELS)}})
     pl.DataFrame(rows).write_parquet(tmp_path / "p.parquet")
-    run(IndexArgs(predictions=[str(tmp_path / "p.parquet")], output=str(tmp_path / "o"), adjust=str(tmp_path / "model")))
+    run(IndexArgs(inputs=[str(tmp_path / "p.parquet")], output=str(tmp_path / "o"), adjust=str(tmp_path / "model")))
     df = pl.read_parquet(tmp_path / "o" / "index.parquet")
     true = np.array(list(truth.values()))
     soft = df.select([f"soft_{lab}" for lab in LABELS]).to_numpy()

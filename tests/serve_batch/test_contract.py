@@ -202,10 +202,10 @@ def test_index_and_agree_refuse_an_incomplete_run(tiny_onnx, tmp_path):
     serve(tiny_onnx, [inp], out, rows_per_part=100, keep_cols=["date"], id_col="id")
     os.remove(out / SUCCESS)                                 # as if a run were still writing
     with pytest.raises(InputError, match="not complete"):
-        index(IndexArgs(predictions=[str(out)], output=str(tmp_path / "idx")))
+        index(IndexArgs(inputs=[str(out)], output=str(tmp_path / "idx")))
     with pytest.raises(InputError, match="not complete"):
         agree(str(out), str(out))
-    assert index(IndexArgs(predictions=[str(out)], output=str(tmp_path / "idx"), allow_partial=True))["rows"] == 300
+    assert index(IndexArgs(inputs=[str(out)], output=str(tmp_path / "idx"), allow_partial=True))["rows"] == 300
 
 
 # 10. commits are O(1): the manifest is not rewritten per part ------------------------------------------

@@ -2,4 +2,8 @@
 from .args import BenchArgs
 from .measure import run
 
+from ..core.callable_module import make_callable  # noqa: E402
+
+make_callable(__name__, run, BenchArgs)
+
 __all__ = ["BenchArgs", "run"]

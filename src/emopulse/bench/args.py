@@ -1,20 +1,31 @@
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+
+from ..core.options import opt
 
 
-@dataclass
+@dataclass(kw_only=True)
 class BenchArgs:
-    model: str                      # checkpoint dir (all variants) or bundle (its own + checkpoint ones)
-    data: str                       # Parquet with texts
-    output: str = "bench-out"
-    text_col: str = "text"
-    rows: int = 2000                # rows drawn (fixed seed) from the data
-    batch_sizes: list[int] = field(default_factory=lambda: [1, 8, 32, 128])
-    variants: list[str] | None = None   # default: every variant for the device
-    repeat: int = 3                 # interleaved rounds (A, B, C, A, B, C, ...)
-    max_seconds: float = 30.0       # per variant, batch size and round: stop after this
-    chunk_rows: int = 512           # sorted variants sort inside chunks of this many rows
-    device: str = "cpu"             # cpu | cuda
-    threads: int = 0                # 0: all cores
-    max_length: int = 256
+    """`emopulse bench`: every variant (transformers pipeline, optimum pipeline, torch sorted, ONNX
+    fp32/optimized/int8 or fp16, serve-batch end to end) measured interleaved in one run; writes
+    bench.json, bench.md and bench.png."""
+    model: str = opt(help="HF checkpoint dir (every variant) or an emopulse bundle (its own + checkpoint ones)")
+    data: str = opt(help="Parquet file with texts", flag="--input", aliases=["--data"])
+    output: str = opt("bench-out", "directory for bench.json / .md / .png")
+    text_col: str = opt("text", "text column")
+    rows: int = opt(2000, "rows drawn from the data with a fixed seed", flag="--max-rows", aliases=["--rows"])
+    batch_sizes: list[int] = opt(help="batch sizes", factory=lambda: [1, 8, 32, 128])
+    variants: list[str] | None = opt(None, "subset, e.g. pipeline,onnx-int8,serve-batch (default: every variant "
+                                     "for the device)")
+    repeat: int = opt(3, "interleaved rounds (A, B, C, A, B, C, ...)")
+    max_seconds: float = opt(30.0, "per variant, batch size and round: stop after this many seconds")
+    chunk_rows: int = opt(512, "sorted variants sort inside chunks of this many rows")
+    device: str = opt("cpu", "cpu or cuda", choices=["cpu", "cuda"])
+    threads: int = opt(0, "threads; 0: all cores")
+    max_length: int = opt(256, "max tokens")
+
+    def __post_init__(self):
+        from ..core.errors import EmopulseError
+        if self.rows < 1 or self.repeat < 1 or not self.batch_sizes or min(self.batch_sizes) < 1:
+            raise EmopulseError("--max-rows, --repeat and every --batch-sizes value must be >= 1")

@@ -26,6 +26,17 @@ class Batch:
         return int(self.attention_mask.sum())
 
 
+# Batch-invariant precisions (static int8) pad each row to its own length rounded up to BUCKET and
+# batch only rows of one bucket: a row then meets the same kernels on the same shapes whatever rows
+# share its part, so its outputs are bit-identical across part sizes, worker counts and engines.
+BUCKET = 16
+BATCH_INVARIANT = {"int8-static"}
+
+
+def bucket_for(precision: str) -> int:
+    return BUCKET if precision in BATCH_INVARIANT else 0
+
+
 def dedup(texts: list[str]) -> tuple[list[str], np.ndarray]:
     """Unique texts in first-seen order and, per input text, the index of its unique copy."""
     index: dict[str, int] = {}
@@ -34,26 +45,33 @@ def dedup(texts: list[str]) -> tuple[list[str], np.ndarray]:
     return list(index), inverse
 
 
-def cut_batches(lengths: np.ndarray, max_batch_tokens: int, max_batch_rows: int) -> list[np.ndarray]:
+def cut_batches(lengths: np.ndarray, max_batch_tokens: int, max_batch_rows: int,
+                bucket: int = 0) -> list[np.ndarray]:
     """Sort rows by length and cut them so that rows x longest <= max_batch_tokens.
 
-    A row longer than the budget on its own still gets a batch of one."""
+    A row longer than the budget on its own still gets a batch of one. With `bucket`, lengths are
+    rounded up to a multiple of it and a batch holds one rounded length only."""
+    if bucket:
+        lengths = -(-lengths // bucket) * bucket
     order = np.argsort(lengths, kind="stable")
     batches, start = [], 0
     n = len(order)
     while start < n:
         stop = start + 1
         while stop < n and stop - start < max_batch_rows and \
-                lengths[order[stop]] * (stop - start + 1) <= max_batch_tokens:
+                lengths[order[stop]] * (stop - start + 1) <= max_batch_tokens and \
+                (not bucket or lengths[order[stop]] == lengths[order[start]]):
             stop += 1
         batches.append(order[start:stop])
         start = stop
     return batches
 
 
-def pad(ids: list[list[int]], rows: np.ndarray, pad_id: int) -> tuple[np.ndarray, np.ndarray]:
-    """Pad the chosen rows to the longest of them (right padding)."""
+def pad(ids: list[list[int]], rows: np.ndarray, pad_id: int, bucket: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Pad the chosen rows to the longest of them (right padding), rounded up to `bucket`."""
     longest = max(len(ids[r]) for r in rows)
+    if bucket:
+        longest = -(-longest // bucket) * bucket
     input_ids = np.full((len(rows), longest), pad_id, dtype=np.int64)
     mask = np.zeros((len(rows), longest), dtype=np.int64)
     for k, r in enumerate(rows):
@@ -64,10 +82,10 @@ def pad(ids: list[list[int]], rows: np.ndarray, pad_id: int) -> tuple[np.ndarray
 
 
 def make_batches(ids: list[list[int]], pad_id: int, max_batch_tokens: int,
-                 max_batch_rows: int) -> list[Batch]:
+                 max_batch_rows: int, bucket: int = 0) -> list[Batch]:
     lengths = np.fromiter((len(x) for x in ids), dtype=np.int64, count=len(ids))
     out = []
-    for rows in cut_batches(lengths, max_batch_tokens, max_batch_rows):
-        input_ids, mask = pad(ids, rows, pad_id)
+    for rows in cut_batches(lengths, max_batch_tokens, max_batch_rows, bucket):
+        input_ids, mask = pad(ids, rows, pad_id, bucket)
         out.append(Batch(rows, input_ids, mask))
     return out

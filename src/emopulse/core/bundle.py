@@ -70,8 +70,10 @@ class Bundle:
 
     def predictor(self, max_batch_tokens: int = 8192, max_batch_rows: int = 256, encoder: TextEncoder | None = None):
         """The served predictor: tokenizer, labels, batching and the head."""
+        from .batching import bucket_for
         from .predictor import Predictor
-        return Predictor(encoder or self.encoder(), self.labels, max_batch_tokens, max_batch_rows, self.head())
+        return Predictor(encoder or self.encoder(), self.labels, max_batch_tokens, max_batch_rows, self.head(),
+                         bucket_for(self.precision))
 
     def fingerprint(self, encoder: TextEncoder) -> dict:
         """What must not change between a run and its resume."""

@@ -9,6 +9,8 @@ import os
 import platform
 import shutil
 
+import numpy as np
+
 PLAIN = "model.onnx"
 
 
@@ -91,12 +93,72 @@ def quantize_int8(work: str, mixed: bool = False) -> tuple[str, str]:
         return path, f"onnxruntime quantize_dynamic ({what}; optimum failed: {type(exc).__name__}: {exc})"
 
 
+# Static int8 scales are fixed at export, so a row's numbers do not depend on the rows it is batched
+# with (dynamic int8 scales each batch by its own range: 3 % of 20,000 labels moved between part
+# sizes). With bucketed padding (core.batching, BUCKET) the served outputs are bit-identical for any
+# part size, worker count or engine.
+STATIC_METHODS = ("minmax", "percentile", "entropy")
+
+
+class _Calibration:
+    """onnxruntime CalibrationDataReader over tokenized texts, a few rows per feed."""
+
+    def __init__(self, encoder, texts: list[str], input_names: list[str], rows: int = 16):
+        # the histogram calibrators stack every feed's activations: one shape for all feeds
+        from .batching import pad
+        ids, _ = encoder.encode(texts)
+        width = max(len(x) for x in ids)
+        ids = [x + [encoder.pad_id] * (width - len(x)) if len(x) < width else x for x in ids]
+        self.feeds = []
+        for start in range(0, len(ids) - rows + 1, rows):
+            input_ids, mask = pad(ids, np.arange(start, start + rows), encoder.pad_id)
+            mask = (input_ids != encoder.pad_id).astype(np.int64) if encoder.pad_id is not None else mask
+            feed = {"input_ids": input_ids, "attention_mask": mask}
+            if "token_type_ids" in input_names:
+                feed["token_type_ids"] = np.zeros_like(input_ids)
+            self.feeds.append({k: v for k, v in feed.items() if k in input_names})
+        self._it = iter(self.feeds)
+
+    def get_next(self):
+        return next(self._it, None)
+
+    def rewind(self):
+        self._it = iter(self.feeds)
+
+
+def quantize_static_int8(work: str, encoder, texts: list[str], method: str = "percentile",
+                         mixed: bool = True) -> tuple[str, str]:
+    """QDQ static int8 of the MatMuls (per-channel weights, activation ranges calibrated on `texts`);
+    `mixed` keeps the FFN down-projections in fp32 as int8-mixed does."""
+    import onnx
+    from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType, quantize_static
+    from onnxruntime.quantization.shape_inference import quant_pre_process
+    plain = os.path.join(work, PLAIN)
+    pre = os.path.join(work, "model_preprocessed.onnx")
+    if not os.path.exists(pre):
+        quant_pre_process(plain, pre, skip_symbolic_shape=True)
+    names = [i.name for i in onnx.load(pre, load_external_data=False).graph.input]
+    exclude = ffn_output_matmuls(plain) if mixed else []
+    path = os.path.join(work, f"model_static_{method}.onnx")
+    calib = {"minmax": CalibrationMethod.MinMax, "percentile": CalibrationMethod.Percentile,
+             "entropy": CalibrationMethod.Entropy}[method]
+    extra = {"CalibPercentile": 99.99} if method == "percentile" else {}
+    quantize_static(pre, path, _Calibration(encoder, texts, names), quant_format=QuantFormat.QDQ,
+                    op_types_to_quantize=["MatMul"], per_channel=True, activation_type=QuantType.QUInt8,
+                    weight_type=QuantType.QInt8, calibrate_method=calib, nodes_to_exclude=exclude,
+                    extra_options=extra | {"ActivationSymmetric": False, "WeightSymmetric": True})
+    what = f"QDQ static, {method} calibration on {len(texts)} gate rows, per-channel" + \
+        (f", {len(exclude)} FFN down-projections in fp32" if mixed else "")
+    return path, f"onnxruntime quantize_static ({what})"
+
+
 def _ort_model_type(config) -> str:
     t = config.model_type
     return "bert" if t in ("bert", "roberta", "xlm-roberta", "electra", "camembert") else t
 
 
-def build(precision: str, work: str, config) -> tuple[str, str]:
+def build(precision: str, work: str, config, encoder=None, texts: list[str] | None = None,
+          static_method: str = "percentile") -> tuple[str, str]:
     if precision == "fp32":
         return os.path.join(work, PLAIN), "optimum main_export"
     if precision == "optimized":
@@ -107,6 +169,8 @@ def build(precision: str, work: str, config) -> tuple[str, str]:
         return quantize_int8(work, mixed=True)
     if precision == "fp16":
         return optimize(work, config, for_gpu=True, fp16=True)
+    if precision == "int8-static":
+        return quantize_static_int8(work, encoder, texts or [], static_method)
     raise ValueError(f"unknown precision {precision!r}")
 
 

@@ -63,10 +63,10 @@ def sha256_cached(path: str) -> str:
 
 def footer_sha256(path: str) -> str:
     """Hash of a Parquet file's footer (metadata of every row group); for other formats, of the
-    first and last 64 KiB."""
-    with open(path, "rb") as f:
-        f.seek(0, os.SEEK_END)
-        size = f.tell()
+    first and last 64 KiB. Local or in object storage."""
+    from . import storage
+    size = storage.size(path)
+    with storage.open_input(path) as f:
         if size >= 12:
             f.seek(size - 8)
             tail = f.read(8)
@@ -83,7 +83,8 @@ def footer_sha256(path: str) -> str:
 
 
 def inputs_fingerprint(files: list[str], rel_names: list[str], num_rows: list[int]) -> list:
-    return [[name, n, os.path.getsize(f), footer_sha256(f)] for f, name, n in zip(files, rel_names, num_rows)]
+    from . import storage
+    return [[name, n, storage.size(f), footer_sha256(f)] for f, name, n in zip(files, rel_names, num_rows)]
 
 
 def run_fingerprint(model: dict, plan, settings: dict) -> dict:

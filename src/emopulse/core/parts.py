@@ -5,15 +5,17 @@ An output directory holds `part-*.parquet` files (the predictions, readable as o
 dataset) and, under names that dataset readers skip (leading `_`), the bookkeeping:
   _manifest.json   the run's fingerprint, its planned parts, and the finished ones (compacted)
   _journal.jsonl   part records appended as parts finish (O(1) per part; folded into the
-                   manifest when a run ends)
+                   manifest when a run ends); on object storage, which cannot append, one
+                   object per record under _journal/
   _summary.json    figures, cumulative over every invocation of the run
   _SUCCESS         written when every planned part is finished (the Spark/Hadoop convention)
   _lock            held (flock) while a run writes here
   _deadletter/     rows that could not be processed, with the reason
-  _tmp/            parts being written
+  .<name>.tmp<pid> a file being written (local; a run that opens the dir removes leftovers)
 
-A part is written under _tmp/, fsynced, renamed into place, and only then recorded (with its row
-count, byte size and sha256). After a kill at any moment a part is either recorded and complete,
+A part is written under a temporary dot name, fsynced, renamed into place (on object storage: one PUT, which is
+atomic), and only then recorded (with its row count, byte size and sha256). On object storage
+there is no lock: one run writes to an output prefix at a time. After a kill at any moment a part is either recorded and complete,
 or not recorded and recomputed on resume. On resume every recorded part is verified (size and
 checksum): a missing, truncated or altered part is recomputed and reported.
 """
@@ -22,23 +24,22 @@ from __future__ import annotations
 import fcntl
 import json
 import os
-import shutil
 import time
 from dataclasses import asdict, dataclass, field
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 
+from . import storage
 from .errors import OutputError
-from .fingerprint import sha256_file
 
 MANIFEST = "_manifest.json"
 JOURNAL = "_journal.jsonl"
+JOURNAL_DIR = "_journal"          # object storage: one record per object
 SUMMARY = "_summary.json"
 SUCCESS = "_SUCCESS"
 LOCK = "_lock"
 DEADLETTER = "_deadletter"
-TMP = "_tmp"
+TMP = "_tmp"                      # used by earlier versions; removed when a run opens
 VERSION = 2
 
 
@@ -47,24 +48,7 @@ def now() -> str:
 
 
 def write_json_atomic(path: str, obj) -> None:
-    tmp = f"{path}.tmp{os.getpid()}"
-    with open(tmp, "w") as f:
-        json.dump(obj, f, indent=2, default=str)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-
-
-def write_parquet_atomic(table: pa.Table, path: str, tmp_dir: str) -> tuple[int, str]:
-    """Write, fsync, rename; returns (bytes, sha256) of the file as renamed into place."""
-    os.makedirs(tmp_dir, exist_ok=True)
-    tmp = os.path.join(tmp_dir, os.path.basename(path) + f".{os.getpid()}")
-    pq.write_table(table, tmp, compression="zstd")
-    with open(tmp, "rb") as f:
-        os.fsync(f.fileno())
-    size, digest = os.path.getsize(tmp), sha256_file(tmp)
-    os.replace(tmp, path)
-    return size, digest
+    storage.write_json(path, obj)
 
 
 @dataclass
@@ -110,8 +94,7 @@ class RunManifest:
     @classmethod
     def load(cls, path: str) -> "RunManifest":
         try:
-            with open(path) as f:
-                d = json.load(f)
+            d = storage.read_json(path)
             if not isinstance(d, dict) or not isinstance(d.get("fingerprint"), dict):
                 raise ValueError("no fingerprint")
             parts = {k: PartRecord.from_dict(v | {"name": k}) for k, v in (d.get("parts") or {}).items()}
@@ -125,13 +108,12 @@ def write_part(out_dir: str, name: str, table: pa.Table, dead: pa.Table | None =
                **where) -> PartRecord:
     """Write one part (and its dead-letter rows) atomically; the caller records the result.
     The same function for the local writer thread and for Ray actors."""
-    tmp_dir = os.path.join(out_dir, TMP)
     dead_rows, dead_bytes, dead_sha = 0, 0, None
     if dead is not None and dead.num_rows:
-        os.makedirs(os.path.join(out_dir, DEADLETTER), exist_ok=True)
-        dead_bytes, dead_sha = write_parquet_atomic(dead, os.path.join(out_dir, DEADLETTER, f"{name}.parquet"), tmp_dir)
+        storage.makedirs(storage.join(out_dir, DEADLETTER))
+        dead_bytes, dead_sha = storage.write_parquet(storage.join(out_dir, DEADLETTER, f"{name}.parquet"), dead)
         dead_rows = dead.num_rows
-    size, digest = write_parquet_atomic(table, os.path.join(out_dir, f"{name}.parquet"), tmp_dir)
+    size, digest = storage.write_parquet(storage.join(out_dir, f"{name}.parquet"), table)
     return PartRecord(name=name, rows=table.num_rows, bytes=size, sha256=digest, dead_rows=dead_rows,
                       dead_bytes=dead_bytes, dead_sha256=dead_sha, **where)
 
@@ -146,56 +128,70 @@ def fingerprint_diff(old: dict, new: dict) -> str:
     return "; ".join(out)
 
 
-def _inside(child: str, parent: str) -> bool:
-    return child == parent or child.startswith(parent.rstrip(os.sep) + os.sep)
-
-
 def check_disjoint(output: str, input_files: list[str], input_roots: list[str] = ()) -> None:
     """Outputs never touch inputs: refuse an output dir that is, contains or is inside an input."""
-    out = os.path.realpath(output)
+    out = storage.real(output)
     for f in input_files:
-        if _inside(os.path.realpath(f), out):
+        if storage.inside(storage.real(f), out):
             raise OutputError(f"{output}: holds the input file {f}; write the output somewhere else")
     for root in input_roots:
-        r = os.path.realpath(root)
-        if os.path.isdir(r) and _inside(out, r):
+        r = storage.real(root)
+        if storage.is_remote(root) == storage.is_remote(output) and storage.inside(out, r) and storage.isdir(root):
             raise OutputError(f"{output}: is inside the input directory {root}; a later run would read the "
                               "predictions back as comments. Write the output somewhere else")
 
 
 class OutputDir:
-    """An output directory opened for one run: locked, fingerprint checked, parts verified and tracked."""
+    """An output directory opened for one run: locked, fingerprint checked, parts verified and tracked.
+    Local or on object storage (see core.storage)."""
 
     def __init__(self, path: str, fingerprint: dict, resume: bool = False, overwrite: bool = False,
                  planned: list[str] | None = None, inputs: list[str] = (), input_roots: list[str] = ()):
         self.path = path
+        self.remote = storage.is_remote(path)
         self.fingerprint = fingerprint
         self.repaired: list[str] = []
         self.started = now()
+        self._lock_file = self._journal = None
         check_disjoint(path, list(inputs), list(input_roots))
-        if os.path.isdir(path) and not os.path.exists(os.path.join(path, MANIFEST)):
-            _refuse_strangers(path, sorted(f for f in os.listdir(path) if f.startswith("part-")))
+        if storage.isdir(path) and not storage.exists(self._at(MANIFEST)):
+            _refuse_strangers(path, [f for f in storage.listdir(path) if f.startswith("part-")])
         try:
-            os.makedirs(path, exist_ok=True)
-            self._lock_file = open(os.path.join(path, LOCK), "a+")
+            storage.makedirs(path)
+            if not self.remote:
+                self._lock_file = open(self._at(LOCK), "a+")
         except OSError as exc:
             raise OutputError(f"{path}: cannot write the output directory ({exc})") from exc
-        try:
-            fcntl.flock(self._lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            self._lock_file.close()
-            raise OutputError(f"{path}: another run is writing to this output directory") from None
+        if self._lock_file is not None:
+            try:
+                fcntl.flock(self._lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                self._lock_file.close()
+                raise OutputError(f"{path}: another run is writing to this output directory") from None
         try:
             self._open(resume, overwrite, list(planned or []))
-            self._journal = open(os.path.join(path, JOURNAL), "a")
+            self._open_journal()
         except Exception:
             self.close()
             raise
 
+    def _at(self, *names: str) -> str:
+        return storage.join(self.path, *names)
+
+    def _open_journal(self) -> None:
+        if not self.remote:
+            self._journal = open(self._at(JOURNAL), "a")
+
+    def _drop_journal(self) -> None:
+        if self._journal is not None:
+            self._journal.close()
+            self._journal = None
+        storage.remove(self._at(JOURNAL))
+
     # -- opening -------------------------------------------------------------------------------
     def _open(self, resume: bool, overwrite: bool, planned: list[str]) -> None:
         old = load_run(self.path)
-        existing = sorted(f for f in os.listdir(self.path) if f.startswith("part-"))
+        existing = [f for f in storage.listdir(self.path) if f.startswith("part-")]
         if old is not None and resume:
             if old.fingerprint != self.fingerprint:
                 raise OutputError(f"{self.path}: was written with another model, input or settings "
@@ -212,32 +208,30 @@ class OutputDir:
             if old is not None:  # --overwrite removes only what the old run's manifest lists
                 ours = {f"{n}.parquet" for n in set(old.parts) | set(old.planned)}
             _refuse_strangers(self.path, [f for f in existing if f not in ours])
-            for name in [f for f in existing if f in ours] + [MANIFEST, JOURNAL, SUMMARY, SUCCESS, DEADLETTER, TMP]:
-                target = os.path.join(self.path, name)
-                if os.path.isdir(target):
-                    shutil.rmtree(target)
-                elif os.path.exists(target):
-                    os.remove(target)
+            for name in [f for f in existing if f in ours] + [MANIFEST, JOURNAL, JOURNAL_DIR, SUMMARY, SUCCESS, DEADLETTER, TMP]:
+                storage.remove(self._at(name))
             self.manifest = RunManifest(self.fingerprint, planned)
-            write_json_atomic(os.path.join(self.path, MANIFEST), self.manifest.to_json())
-        shutil.rmtree(os.path.join(self.path, TMP), ignore_errors=True)
+            write_json_atomic(self._at(MANIFEST), self.manifest.to_json())
+        if not self.remote:  # temporary files a kill left behind
+            for name in storage.listdir(self.path):
+                if name.startswith(".") and ".tmp" in name:
+                    storage.remove(self._at(name))
+        storage.remove(self._at(TMP))
 
     def _verify(self) -> None:
         """Every recorded part must be on disk with its recorded size and checksum; others are redone."""
         for name, rec in list(self.manifest.parts.items()):
-            why = _check_file(os.path.join(self.path, f"{name}.parquet"), rec.bytes, rec.sha256)
+            why = _check_file(self._at(f"{name}.parquet"), rec.bytes, rec.sha256)
             if not why and rec.dead_rows:
-                why = _check_file(os.path.join(self.path, DEADLETTER, f"{name}.parquet"), rec.dead_bytes,
-                                  rec.dead_sha256)
+                why = _check_file(self._at(DEADLETTER, f"{name}.parquet"), rec.dead_bytes, rec.dead_sha256)
             if why:
                 self.repaired.append(f"{name} ({why})")
                 del self.manifest.parts[name]
         if self.repaired:  # fold the removals in now, so a kill cannot bring the records back
-            write_json_atomic(os.path.join(self.path, MANIFEST), self.manifest.to_json())
-            if os.path.exists(os.path.join(self.path, JOURNAL)):
-                os.remove(os.path.join(self.path, JOURNAL))
-            if os.path.exists(os.path.join(self.path, SUCCESS)):
-                os.remove(os.path.join(self.path, SUCCESS))
+            write_json_atomic(self._at(MANIFEST), self.manifest.to_json())
+            storage.remove(self._at(JOURNAL))
+            storage.remove(self._at(JOURNAL_DIR))
+            storage.remove(self._at(SUCCESS))
 
     # -- recording -----------------------------------------------------------------------------
     @property
@@ -245,10 +239,15 @@ class OutputDir:
         return set(self.manifest.parts)
 
     def record(self, rec: PartRecord) -> None:
-        """Record a part written by write_part (here or in a Ray actor): one fsynced journal line."""
-        self._journal.write(json.dumps(asdict(rec)) + "\n")
-        self._journal.flush()
-        os.fsync(self._journal.fileno())
+        """Record a part written by write_part (here or in a Ray actor): one fsynced journal line,
+        or on object storage one journal object."""
+        line = json.dumps(asdict(rec))
+        if self.remote:
+            storage.write_bytes(self._at(JOURNAL_DIR, f"{rec.name}.json"), line.encode())
+        else:
+            self._journal.write(line + "\n")
+            self._journal.flush()
+            os.fsync(self._journal.fileno())
         self.manifest.parts[rec.name] = rec
 
     def commit(self, name: str, table: pa.Table, dead: pa.Table | None = None, **where) -> PartRecord:
@@ -263,27 +262,24 @@ class OutputDir:
     def finish(self, invocation: dict) -> dict:
         """Fold the journal into the manifest, write the cumulative summary and, when every planned
         part is done, _SUCCESS. Returns the summary."""
-        write_json_atomic(os.path.join(self.path, MANIFEST), self.manifest.to_json())
-        self._journal.close()
-        os.remove(os.path.join(self.path, JOURNAL))
-        self._journal = open(os.path.join(self.path, JOURNAL), "a")
+        write_json_atomic(self._at(MANIFEST), self.manifest.to_json())
+        self._drop_journal()
+        storage.remove(self._at(JOURNAL_DIR))
+        self._open_journal()
         summary = self._cumulative(invocation | {"parts_repaired": self.repaired})
-        write_json_atomic(os.path.join(self.path, SUMMARY), summary)
-        success = os.path.join(self.path, SUCCESS)
+        write_json_atomic(self._at(SUMMARY), summary)
         if self.complete:
-            write_json_atomic(success, {"finished": now(), "parts": len(self.manifest.parts),
-                                        "rows": sum(p.rows for p in self.manifest.parts.values())})
-        elif os.path.exists(success):
-            os.remove(success)
+            write_json_atomic(self._at(SUCCESS), {"finished": now(), "parts": len(self.manifest.parts),
+                                                  "rows": sum(p.rows for p in self.manifest.parts.values())})
+        else:
+            storage.remove(self._at(SUCCESS))
         return summary
 
     def _cumulative(self, inv: dict) -> dict:
         old = {}
-        path = os.path.join(self.path, SUMMARY)
-        if os.path.exists(path):
+        if storage.exists(self._at(SUMMARY)):
             try:
-                with open(path) as f:
-                    old = json.load(f)
+                old = storage.read_json(self._at(SUMMARY))
             except (OSError, ValueError):
                 old = {}
         invocations = (old.get("invocations") or [])[-50:] + [inv | {"started": self.started, "ended": now()}]
@@ -295,11 +291,9 @@ class OutputDir:
                       "totals": totals, "invocations": invocations}
 
     def close(self) -> None:
-        shutil.rmtree(os.path.join(self.path, TMP), ignore_errors=True)
-        journal = getattr(self, "_journal", None)
-        if journal is not None and not journal.closed:
-            journal.close()
-        if not self._lock_file.closed:
+        if self._journal is not None and not self._journal.closed:
+            self._journal.close()
+        if self._lock_file is not None and not self._lock_file.closed:
             fcntl.flock(self._lock_file, fcntl.LOCK_UN)
             self._lock_file.close()
 
@@ -318,36 +312,39 @@ def _refuse_strangers(path: str, strangers: list[str]) -> None:
 
 
 def _check_file(path: str, size: int, digest: str | None) -> str | None:
-    if not os.path.exists(path):
+    if not storage.exists(path):
         return "missing"
-    if os.path.getsize(path) != size:
-        return f"size {os.path.getsize(path)} != recorded {size}"
-    if digest and sha256_file(path) != digest:
+    if storage.size(path) != size:
+        return f"size {storage.size(path)} != recorded {size}"
+    if digest and storage.sha256(path) != digest:
         return "checksum differs"
     return None
 
 
 def load_run(path: str) -> RunManifest | None:
     """The manifest of an output directory with its journal replayed (None if there is none)."""
-    mpath = os.path.join(path, MANIFEST)
-    if not os.path.exists(mpath):
+    mpath = storage.join(path, MANIFEST)
+    if not storage.exists(mpath):
         return None
     m = RunManifest.load(mpath)
-    journal = os.path.join(path, JOURNAL)
-    if os.path.exists(journal):
-        with open(journal) as f:
-            for line in f:
-                try:
-                    rec = PartRecord.from_dict(json.loads(line))
-                except (ValueError, TypeError):
-                    continue  # a line torn by a kill: that part is simply redone
-                m.parts[rec.name] = rec
+    lines = []
+    if storage.exists(storage.join(path, JOURNAL)):
+        lines = storage.read_bytes(storage.join(path, JOURNAL)).decode(errors="replace").splitlines()
+    journal_dir = storage.join(path, JOURNAL_DIR)
+    for name in storage.listdir(journal_dir) if storage.is_remote(path) else []:
+        lines.append(storage.read_bytes(storage.join(journal_dir, name)).decode(errors="replace"))
+    for line in lines:
+        try:
+            rec = PartRecord.from_dict(json.loads(line))
+        except (ValueError, TypeError):
+            continue  # a line torn by a kill: that part is simply redone
+        m.parts[rec.name] = rec
     return m
 
 
 def run_status(path: str) -> tuple[bool, str]:
     """(complete, why) for an output directory read by a later stage (index, agree)."""
-    if os.path.exists(os.path.join(path, SUCCESS)):
+    if storage.exists(storage.join(path, SUCCESS)):
         return True, "complete"
     m = load_run(path)
     if m is None:

@@ -75,8 +75,9 @@ def _reason(exc: Exception) -> str:
 
 class Predictor:
     def __init__(self, encoder: TextEncoder, labels: list[str], max_batch_tokens: int = 8192,
-                 max_batch_rows: int = 256, head: Head | None = None):
+                 max_batch_rows: int = 256, head: Head | None = None, bucket: int = 0):
         self.encoder = encoder
+        self.bucket = bucket                 # > 0: batch-invariant padding (core.batching.BUCKET)
         self.head = head or Head()
         self.labels = list(labels)
         self.max_batch_tokens = max_batch_tokens
@@ -101,7 +102,7 @@ class Predictor:
         ids, truncated = self.encoder.encode(distinct) if distinct else ([], np.zeros(0, bool))
         n_tokens = np.fromiter((len(x) for x in ids), dtype=np.int32, count=len(ids))
         batches = make_batches(ids, self.encoder.pad_id, self.max_batch_tokens,
-                               self.max_batch_rows) if ids else []
+                               self.max_batch_rows, self.bucket) if ids else []
         return Prepared(n, status, text_rows, inverse, n_tokens, truncated, batches, distinct, bad)
 
     def assemble(self, prep: Prepared, results: list[BatchResult]) -> tuple[pa.Table, list[tuple[int, str]]]:

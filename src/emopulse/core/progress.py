@@ -1,6 +1,7 @@
 """Stage timers and a progress bar that stays quiet when stderr is not a terminal."""
 from __future__ import annotations
 
+import logging
 import sys
 import threading
 import time
@@ -31,7 +32,7 @@ class Timers:
 
 
 def progress_bar(total: int, desc: str, unit: str = "rows", enabled: bool | None = None,
-                 heartbeat: float = 60.0):
+                 heartbeat: float = 30.0):
     """tqdm bar with rows/s and ETA on a terminal. Without a terminal (Slurm, k8s, nohup) a
     heartbeat line every `heartbeat` seconds instead, so a long job shows it is alive; with
     enabled=False, nothing."""
@@ -47,7 +48,7 @@ class Heartbeat:
 
     def __init__(self, total: int, desc: str, unit: str, every: float, file=None):
         self.total, self.desc, self.unit, self.every = total, desc, unit, every
-        self.file = file or sys.stderr
+        self.file = file                 # None: the CLI's log handler when there is one, else stderr
         self.done, self.t0 = 0, time.perf_counter()
         self.last = self.t0
 
@@ -58,8 +59,17 @@ class Heartbeat:
             self.last = now
             rate = self.done / max(now - self.t0, 1e-9)
             eta = (self.total - self.done) / rate if rate > 0 else float("inf")
-            print(f"{time.strftime('%Y-%m-%dT%H:%M:%S')} {self.desc}: {self.done:,}/{self.total:,} {self.unit} "
-                  f"({rate:,.0f} {self.unit}/s, ETA {eta:,.0f} s)", file=self.file, flush=True)
+            self.log(rate, eta)
+
+    def log(self, rate: float, eta: float) -> None:
+        msg = f"{self.desc}: {self.done:,}/{self.total:,} {self.unit} ({rate:,.0f} {self.unit}/s, ETA {eta:,.0f} s)"
+        logger = logging.getLogger("emopulse.progress")
+        if self.file is None and logging.getLogger("emopulse").handlers:
+            # the CLI's handler: text or JSON lines with the figures as fields
+            logger.info(msg, extra={"fields": {"stage": self.desc, "done": self.done, "total": self.total,
+                                               "rate": round(rate, 1), "eta_s": round(eta, 1)}})
+        else:
+            print(f"{time.strftime('%Y-%m-%dT%H:%M:%S')} {msg}", file=self.file or sys.stderr, flush=True)
 
     def close(self) -> None:
         pass

@@ -1,21 +1,39 @@
-"""Parquet inputs as a stream of fixed-size row chunks, validated before any work starts.
+"""Comment files (Parquet, CSV, JSON Lines; local or in object storage) as a stream of
+fixed-size row chunks, validated before any work starts.
 
-Inputs are files, directories (every *.parquet inside, recursively) or globs. Each file is cut into
-parts of `rows_per_part` consecutive rows; a part is the unit of output, of resume and of the
-length-sorting window. Reading goes row group by row group in record batches, so memory depends
-on the part size, never on the size of a file or of the input.
+Inputs are files, directories (every file of a known format inside, recursively) or globs. Each
+file is cut into parts of `rows_per_part` consecutive rows; a part is the unit of output, of resume
+and of the length-sorting window. Parquet is read row group by row group in record batches, so
+memory depends on the part size, never on the size of a file or of the input. CSV and JSON Lines
+are streamed block by block (one pass at planning counts their rows and fixes their column types,
+so both passes read the same values).
 """
 from __future__ import annotations
 
 import glob
 import os
+import posixpath
 from dataclasses import dataclass, field
 
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
+import pyarrow.csv as pacsv
+import pyarrow.json as pajson
 
+from . import storage
 from .errors import InputError
+
+# --format auto: by extension
+EXTENSIONS = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl",
+              ".json": "jsonl"}
+FORMATS = ("auto", "parquet", "csv", "jsonl")
+TEXT_BLOCK_BYTES = 1 << 22    # CSV / JSON Lines are parsed (and their types inferred) in blocks of this size
+
+
+def file_format(path: str, fmt: str = "auto") -> str | None:
+    if fmt != "auto":
+        return fmt
+    return EXTENSIONS.get(os.path.splitext(str(path))[1].lower())
 
 
 @dataclass(frozen=True)
@@ -37,7 +55,7 @@ class Part:
 
 @dataclass
 class InputPlan:
-    files: list[str]
+    files: list[str]                     # local real paths or URIs
     rel_names: list[str]                 # stable per-file names used in generated ids
     num_rows: list[int]
     text_col: str
@@ -46,55 +64,87 @@ class InputPlan:
     keep_schema: pa.Schema               # kept columns and their output types
     keep_present: list[list[str]]        # per file: which kept columns it has
     bad_files: dict[str, str] = field(default_factory=dict)  # skipped with --skip-bad-files
+    formats: list[str] = field(default_factory=list)         # per file: parquet | csv | jsonl
+    schemas: list[pa.Schema] = field(default_factory=list)   # per file, as read
 
 
 def _is_run_dir(path: str) -> bool:
     """An emopulse output directory (predictions, labels): never read back as comments."""
-    return os.path.exists(os.path.join(path, "_manifest.json"))
+    return storage.exists(storage.join(path, "_manifest.json"))
 
 
-def resolve_inputs(paths) -> list[str]:
-    """Expand files, directories and globs into a sorted list of regular Parquet files, each
-    once: paths are resolved (symlinks, `..`) and de-duplicated by their real path, so a symlink
-    loop or a link beside its target never reads a file twice. Directories that hold an emopulse
-    run (a _manifest.json) are skipped."""
+def _wanted(name: str, fmt: str) -> bool:
+    kind = file_format(name)
+    return kind is not None and (fmt == "auto" or kind == fmt)
+
+
+def _walk_remote(uri: str, fmt: str) -> list[str]:
+    rels = storage.walk_files(uri)
+    run_dirs = {posixpath.dirname(r) for r in rels if posixpath.basename(r) == "_manifest.json"}
+    out = []
+    for r in rels:
+        d = posixpath.dirname(r)
+        if any(seg.startswith(("_", ".")) for seg in r.split("/")) or not _wanted(r, fmt):
+            continue
+        if any(d == rd or d.startswith(rd + "/") for rd in run_dirs):
+            continue
+        out.append(storage.join(uri, r))
+    return out
+
+
+def resolve_inputs(paths, fmt: str = "auto") -> list[str]:
+    """Expand files, directories and globs into a sorted list of regular files, each once: local
+    paths are resolved (symlinks, `..`) and de-duplicated by their real path, so a symlink loop or
+    a link beside its target never reads a file twice; URIs by their text. Directories that hold an
+    emopulse run (a _manifest.json) are skipped. In directories, only files of a known format
+    (or of --format) are taken; a file named explicitly is read whatever its extension."""
     found: list[str] = []
     for raw in paths:
-        path = os.path.expanduser(str(raw))
-        if os.path.isdir(path):
+        path = str(raw) if storage.is_remote(raw) else storage.local_path(raw)
+        remote = storage.is_remote(path)
+        if storage.isdir(path) or (remote and path.endswith("/")):
             if _is_run_dir(path):
                 raise InputError(f"{raw}: is an emopulse output directory (it holds _manifest.json), not comments")
+            if remote:
+                found += _walk_remote(path, fmt)
+                continue
             for root, dirs, files in os.walk(path):  # followlinks=False: no loops
                 dirs[:] = sorted(d for d in dirs if not d.startswith(("_", "."))
                                  and not _is_run_dir(os.path.join(root, d)))
                 found += [os.path.join(root, f) for f in sorted(files)
-                          if f.endswith(".parquet") and not f.startswith(("_", "."))]
+                          if _wanted(f, fmt) and not f.startswith(("_", "."))]
         elif any(ch in path for ch in "*?["):
-            matches = sorted(m for m in glob.glob(path, recursive=True)
-                             if not _is_run_dir(os.path.dirname(m) or "."))
+            matches = storage.glob(path) if remote else sorted(glob.glob(path, recursive=True))
+            matches = [m for m in matches if not _is_run_dir(posixpath.dirname(m) if remote
+                                                              else os.path.dirname(m) or ".")]
             if not matches:
                 raise InputError(f"{raw}: the glob matches no file")
             found += matches
-        elif os.path.isfile(path):
+        elif storage.isfile(path):
             found.append(path)
         else:
             raise InputError(f"{raw}: no such file or directory")
     seen, files = set(), []
     for f in found:
-        real = os.path.realpath(f)
-        if real in seen or not os.path.isfile(real):
+        real = storage.real(f)
+        if real in seen or not storage.isfile(real):
             continue  # a second path to the same file, or not a regular file (fifo, dir, dangling link)
         seen.add(real)
         files.append(real)
     if not files:
-        raise InputError(f"no Parquet file found in {', '.join(map(str, paths))}")
+        kinds = "Parquet, CSV or JSON Lines" if fmt == "auto" else fmt
+        raise InputError(f"no {kinds} file found in {', '.join(map(str, paths))}")
     return files
 
 
 def _rel_names(files: list[str]) -> list[str]:
-    absolute = [os.path.abspath(f) for f in files]
-    root = os.path.commonpath([os.path.dirname(a) for a in absolute])
-    return [os.path.relpath(a, root) for a in absolute]
+    if all(storage.is_remote(f) for f in files):
+        keys = [f.split("://", 1)[1] for f in files]
+        root = posixpath.commonpath([posixpath.dirname(k) for k in keys])
+        return [posixpath.relpath(k, root) for k in keys]
+    absolute = [os.path.abspath(f) if not storage.is_remote(f) else f for f in files]
+    root = os.path.commonpath([os.path.dirname(a) for a in absolute if not storage.is_remote(a)])
+    return [os.path.relpath(a, root) if not storage.is_remote(a) else a for a in absolute]
 
 
 def _is_scalar(t: pa.DataType) -> bool:
@@ -105,24 +155,68 @@ def _is_string(t: pa.DataType) -> bool:
     return pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_string_view(t)
 
 
+def _text_reader(path: str, fmt: str, schema: pa.Schema | None = None, columns=None):
+    """A streaming reader of a CSV / JSON Lines file; with `schema` the column types are fixed."""
+    f = storage.open_input(path)
+    if fmt == "csv":
+        conv = pacsv.ConvertOptions(column_types=schema or {}, include_columns=columns or [],
+                                    strings_can_be_null=True)
+        return pacsv.open_csv(f, read_options=pacsv.ReadOptions(block_size=TEXT_BLOCK_BYTES), convert_options=conv)
+    opts = pajson.ParseOptions(explicit_schema=schema, unexpected_field_behavior="ignore") if schema else None
+    return pajson.open_json(f, read_options=pajson.ReadOptions(block_size=TEXT_BLOCK_BYTES), parse_options=opts)
+
+
+def _scan_text(path: str, fmt: str, text_col: str, id_col: str | None) -> tuple[pa.Schema, int]:
+    """(schema, rows) of a CSV / JSON Lines file in one streaming pass. The text and id columns
+    are read as strings; a CSV column whose inferred type changes along the file is read as text."""
+    if fmt == "jsonl":
+        reader = _text_reader(path, fmt)
+        n = sum(b.num_rows for b in reader)
+        t = reader.schema.field(text_col).type if text_col in reader.schema.names else None
+        if t is not None and not _is_string(t) and not pa.types.is_null(t):
+            raise InputError(f"{path}: text column {text_col!r} holds {t}, not strings")
+        return reader.schema, n
+    names = _text_reader(path, fmt).schema.names     # the header (and first block)
+    fixed = {c: pa.string() for c in (text_col, id_col) if c and c in names}
+    try:
+        reader = _text_reader(path, fmt, fixed)
+        return reader.schema, sum(b.num_rows for b in reader)
+    except pa.ArrowInvalid:   # a type inferred from the first block does not hold further on
+        reader = _text_reader(path, fmt, {c: pa.string() for c in names})
+        return reader.schema, sum(b.num_rows for b in reader)
+
+
 def plan_inputs(paths, text_col: str, id_col: str | None = None, keep_cols=(),
-                skip_bad_files: bool = False) -> InputPlan:
-    """Open every file's footer and check the columns; raise InputError naming file and column."""
-    files = resolve_inputs(paths)
-    good, rows, schemas, bad = [], [], [], {}
+                skip_bad_files: bool = False, fmt: str = "auto") -> InputPlan:
+    """Open every file (Parquet: its footer; CSV/JSON Lines: one streaming pass) and check the
+    columns; raise InputError naming file and column."""
+    if fmt not in FORMATS:
+        raise InputError(f"--format must be one of {', '.join(FORMATS)}, not {fmt!r}")
+    files = resolve_inputs(paths, fmt)
+    good, rows, schemas, formats, bad = [], [], [], [], {}
     for f in files:
+        kind = file_format(f, fmt) or "parquet"   # an explicitly named file without a known extension
         try:
-            pf = pq.ParquetFile(f)
-            schema, n = pf.schema_arrow, pf.metadata.num_rows
+            if kind == "parquet":
+                pf = storage.parquet_file(f)
+                schema, n = pf.schema_arrow, pf.metadata.num_rows
+            else:
+                schema, n = _scan_text(f, kind, text_col, id_col)
             problem = None
-            if text_col not in schema.names:
+            dup = sorted({c for c in schema.names if schema.names.count(c) > 1})
+            if dup:
+                problem = f"has more than one column named {', '.join(map(repr, dup))}"
+            elif text_col not in schema.names:
                 problem = f"has no text column {text_col!r} (columns: {', '.join(schema.names)})"
-            elif not _is_string(schema.field(text_col).type) and n > 0:
+            elif not _is_string(schema.field(text_col).type) and n > 0 and \
+                    not pa.types.is_null(schema.field(text_col).type):
                 problem = f"text column {text_col!r} is {schema.field(text_col).type}, not a string"
             elif id_col and id_col in schema.names and not _is_scalar(schema.field(id_col).type):
                 problem = f"id column {id_col!r} is {schema.field(id_col).type}; ids must be scalars (string, integer)"
+        except InputError as exc:
+            problem = str(exc).removeprefix(f"{f}: ")
         except (OSError, pa.ArrowException) as exc:
-            problem = f"cannot be read as Parquet ({exc})"
+            problem = f"cannot be read as {kind} ({exc})"
         if problem:
             if not skip_bad_files:
                 raise InputError(f"{f}: {problem}")
@@ -131,6 +225,7 @@ def plan_inputs(paths, text_col: str, id_col: str | None = None, keep_cols=(),
         good.append(f)
         rows.append(n)
         schemas.append(schema)
+        formats.append(kind)
     if not good:
         raise InputError("every input file is bad: " + "; ".join(f"{k}: {v}" for k, v in bad.items()))
 
@@ -147,7 +242,7 @@ def plan_inputs(paths, text_col: str, id_col: str | None = None, keep_cols=(),
         has_id=[bool(id_col) and id_col in s.names for s in schemas],
         keep_schema=pa.schema(keep_fields),
         keep_present=[[c for c in keep_cols if c in s.names] for s in schemas],
-        bad_files=bad,
+        bad_files=bad, formats=formats, schemas=schemas,
     )
 
 
@@ -177,49 +272,57 @@ def read_parts(plan: InputPlan, parts: list[Part], batch_rows: int = 8192, skip_
             plan.bad_files[plan.files[i]] = str(exc)
 
 
+def _batches(plan: InputPlan, i: int, cols: list[str], parts: list[Part], batch_rows: int):
+    """(first row, record batch) of file i from the first row any of `parts` needs; Parquet row
+    groups that hold none of their rows are not read."""
+    path, fmt = plan.files[i], plan.formats[i] if plan.formats else "parquet"
+    if fmt == "parquet":
+        pf = storage.parquet_file(path)
+        lo = 0
+        for k in range(pf.metadata.num_row_groups):
+            hi = lo + pf.metadata.row_group(k).num_rows
+            if any(p.start < hi and p.stop > lo for p in parts):
+                pos = lo
+                for batch in pf.iter_batches(batch_size=batch_rows, row_groups=[k], columns=cols, use_threads=False):
+                    yield pos, batch
+                    pos += batch.num_rows
+            lo = hi
+        return
+    schema = plan.schemas[i]
+    reader = _text_reader(path, fmt, schema if fmt == "jsonl" else {n: schema.field(n).type for n in schema.names},
+                          columns=cols)
+    pos = 0
+    for batch in reader:
+        yield pos, batch.select(cols) if fmt == "jsonl" else batch
+        pos += batch.num_rows
+
+
 def _read_file_parts(plan: InputPlan, i: int, parts: list[Part], batch_rows: int):
     path = plan.files[i]
     cols = [plan.text_col] + ([plan.id_col] if plan.has_id[i] else []) + plan.keep_present[i]
     cols = list(dict.fromkeys(cols))
+    pending, buf = list(parts), []
     try:
-        pf = pq.ParquetFile(path)
-        offsets, off = [], 0
-        for k in range(pf.metadata.num_row_groups):
-            n = pf.metadata.row_group(k).num_rows
-            offsets.append((k, off, off + n))
-            off += n
-        pending = list(parts)
-        buf: list[pa.RecordBatch] = []
-        buf_start = None
-        for k, lo, hi in offsets:
+        for b_lo, batch in _batches(plan, i, cols, parts, batch_rows):
+            while pending and batch.num_rows:
+                part = pending[0]
+                if b_lo + batch.num_rows <= part.start:
+                    break  # the whole batch lies before the next wanted part
+                if b_lo < part.start:
+                    batch, b_lo = batch.slice(part.start - b_lo), part.start
+                take = min(part.stop - b_lo, batch.num_rows)
+                buf.append(batch.slice(0, take))
+                batch, b_lo = batch.slice(take), b_lo + take
+                if b_lo >= part.stop:
+                    yield part, pa.Table.from_batches(buf).combine_chunks()
+                    buf = []
+                    pending.pop(0)
             if not pending:
-                break
-            if hi <= pending[0].start:
-                continue  # every part in this row group is finished or absent
-            pos = lo
-            for batch in pf.iter_batches(batch_size=batch_rows, row_groups=[k], columns=cols,
-                                         use_threads=False):
-                b_lo, pos = pos, pos + batch.num_rows
-                while pending and batch is not None:
-                    part = pending[0]
-                    if pos <= part.start:
-                        batch = None
-                        continue
-                    if buf_start is None:
-                        cut = max(part.start - b_lo, 0)
-                        batch, b_lo = batch.slice(cut), b_lo + cut
-                        buf_start = b_lo
-                    take = min(part.stop - b_lo, batch.num_rows)
-                    buf.append(batch.slice(0, take))
-                    batch, b_lo = batch.slice(take), b_lo + take
-                    if b_lo >= part.stop:
-                        yield part, pa.Table.from_batches(buf).combine_chunks()
-                        buf, buf_start = [], None
-                        pending.pop(0)
-                    if batch.num_rows == 0:
-                        batch = None
+                return
     except (OSError, pa.ArrowException) as exc:
         raise InputError(f"{path}: failed while reading ({exc})") from exc
+    if pending:
+        raise InputError(f"{path}: ended before row {pending[0].stop}; it changed since the run was planned")
 
 
 def row_columns(plan: InputPlan, part: Part, table: pa.Table, id_col: str,

@@ -7,6 +7,8 @@ import os
 import time
 from dataclasses import dataclass
 
+from ..core.options import opt
+
 from ..core.bundle import load_bundle, resolve_model
 from ..core.errors import EmopulseError
 from ..core.metrics import quality
@@ -14,15 +16,17 @@ from ..core.predictor import predict_probs
 from ..core.plots import confusion_png, reliability_png
 
 
-@dataclass
+@dataclass(kw_only=True)
 class EvaluateArgs:
-    data: str                         # labelled Parquet
-    output: str                       # directory for the report
-    model: str | None = None          # bundle, .onnx or checkpoint; None: the shipped model
-    text_col: str = "text"
-    label_col: str = "label"
-    max_length: int = 256
-    threads: int = 0
+    """`emopulse evaluate`: classify labelled rows with a bundle or checkpoint (its served head included)
+    and write metrics.json, metrics.md, confusion.png and reliability.png."""
+    data: str = opt(help="labelled Parquet", flag="--input", aliases=["--data"])
+    output: str = opt(help="report directory")
+    model: str | None = opt(None, "bundle, .onnx or checkpoint (default: the shipped model)")
+    text_col: str = opt("text", "text column")
+    label_col: str = opt("label", "label column")
+    max_length: int = opt(256, "max tokens")
+    threads: int = opt(0, "threads; 0: all cores")
 
     def __post_init__(self):
         if self.max_length < 8:

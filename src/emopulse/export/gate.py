@@ -47,10 +47,12 @@ def gate_sample(checkpoint: str, calibration: str | None, text_col: str, label_c
 
 
 def run_gate(checkpoint: str, candidate: str, encoder: TextEncoder, labels_order: list[str],
-             texts: list[str], gold: list[str] | None, device: str = "cpu") -> dict:
-    # both sides through the served head (temperature, n-gram member): the gate judges what users get
+             texts: list[str], gold: list[str] | None, device: str = "cpu", precision: str = "") -> dict:
+    # both sides through the served head (temperature, n-gram member) and the served batching
+    # (bucketed for batch-invariant precisions): the gate judges what users get
+    from ..core.batching import bucket_for
     predictor = Predictor(encoder, labels_order, max_batch_tokens=4096, max_batch_rows=64,
-                          head=load_head(checkpoint, labels_order))
+                          head=load_head(checkpoint, labels_order), bucket=bucket_for(precision))
     texts_arr = pa.array(texts, pa.string())
     ref, _ = predictor.predict(texts_arr, build_backend(BackendSpec("torch", checkpoint)))
     cand, dead = predictor.predict(texts_arr, build_backend(BackendSpec("onnx", candidate, device)))

@@ -110,8 +110,10 @@ def _versions() -> dict:
 
 
 def run(args: ExportArgs) -> dict:
-    if args.target == "cuda" and args.precision.startswith("int8"):
-        raise BundleError("int8 models are for the CPU provider; use --precision fp16 for --target cuda")
+    from ..core import quiet
+    quiet.install()
+    if args.device == "cuda" and args.precision.startswith("int8"):
+        raise BundleError("int8 models are for the CPU provider; use --precision fp16 for --device cuda")
     config, labels, weights = check_checkpoint(args.model)
     check_output(args)
     max_length = min(args.max_length, model_max_length(os.path.join(args.model, "config.json")))
@@ -120,8 +122,8 @@ def run(args: ExportArgs) -> dict:
                                              args.gate_rows)
     # The gate runs where the bundle will run when it can; an fp16 bundle is gated on the CPU
     # provider when this machine has no CUDA (slower, same arithmetic up to kernel differences).
-    device = "cuda" if args.target == "cuda" and _has_cuda_ep() else "cpu"
-    ladder = LADDER[args.target] if args.precision == "auto" else [args.precision]
+    device = "cuda" if args.device == "cuda" and _has_cuda_ep() else "cpu"
+    ladder = LADDER[args.device] if args.precision == "auto" else [args.precision]
 
     parent = os.path.dirname(os.path.abspath(args.output))
     remove_stale_work_dirs(parent)
@@ -133,8 +135,8 @@ def run(args: ExportArgs) -> dict:
         convert.export_plain(args.model, work, args.opset)
         tried, paths = [], []
         for precision in ladder:  # fastest first: the first that passes is the one
-            path, tool = convert.build(precision, work, config)
-            figures = run_gate(args.model, path, encoder, labels, texts, gold, device)
+            path, tool = convert.build(precision, work, config, encoder, texts, args.static_method)
+            figures = run_gate(args.model, path, encoder, labels, texts, gold, device, precision)
             ok, why = verdict(figures, args.min_agreement, args.max_f1_drop, args.max_abs_diff, args.min_macro_f1)
             tried.append({"precision": precision, "tool": tool, "passed": ok, "gate": figures | {"verdict": why}})
             paths.append(path)
@@ -155,7 +157,7 @@ def run(args: ExportArgs) -> dict:
         import onnx
         manifest = {
             "ready": bool(ok or args.force), "forced": bool(args.force and not ok),
-            "precision": precision, "target": args.target, "model_file": "model.onnx",
+            "precision": precision, "target": args.device, "model_file": "model.onnx",
             "model_sha256": sha256_file(os.path.join(bundle, "model.onnx")),
             "tool": tool, "labels": labels, "max_length": max_length,
             "opset": onnx.load(os.path.join(bundle, "model.onnx"), load_external_data=False).opset_import[0].version,

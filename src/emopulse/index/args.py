@@ -1,28 +1,39 @@
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+
+from ..core.options import opt
 
 DEFAULT_WEIGHTS = {"happiness": 1.0, "neutral": 0.5, "sadness": 0.0, "anger": 0.0}
 
 
-@dataclass
+@dataclass(kw_only=True)
 class IndexArgs:
-    predictions: list[str]                  # serve-batch output dirs, files or globs
-    output: str
-    date_col: str = "date"
-    freq: str = "day"                       # day | week | month
-    weights: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_WEIGHTS))
-    min_count: int = 30                     # periods with fewer labelled rows are marked low_count
-    window: int | None = None               # rolling window in periods (default 7 / 4 / 3)
-    k: float = 3.0                          # anomaly: |index - rolling mean| > k * rolling sd
-    hard: bool = False                      # index from hard labels instead of soft shares
-    timezone: str = "Asia/Seoul"            # for tz-aware timestamps
-    drop_bad_dates: bool = False            # also drops dates outside [min_date, max_date]
-    html: bool = False
-    allow_partial: bool = False             # read a serve-batch run that has no _SUCCESS yet
-    adjust: str | None = None               # model dir (or "default") whose validation confusion corrects shares
-    min_date: str = "1900-01-01"            # dates outside this window are errors (typos, epoch 0, 9999)
-    max_date: str | None = None             # default: one year after today
+    """`emopulse index`: aggregate serve-batch predictions per period: counts, hard and soft shares with
+    95 % bands, a 0-100 mental-health index with its band, a rolling mean and anomaly flags; write
+    index.parquet, index.csv, index.png (and index.html)."""
+    inputs: list[str] = opt(help="serve-batch output dirs, files or globs (local or URIs)", flag="--input",
+                            aliases=["--predictions"], nargs="+")
+    output: str = opt(help="directory (or URI) for the index files")
+    date_col: str = opt("date", "date, timestamp or ISO-string column")
+    freq: str = opt("day", "period", choices=["day", "week", "month"])
+    weights: dict[str, float] = opt(help="label=weight pairs, rescaled to 0-1", factory=lambda: dict(DEFAULT_WEIGHTS))
+    min_count: int = opt(30, "periods with fewer labelled rows are marked low_count")
+    window: int | None = opt(None, "rolling window in periods (default 7 days, 4 weeks, 3 months)")
+    k: float = opt(3.0, "anomaly when |index - rolling mean| > k rolling sd")
+    hard: bool = opt(False, "index from hard labels instead of probabilities")
+    timezone: str = opt("Asia/Seoul", "calendar for tz-aware timestamps")
+    drop_bad_dates: bool = opt(False, "drop unparseable or implausible dates (counted) instead of failing")
+    html: bool = opt(False, "also write an interactive, offline index.html (plotly.min.js beside it)")
+    allow_partial: bool = opt(False, "read a serve-batch run that has no _SUCCESS marker yet (still running, "
+                              "killed, or with skipped files)")
+    adjust: str | None = opt(None, "add adj_<label> shares and index_adj corrected for the classifier's "
+                             "confusions on its validation rows (a model dir with head.json from `emopulse "
+                             "calibrate`, or 'default' for the shipped model)", metavar="MODEL")
+    min_date: str = opt("1900-01-01", "earliest plausible date")
+    max_date: str | None = opt(None, "latest plausible date (default: a year after today)")
+    storage_options: dict[str, str] = opt(help="object storage setting KEY=VALUE (repeatable)",
+                                          flag="--storage-option", metavar="KEY=VALUE", factory=dict)
 
     def __post_init__(self):
         from ..core.errors import InputError
@@ -30,3 +41,5 @@ class IndexArgs:
             raise InputError(f"--freq must be day, week or month, not {self.freq!r}")
         if self.min_count < 0 or self.k <= 0 or (self.window is not None and self.window < 1):
             raise InputError("--min-count must be >= 0, --k > 0 and --window >= 1")
+        if not self.weights:
+            self.weights = dict(DEFAULT_WEIGHTS)

@@ -34,9 +34,10 @@ def scaled_weights(weights: dict[str, float], labels: list[str]) -> dict[str, fl
     return {lab: (v - lo) / (hi - lo) for lab, v in w.items()}
 
 
-def aggregate(lf: pl.LazyFrame, labels: list[str], freq: str, weights: dict[str, float],
-              hard: bool) -> pl.DataFrame:
-    """One row per period with counts, means and means of squares (streamed, no row kept)."""
+def sums(lf: pl.LazyFrame, labels: list[str], freq: str, weights: dict[str, float], hard: bool) -> pl.DataFrame:
+    """One row per period of additive statistics (counts, sums, sums of squares), streamed with no
+    row kept. Sums of two sets of rows are the sums of their union: `watch` folds each new file's
+    sums into the ones it keeps, so an update costs the new rows, not the history."""
     w = scaled_weights(weights, labels)
     # a row counts when it has a label and finite probabilities (NaN/inf rows are counted apart)
     finite = pl.all_horizontal([pl.col(f"p_{lab}").cast(pl.Float64).is_finite().fill_null(False) for lab in labels])
@@ -46,15 +47,39 @@ def aggregate(lf: pl.LazyFrame, labels: list[str], freq: str, weights: dict[str,
     else:
         score = pl.sum_horizontal([pl.col(f"p_{lab}").cast(pl.Float64) * w[lab] for lab in labels]) * 100
     score = pl.when(labelled).then(score)
-    aggs = [labelled.sum().alias("n"), (~labelled).sum().alias("n_unlabelled"),
-            (pl.col("label").is_not_null() & ~finite).sum().alias("n_nonfinite"),
-            score.mean().alias("index"), (score ** 2).mean().alias("_index_sq")]
+    aggs = [labelled.sum().cast(pl.Int64).alias("n"), (~labelled).sum().cast(pl.Int64).alias("n_unlabelled"),
+            (pl.col("label").is_not_null() & ~finite).sum().cast(pl.Int64).alias("n_nonfinite"),
+            score.sum().alias("_index_sum"), (score ** 2).sum().alias("_index_sq_sum")]
     for lab in labels:
         p = pl.when(labelled).then(pl.col(f"p_{lab}").cast(pl.Float64))
-        aggs += [(pl.col("label") == lab).sum().alias(f"count_{lab}"), p.mean().alias(f"soft_{lab}"),
-                 (p ** 2).mean().alias(f"_soft_sq_{lab}")]
+        aggs += [(pl.col("label") == lab).sum().cast(pl.Int64).alias(f"count_{lab}"), p.sum().alias(f"_soft_sum_{lab}"),
+                 (p ** 2).sum().alias(f"_soft_sq_sum_{lab}")]
     return (lf.with_columns(pl.col("date").dt.truncate(FREQ[freq]).alias("period"))
               .group_by("period").agg(aggs).sort("period").collect(engine="streaming"))
+
+
+def add_sums(a: pl.DataFrame | None, b: pl.DataFrame) -> pl.DataFrame:
+    """The sums of two row sets (periods in either), sorted by period."""
+    if a is None or a.is_empty():
+        return b.sort("period")
+    return pl.concat([a, b.select(a.columns)]).group_by("period").agg(pl.all().sum()).sort("period")
+
+
+def from_sums(df: pl.DataFrame, labels: list[str]) -> pl.DataFrame:
+    """Per-period means (index, soft shares) and mean squares from the additive statistics."""
+    n = pl.col("n").cast(pl.Float64)
+    mean = lambda c: pl.when(n > 0).then(pl.col(c) / n)  # noqa: E731
+    cols = [mean("_index_sum").alias("index"), mean("_index_sq_sum").alias("_index_sq")]
+    for lab in labels:
+        cols += [mean(f"_soft_sum_{lab}").alias(f"soft_{lab}"), mean(f"_soft_sq_sum_{lab}").alias(f"_soft_sq_{lab}")]
+    keep = ["period", "n", "n_unlabelled", "n_nonfinite"] + [f"count_{lab}" for lab in labels]
+    return df.select(keep + cols)
+
+
+def aggregate(lf: pl.LazyFrame, labels: list[str], freq: str, weights: dict[str, float],
+              hard: bool) -> pl.DataFrame:
+    """One row per period with counts, means and means of squares."""
+    return from_sums(sums(lf, labels, freq, weights, hard), labels)
 
 
 def fill_calendar(df: pl.DataFrame, freq: str) -> pl.DataFrame:

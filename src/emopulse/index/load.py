@@ -7,6 +7,7 @@ from datetime import date, timedelta
 
 import polars as pl
 
+from ..core import storage
 from ..core.errors import InputError
 from ..core.schema import LABEL_COL
 
@@ -19,18 +20,19 @@ def resolve(paths: list[str], allow_partial: bool = False) -> list[str]:
     from ..core.parts import run_status
     files: list[str] = []
     for p in paths:
-        if os.path.isdir(p):
+        remote = storage.is_remote(p)
+        if storage.isdir(p):
             complete, why = run_status(p)
             if not complete and not allow_partial:
                 raise InputError(f"{p}: the run is not complete: {why}; or pass --allow-partial")
-            files += sorted(glob.glob(os.path.join(p, "*.parquet")))
+            files += [storage.join(p, n) for n in storage.listdir(p) if n.endswith(".parquet")]
         elif any(c in p for c in "*?["):
-            files += sorted(glob.glob(p))
-        elif os.path.isfile(p):
+            files += storage.glob(p) if remote else sorted(glob.glob(p))
+        elif storage.isfile(p):
             files.append(p)
         else:
             raise InputError(f"{p}: no such file or directory")
-    files = [f for f in files if not os.path.basename(f).startswith(("_", "."))]
+    files = [f for f in files if not storage.basename(f).startswith(("_", "."))]
     if not files:
         raise InputError(f"no prediction files in {', '.join(paths)}")
     return files
@@ -40,8 +42,7 @@ def scan(paths: list[str], date_col: str, timezone: str,
          allow_partial: bool = False) -> tuple[pl.LazyFrame, list[str], list[str]]:
     """(frame with `date` as pl.Date and the label / p_ columns, labels, files)."""
     files = resolve(paths, allow_partial)
-    lf = pl.scan_parquet(files, missing_columns="insert", extra_columns="ignore") \
-        if len(files) > 1 else pl.scan_parquet(files[0])
+    lf = storage.scan_parquet(files)
     schema = lf.collect_schema()
     if date_col not in schema:
         raise InputError(f"{files[0]}: no date column {date_col!r} (columns: {', '.join(schema.names())}); "

@@ -9,6 +9,7 @@ from datetime import date
 
 import polars as pl
 
+from ..core import storage
 from . import charts
 from .args import IndexArgs
 from .compute import aggregate, fill_calendar, finish
@@ -31,7 +32,8 @@ def adjusted(df: pl.DataFrame, labels: list[str], m, weights: dict) -> pl.DataFr
 
 def run(args: IndexArgs) -> dict:
     t0 = time.perf_counter()
-    lf, labels, files = scan(args.predictions, args.date_col, args.timezone, args.allow_partial)
+    storage.configure(args.storage_options)
+    lf, labels, files = scan(args.inputs, args.date_col, args.timezone, args.allow_partial)
     lf, n_bad, n_null_dates = check_dates(lf, args.drop_bad_dates, date.fromisoformat(args.min_date),
                                           date.fromisoformat(args.max_date) if args.max_date else None)
     df = aggregate(lf, labels, args.freq, args.weights, args.hard)
@@ -39,13 +41,20 @@ def run(args: IndexArgs) -> dict:
     if args.adjust:
         df = adjusted(df, labels, load_confusion(None if args.adjust == "default" else args.adjust, labels),
                       args.weights)
-    os.makedirs(args.output, exist_ok=True)
-    df.write_parquet(os.path.join(args.output, "index.parquet"))
-    df.write_csv(os.path.join(args.output, "index.csv"))
     title = f"emopulse — {FREQ_WORD[args.freq]} emotion shares and mental-health index ({int(df['n'].sum()):,} comments)"
-    charts.png(df, labels, os.path.join(args.output, "index.png"), title)
-    if args.html:
-        charts.html(df, labels, os.path.join(args.output, "index.html"), title)
+    with storage.output_dir(args.output) as out:
+        df.write_parquet(os.path.join(out, "index.parquet"))
+        df.write_csv(os.path.join(out, "index.csv"))
+        charts.png(df, labels, os.path.join(out, "index.png"), title)
+        if args.html:
+            charts.html(df, labels, out, title)
+        summary = _summary(args, df, files, n_bad, n_null_dates, t0)
+        with open(os.path.join(out, "_summary.json"), "w") as f:
+            json.dump(summary, f, indent=2, default=str)
+    return summary
+
+
+def _summary(args: IndexArgs, df: pl.DataFrame, files: list[str], n_bad: int, n_null_dates: int, t0: float) -> dict:
     rows = int(df["n"].sum() + df["n_unlabelled"].sum())
     wall = time.perf_counter() - t0
     summary = {
@@ -58,6 +67,4 @@ def run(args: IndexArgs) -> dict:
         "mean_index": float(df["index"].mean()) if df.height else None,
         "seconds": round(wall, 3), "rows_per_s": round((rows + n_bad + n_null_dates) / wall, 1),
     }
-    with open(os.path.join(args.output, "_summary.json"), "w") as f:
-        json.dump(summary, f, indent=2, default=str)
     return summary

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import dataclass
 
 import polars as pl
 
 from ..core.errors import InputError
+from ..core.options import opt
 from ..core.metrics import report
 
 
@@ -26,6 +28,20 @@ def _read(path: str, label_col: str, allow_partial: bool = False) -> pl.DataFram
     if label_col not in df.columns:
         raise InputError(f"{path}: no label column {label_col!r} (columns: {', '.join(df.columns)})")
     return df
+
+
+@dataclass(kw_only=True)
+class AgreeArgs:
+    """`emopulse agree`: compare predicted labels with gold (or two labellers): accuracy, macro-F1,
+    Cohen's kappa and the confusion matrix; rows matched on --id-col when both have it."""
+    pred: str = opt(help="Parquet file or serve-batch/label output dir", flag="--input", aliases=["--pred"])
+    gold: str = opt(help="Parquet file or dir with the reference labels")
+    pred_col: str = opt("label", "label column of --input")
+    gold_col: str = opt("label", "label column of --gold")
+    id_col: str | None = opt("id", "join column (by position when either side lacks it)")
+    labels: list[str] | None = opt(None, "label set (default: every label seen)")
+    output: str | None = opt(None, "write the report as JSON here")
+    allow_partial: bool = opt(False, "compare a run that has no _SUCCESS marker yet")
 
 
 def agree(pred: str, gold: str, pred_col: str = "label", gold_col: str = "label", id_col: str | None = "id",

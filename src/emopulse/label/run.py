@@ -10,6 +10,7 @@ import pyarrow as pa
 
 from ..core import schema
 from ..core.fingerprint import run_fingerprint
+from ..core import storage
 from ..core.parts import OutputDir
 from ..core.progress import Timers, progress_bar
 from ..core.reader import dead_table, decode_texts, plan_inputs, plan_parts, read_parts, row_columns
@@ -70,7 +71,8 @@ def run(args: LabelArgs, backend=None) -> dict:
     t_start = time.perf_counter()
     spec = PromptSpec.from_file(args.prompt)
     labels = spec.labels
-    plan = plan_inputs(args.inputs, args.text_col, args.id_col, args.keep_cols, args.skip_bad_files)
+    storage.configure(args.storage_options)
+    plan = plan_inputs(args.inputs, args.text_col, args.id_col, args.keep_cols, args.skip_bad_files, args.format)
     id_col = args.id_col or schema.ID_COL
     parts = plan_parts(plan, args.rows_per_part)
     total = sum(plan.num_rows)
@@ -79,7 +81,9 @@ def run(args: LabelArgs, backend=None) -> dict:
         chosen = np.zeros(total, bool)
         chosen[np.random.default_rng(args.seed).choice(total, args.sample, replace=False)] = True
     offsets = np.cumsum([0] + plan.num_rows)
-    cache_dir = os.path.join(os.path.abspath(args.output), "_cache")
+    # the engine's compile cache stays on local disk, also when the output is in object storage
+    cache_dir = os.path.join(os.path.abspath(args.output), "_cache") if not storage.is_remote(args.output) else \
+        os.path.join(os.path.expanduser("~"), ".cache", "emopulse", "label")
     fingerprint = run_fingerprint(
         {"model": args.model, "backend": args.backend, "labels": labels, "spec": spec.__dict__},
         plan, {"cascade": args.cascade, "threshold": args.threshold if args.cascade else None,
@@ -96,7 +100,7 @@ def run(args: LabelArgs, backend=None) -> dict:
         cascade = Cascade(args.cascade, args.threshold) if args.cascade else None
         target = sum(int(chosen[offsets[p.file_index] + p.start:offsets[p.file_index] + p.stop].sum())
                      if chosen is not None else p.n_rows for p in todo)
-        bar = progress_bar(target, "label", enabled=args.progress)
+        bar = progress_bar(target, "label", enabled=args.progress, heartbeat=args.heartbeat)
         out_schema = output_schema(labels, plan.keep_schema, id_col)
         for part, table in read_parts(plan, todo, skip_bad_files=args.skip_bad_files):
             if chosen is not None:

@@ -4,6 +4,7 @@ bounded queues so memory stays flat however large the input is.
 """
 from __future__ import annotations
 
+import logging
 import queue
 import sys
 import threading
@@ -11,7 +12,7 @@ import time
 
 import pyarrow as pa
 
-from ..core import schema
+from ..core import schema, storage
 from ..core.bundle import load_bundle
 from ..core.fingerprint import run_fingerprint
 from ..core.parts import OutputDir
@@ -19,6 +20,8 @@ from ..core.progress import Timers, progress_bar
 from ..core.reader import InputPlan, Part, dead_table, plan_inputs, plan_parts, read_parts, row_columns
 from .args import ServeBatchArgs, batch_tokens
 from .runner import default_threads, make_runner
+
+log = logging.getLogger("emopulse.serve_batch")
 
 _END = object()
 
@@ -89,12 +92,22 @@ def settings(args: ServeBatchArgs) -> dict:
 
 def open_run(args: ServeBatchArgs, threads: int):
     """Plan the inputs, load the model, open the output dir: what both engines do first."""
-    plan = plan_inputs(args.inputs, args.text_col, args.id_col, args.keep_cols, args.skip_bad_files)
+    storage.configure(args.storage_options)
+    plan = plan_inputs(args.inputs, args.text_col, args.id_col, args.keep_cols, args.skip_bad_files, args.format)
     bundle = load_bundle(args.model, args.max_length, args.device, threads, args.dtype)
     encoder = bundle.encoder()
     parts = plan_parts(plan, args.rows_per_part)
     out = OutputDir(args.output, run_fingerprint(bundle.fingerprint(encoder), plan, settings(args)), args.resume,
                     args.overwrite, planned=[p.name for p in parts], inputs=plan.files, input_roots=args.inputs)
+    todo = sum(p.n_rows for p in parts if p.name not in out.finished)
+    log.info(f"{len(plan.files)} input file(s), {sum(plan.num_rows):,} rows in {len(parts)} parts; "
+             f"{len(out.finished)} already finished, {todo:,} rows to classify -> {args.output}",
+             extra={"fields": {"files": len(plan.files), "rows": sum(plan.num_rows), "parts": len(parts),
+                               "parts_finished": len(out.finished), "rows_todo": todo, "output": args.output}})
+    for f, why in plan.bad_files.items():
+        log.warning(f"skipped {f}: {why}")
+    for why in out.repaired:
+        log.warning(f"recomputing part {why}")
     return plan, bundle, encoder, parts, out
 
 
@@ -120,7 +133,8 @@ def run(args: ServeBatchArgs) -> dict:
         runner = make_runner(bundle.spec, args.workers)
         pipe = _Pipeline()
         q_read, q_prep, q_run = queue.Queue(2), queue.Queue(2), queue.Queue(3)
-        bar = progress_bar(sum(p.n_rows for p in todo), "serve-batch", enabled=args.progress)
+        bar = progress_bar(sum(p.n_rows for p in todo), "serve-batch", enabled=args.progress,
+                           heartbeat=args.heartbeat)
 
         def reader():
             it = read_parts(plan, todo, skip_bad_files=args.skip_bad_files)
@@ -147,6 +161,7 @@ def run(args: ServeBatchArgs) -> dict:
                 with timers.time("write"):
                     tbl, dead = classify_part(plan, part, table, prep, results, predictor, bundle.labels,
                                               id_col, stats)
+                    log.debug(f"{part.name}: {tbl.num_rows} rows committed")
                     out.commit(part.name, tbl, dead, file=plan.rel_names[part.file_index],
                                start=part.start, stop=part.stop)
                 bar.update(tbl.num_rows)

@@ -19,6 +19,7 @@ from dataclasses import asdict
 from ..core import schema
 from ..core.backends import build_backend
 from ..core.bundle import load_bundle
+from ..core import storage
 from ..core.parts import PartRecord, write_part
 from ..core.predictor import run_batch
 from ..core.reader import Part, read_parts
@@ -31,6 +32,7 @@ class PartPredictor:
 
     def __init__(self, args: ServeBatchArgs, plan, threads: int):
         self.args, self.plan = args, plan
+        storage.configure(args.storage_options)
         self.bundle = load_bundle(args.model, args.max_length, args.device, threads, args.dtype)
         self.predictor = self.bundle.predictor(batch_tokens(args), args.max_batch_rows)
         self.backend = build_backend(self.bundle.spec)

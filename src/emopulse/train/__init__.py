@@ -7,4 +7,8 @@ def run(args: TrainArgs) -> dict:
     return fine_tune(args)
 
 
+from ..core.callable_module import make_callable  # noqa: E402
+
+make_callable(__name__, run, TrainArgs)
+
 __all__ = ["TrainArgs", "run"]

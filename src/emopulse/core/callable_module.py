@@ -1,0 +1,26 @@
+"""`emopulse.serve_batch(...)`, `emopulse.index(...)`: a stage's package is also its function.
+
+Python sets a sub-package as an attribute of its parent when it is imported, so a function of the
+same name in `emopulse/__init__.py` would be replaced by the module. Instead the module itself is
+made callable: `emopulse.serve_batch(ServeBatchArgs(...))` or `emopulse.serve_batch(model=..., ...)`
+(keywords build the same dataclass the CLI builds, validated the same way).
+"""
+from __future__ import annotations
+
+import sys
+import types
+
+
+def make_callable(module_name: str, fn, args_cls) -> None:
+    def __call__(self, args=None, /, **kw):
+        if args is None:
+            args = args_cls(**kw)
+        elif kw:
+            raise TypeError(f"{module_name}: pass an {args_cls.__name__} or keywords, not both")
+        elif not isinstance(args, args_cls):
+            raise TypeError(f"{module_name}: expected {args_cls.__name__}, got {type(args).__name__}")
+        return fn(args)
+
+    module = sys.modules[module_name]
+    module.__class__ = type("CallableStage", (types.ModuleType,), {"__call__": __call__,
+                                                                    "__doc__": fn.__doc__})

@@ -1,0 +1,224 @@
+"""One home for every option: a stage's args dataclass. The command line, the EMOPULSE_* environment
+variables and `--config FILE` are all derived from its fields, so a default exists once.
+
+A field's metadata (from `opt`) gives its help text and, where it differs from the field name, its
+flag (`--input` for `inputs`), old names kept as aliases, choices, or `cli=False` for fields set in
+code only. Precedence: command line > environment (EMOPULSE_<FLAG>, e.g. EMOPULSE_MAX_BATCH_TOKENS)
+> config file (TOML or YAML; keys are flags or field names, top level or under a `[stage]` table)
+> the dataclass default.
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+import types
+import typing
+from dataclasses import MISSING, field
+
+
+def opt(default=MISSING, help: str = "", *, factory=None, flag: str | None = None, aliases=(),
+        choices=None, metavar: str | None = None, nargs: str | None = None, positional: bool = False,
+        cli: bool = True):
+    md = {"help": help, "flag": flag, "aliases": tuple(aliases), "choices": choices, "metavar": metavar,
+          "nargs": nargs, "positional": positional, "cli": cli}
+    if factory is not None:
+        return field(default_factory=factory, metadata=md)
+    return field(default=default, metadata=md)
+
+
+def csv(text: str) -> list[str]:
+    return [t.strip() for t in str(text).split(",") if t.strip()]
+
+
+def _pairs(kind):
+    def parse(text):
+        if isinstance(text, dict):
+            return {k: kind(v) for k, v in text.items()}
+        out = {}
+        for item in csv(text) if kind is float else [text]:
+            key, sep, value = item.partition("=")
+            if not sep or not key.strip():
+                raise argparse.ArgumentTypeError(f"wants KEY=VALUE, got {item!r}")
+            try:
+                out[key.strip()] = kind(value.strip())
+            except ValueError:
+                raise argparse.ArgumentTypeError(f"{key}: {value!r} is not a number") from None
+        return out
+    return parse
+
+
+def _list_of(kind):
+    def parse(text):
+        if isinstance(text, (list, tuple)):
+            return [kind(x) for x in text]
+        try:
+            return [kind(x) for x in csv(text)]
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r}: not a comma-separated list of {kind.__name__}") from None
+    return parse
+
+
+def _bool(text) -> bool:
+    if isinstance(text, bool):
+        return text
+    low = str(text).strip().lower()
+    if low in ("1", "true", "yes", "on"):
+        return True
+    if low in ("0", "false", "no", "off", ""):
+        return False
+    raise argparse.ArgumentTypeError(f"{text!r} is not a boolean")
+
+
+def _unwrap(tp):
+    """(base type, optional) of an annotation such as `int | None`."""
+    args = typing.get_args(tp)
+    if typing.get_origin(tp) in (typing.Union, types.UnionType) and type(None) in args:
+        rest = [a for a in args if a is not type(None)]
+        return rest[0], True
+    return tp, False
+
+
+def _converter(tp):
+    base, _ = _unwrap(tp)
+    origin = typing.get_origin(base)
+    if base is bool:
+        return _bool
+    if origin is list:
+        (item,) = typing.get_args(base) or (str,)
+        return _list_of(item)
+    if origin is dict:
+        kind = typing.get_args(base)[1] if typing.get_args(base) else str
+        return _pairs(kind)
+    if base in (int, float, str):
+        return base
+    return str
+
+
+def cli_fields(cls, skip=()) -> list[dataclasses.Field]:
+    return [f for f in dataclasses.fields(cls) if f.metadata.get("cli", True) and f.name not in skip]
+
+
+def flag_of(f: dataclasses.Field) -> str:
+    return f.metadata.get("flag") or "--" + f.name.replace("_", "-")
+
+
+def env_name(f: dataclasses.Field) -> str:
+    return "EMOPULSE_" + flag_of(f).lstrip("-").replace("-", "_").upper()
+
+
+def _default(f: dataclasses.Field):
+    if f.default is not MISSING:
+        return f.default
+    if f.default_factory is not MISSING:
+        return f.default_factory()
+    return MISSING
+
+
+def _show(value) -> str:
+    if isinstance(value, (list, tuple)):
+        return ",".join(map(str, value))
+    if isinstance(value, dict):
+        return ",".join(f"{k}={v}" for k, v in value.items())
+    return str(value)
+
+
+def add_options(parser: argparse.ArgumentParser, cls, skip=(), config: dict | None = None) -> None:
+    """Add one option per CLI field of `cls`; defaults from the environment, then `config`, then the
+    dataclass. Help shows the effective default."""
+    hints = typing.get_type_hints(cls)
+    config = config or {}
+    parser.register("action", "append_dict", _AppendDict)
+    for f in cli_fields(cls, skip):
+        md, tp = f.metadata, hints[f.name]
+        base, optional = _unwrap(tp)
+        conv = _converter(tp)
+        flag = flag_of(f)
+        default, origin = _default(f), "default"
+        for key in (flag.lstrip("-"), f.name):
+            if key in config:
+                default, origin = config[key], "config"
+        if env_name(f) in os.environ:
+            default, origin = os.environ[env_name(f)], "env"
+        if origin != "default" and default is not None:
+            try:
+                default = conv(default) if not (md.get("nargs") and isinstance(default, list)) else default
+            except (argparse.ArgumentTypeError, ValueError) as exc:
+                src = env_name(f) if origin == "env" else f"config key {f.name}"
+                raise SystemExit(f"emopulse: {src}: {exc}") from None
+            if md.get("nargs") and isinstance(default, str):
+                default = [default]
+        required = default is MISSING
+        text = md.get("help") or ""
+        if not required and default not in (None, False, [], {}, ""):
+            text += f" (default: {_show(default)})"
+        if origin != "default":
+            text += f" [set by {env_name(f) if origin == 'env' else '--config'}]"
+        kw = {"help": text.strip().replace("%", "%%"), "dest": f.name}
+        if base is not bool:
+            kw["metavar"] = md.get("metavar") or ("PATH" if md.get("nargs") else
+                                                  flag.lstrip("-").upper().replace("-", "_"))
+        if md.get("choices"):
+            kw["choices"] = md["choices"]
+        if md.get("positional"):
+            kw.pop("dest")
+            parser.add_argument(f.name, type=conv, **kw)
+            continue
+        names = [flag, *md.get("aliases", ())]
+        if base is bool:
+            if default is False:   # a plain switch; --no-x only where the default is on (or unset)
+                parser.add_argument(*names, action="store_true", default=False, **kw)
+            else:
+                parser.add_argument(*names, action=argparse.BooleanOptionalAction,
+                                    default=None if default is MISSING else default, **kw)
+            continue
+        if md.get("nargs"):
+            kw["nargs"] = md["nargs"]
+            conv = str
+        elif typing.get_origin(base) is dict and typing.get_args(base)[1] is str:
+            kw["action"] = "append_dict"
+        parser.add_argument(*names, type=conv, required=required,
+                            default=None if required else default, **kw)
+
+
+class _AppendDict(argparse.Action):
+    """--storage-option KEY=VALUE, repeated: one dict."""
+
+    def __call__(self, parser, ns, values, option_string=None):
+        current = dict(getattr(ns, self.dest) or {})
+        current.update(values)
+        setattr(ns, self.dest, current)
+
+
+def build(cls, ns, skip=(), **extra):
+    """The dataclass from parsed arguments (its __post_init__ validates)."""
+    kw = {f.name: getattr(ns, f.name) for f in cli_fields(cls, skip) if hasattr(ns, f.name)}
+    return cls(**(kw | extra))
+
+
+def parser_defaults(parser: argparse.ArgumentParser) -> dict:
+    return {a.dest: a.default for a in parser._actions if a.dest not in ("help", "version")}
+
+
+def load_config(path: str, stage: str) -> dict:
+    """A TOML or YAML file: top-level keys for every stage, a [stage] table for one."""
+    try:
+        with open(path, "rb") as f:
+            raw = f.read()
+    except OSError as exc:
+        raise SystemExit(f"emopulse: --config {path}: {exc.strerror}") from None
+    try:
+        if path.endswith((".yaml", ".yml")):
+            import yaml
+            data = yaml.safe_load(raw) or {}
+        else:
+            import tomllib
+            data = tomllib.loads(raw.decode())
+    except Exception as exc:  # noqa: BLE001 - toml and yaml raise their own kinds
+        raise SystemExit(f"emopulse: --config {path}: not valid {'YAML' if path.endswith(('yaml', 'yml')) else 'TOML'} "
+                         f"({exc})") from None
+    if not isinstance(data, dict):
+        raise SystemExit(f"emopulse: --config {path}: expected a table of options")
+    out = {k: v for k, v in data.items() if not isinstance(v, dict)}
+    out.update({k: v for k, v in (data.get(stage) or data.get(stage.replace("-", "_")) or {}).items()})
+    return out

@@ -1,0 +1,265 @@
+"""`emopulse watch`: new comment files in, predictions, index, dashboard and alerts out, within a poll.
+
+Each complete file in --input (see WatchArgs.settle) goes through serve-batch into its own run
+directory under --output, so the run contract holds per file: exactly once, resumable, verified.
+The index is kept as additive per-period statistics (index.compute.sums) in
+INDEX_OUTPUT/_stats.parquet, whose metadata lists the files folded in; the file is replaced
+atomically, so after a kill -9 at any moment a file is either folded in once or not at all (and
+then folded on restart: its predictions are already there). The index, charts and dashboard are
+rebuilt from the statistics alone: the cost of an update grows with the new rows and the number of
+periods, not with the rows of history. Late rows for an old period update that period.
+
+Alerts: when an update flags a period as an anomaly (index.compute.finish's rule) for the first time,
+one JSON line goes to --alerts and, with --on-anomaly, to that command's stdin; `provisional` is
+true while the period is the latest one (more rows may still come). Alerted periods are remembered
+in _watch.json; a kill between an alert and that record repeats the alert once (at least once).
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import os
+import shlex
+import signal
+import subprocess
+import threading
+import time
+
+import polars as pl
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from ..core import storage
+from ..core.errors import EmopulseError
+from ..core.reader import resolve_inputs
+from ..index import charts
+from ..index.compute import add_sums, fill_calendar, finish, from_sums, sums
+from ..index.load import check_dates, scan
+from ..serve_batch import run as serve_batch
+from ..serve_batch.args import ServeBatchArgs
+from .args import WatchArgs
+
+log = logging.getLogger("emopulse.watch")
+STATS = "_stats.parquet"
+STATE = "_watch.json"
+TEMPORARY = (".tmp", ".part", ".crdownload", ".partial")
+
+
+# -- the statistics and the files folded into them ---------------------------------------------------
+
+def load_stats(idx_dir: str) -> tuple[pl.DataFrame | None, list[str], list[str]]:
+    """(per-period sums, files folded in, labels); (None, [], []) before the first file."""
+    path = os.path.join(idx_dir, STATS)
+    if not os.path.exists(path):
+        return None, [], []
+    t = pq.read_table(path)
+    meta = json.loads((t.schema.metadata or {}).get(b"emopulse", b"{}"))
+    return pl.from_arrow(t), meta.get("files", []), meta.get("labels", [])
+
+
+def save_stats(idx_dir: str, df: pl.DataFrame, files: list[str], labels: list[str]) -> None:
+    t = df.to_arrow()
+    t = t.replace_schema_metadata({b"emopulse": json.dumps({"files": files, "labels": labels}).encode()})
+    tmp = os.path.join(idx_dir, f".{STATS}.tmp{os.getpid()}")
+    pq.write_table(t, tmp)
+    with open(tmp, "rb") as f:
+        os.fsync(f.fileno())
+    os.replace(tmp, os.path.join(idx_dir, STATS))
+
+
+def index_frame(stats: pl.DataFrame, labels: list[str], args: WatchArgs) -> pl.DataFrame:
+    """The same table `emopulse index` computes from all the rows."""
+    return finish(fill_calendar(from_sums(stats, labels), args.freq), labels, args.freq, args.min_count,
+                  args.window, args.k)
+
+
+# -- one file --------------------------------------------------------------------------------------
+
+def _key(path: str, root: str) -> str:
+    rel = path[len(root):].lstrip("/") if path.startswith(root) else storage.basename(path)
+    return rel.replace("/", "__")
+
+
+def classify(path: str, key: str, args: WatchArgs) -> str:
+    """serve-batch on one file into OUTPUT/<key>; returns that run directory."""
+    out = storage.join(args.output, key)
+    own = {f.name: getattr(args, f.name) for f in dataclasses.fields(ServeBatchArgs)}
+    resume = storage.exists(storage.join(out, "_manifest.json"))
+    serve_batch(ServeBatchArgs(**own | {"inputs": [path], "output": out, "resume": resume, "overwrite": False,
+                                        "progress": False, "skip_bad_files": False}))
+    return out
+
+
+def file_sums(pred_dir: str, args: WatchArgs) -> tuple[pl.DataFrame, list[str], int]:
+    lf, labels, _ = scan([pred_dir], args.date_col, "Asia/Seoul")
+    lf, n_bad, _ = check_dates(lf, drop_bad=True)
+    return sums(lf, labels, args.freq, args.weights, hard=False), labels, n_bad
+
+
+# -- the loop --------------------------------------------------------------------------------------
+
+class Watcher:
+    def __init__(self, args: WatchArgs):
+        self.args = args
+        self.idx = args.index_output
+        os.makedirs(self.idx, exist_ok=True)
+        self.alerts_path = args.alerts or os.path.join(self.idx, "alerts.jsonl")
+        self.state = self._load_state()
+        self.sizes: dict[str, tuple] = {}     # file -> (size, mtime) at the last look
+        self.stop = threading.Event()
+        self.last_update: str | None = None
+
+    def _load_state(self) -> dict:
+        try:
+            with open(os.path.join(self.idx, STATE)) as f:
+                return json.load(f)
+        except (OSError, ValueError):
+            return {"alerted": [], "bad": {}}
+
+    def _save_state(self) -> None:
+        tmp = os.path.join(self.idx, f".{STATE}.tmp")
+        with open(tmp, "w") as f:
+            json.dump(self.state, f, indent=2)
+        os.replace(tmp, os.path.join(self.idx, STATE))
+
+    def candidates(self) -> list[str]:
+        try:
+            files = resolve_inputs([self.args.inputs[0]], self.args.format)
+        except EmopulseError:
+            return []   # nothing there yet
+        return [f for f in files if not storage.basename(f).endswith(TEMPORARY)]
+
+    def ready(self, path: str) -> bool:
+        """Complete: an object in object storage (a PUT is atomic), or a local file whose size and
+        mtime held still between two looks and for --settle seconds."""
+        if storage.is_remote(path):
+            return True
+        try:
+            st = os.stat(path)
+        except OSError:
+            return False
+        now, sig = time.time(), (st.st_size, st.st_mtime_ns)
+        before, self.sizes[path] = self.sizes.get(path), sig
+        return before == sig and now - st.st_mtime >= self.args.settle
+
+    def step(self) -> tuple[int, int]:
+        """One look at the input: (files folded in now, files still waiting)."""
+        stats, folded, labels = load_stats(self.idx)
+        root = storage.real(self.args.inputs[0]).rstrip("/")
+        waiting, done = 0, 0
+        for path in self.candidates():
+            key = _key(path, root)
+            if key in folded or key in self.state["bad"]:
+                continue
+            if not self.ready(path):
+                waiting += 1
+                continue
+            t0 = time.perf_counter()
+            try:
+                pred = classify(path, key, self.args)
+                new, labels_now, n_bad = file_sums(pred, self.args)
+            except EmopulseError as exc:   # a bad file is reported and set aside; later files go on
+                log.warning(f"{path}: set aside: {exc}")
+                self.state["bad"][key] = str(exc)
+                self._save_state()
+                with open(os.path.join(self.idx, "_bad_files.jsonl"), "a") as f:
+                    f.write(json.dumps({"file": path, "reason": str(exc), "time": _now()}, ensure_ascii=False) + "\n")
+                continue
+            if labels and labels_now != labels:
+                raise EmopulseError(f"{path}: predicted labels {labels_now} differ from the index's {labels}")
+            labels = labels_now
+            stats = add_sums(stats, new)
+            folded = folded + [key]
+            save_stats(self.idx, stats, folded, labels)
+            done += 1
+            log.info(f"{path}: {int(new['n'].sum() + new['n_unlabelled'].sum()):,} rows folded into the index "
+                     f"in {time.perf_counter() - t0:.1f} s" + (f" ({n_bad} bad dates dropped)" if n_bad else ""),
+                     extra={"fields": {"file": path, "periods": new.height}})
+            self.publish(stats, labels)
+        return done, waiting
+
+    def publish(self, stats: pl.DataFrame, labels: list[str]) -> pl.DataFrame:
+        df = index_frame(stats, labels, self.args)
+        self.last_update = _now()
+        self._alerts(df, labels)
+        _write_atomic(df, labels, self.idx, self._dashboard_extra(), self.args)
+        return df
+
+    def _alerts(self, df: pl.DataFrame, labels: list[str]) -> None:
+        latest = df["period"].max()
+        for row in df.filter(pl.col("anomaly")).iter_rows(named=True):
+            period = str(row["period"])
+            if period in self.state["alerted"]:
+                continue
+            alert = {"time": _now(), "period": period, "freq": self.args.freq, "index": row["index"],
+                     "band": [row["index_lo"], row["index_hi"]], "rolling_mean": row["index_rolling"],
+                     "z": row["anomaly_z"], "n": row["n"], "provisional": row["period"] == latest,
+                     "shares": {lab: row[f"soft_{lab}"] for lab in labels}}
+            line = json.dumps(alert, ensure_ascii=False, default=str)
+            with open(self.alerts_path, "a") as f:
+                f.write(line + "\n")
+            log.warning(f"anomaly: {period} index {row['index']:.1f} (z {row['anomaly_z']:+.1f})",
+                        extra={"fields": alert})
+            if self.args.on_anomaly:
+                try:
+                    subprocess.run(shlex.split(self.args.on_anomaly), input=line, text=True, timeout=60, check=False)
+                except (OSError, subprocess.TimeoutExpired) as exc:
+                    log.error(f"--on-anomaly failed: {exc}")
+            self.state["alerted"].append(period)
+            self._save_state()
+
+    def _dashboard_extra(self) -> str:
+        import html
+        lines = []
+        if os.path.exists(self.alerts_path):
+            with open(self.alerts_path) as f:
+                lines = f.readlines()[-20:]
+        items = "".join(f"<li>{html.escape(ln.strip())}</li>" for ln in reversed(lines)) or "<li>none</li>"
+        return (f'<div style="font-family:sans-serif;margin:1em"><p>last update: {self.last_update}</p>'
+                f"<h3>latest alerts</h3><ul>{items}</ul></div>")
+
+    def run(self) -> dict:
+        stats, _, labels = load_stats(self.idx)
+        if stats is not None:    # a restart: the dashboard reflects what is folded in
+            self.publish(stats, labels)
+        while not self.stop.is_set():
+            done, waiting = self.step()
+            if self.args.once and waiting == 0:
+                break
+            self.stop.wait(self.args.poll)
+        stats, folded, labels = load_stats(self.idx)
+        return {"files": len(folded), "bad_files": len(self.state["bad"]), "alerts": len(self.state["alerted"]),
+                "rows": int(stats["n"].sum() + stats["n_unlabelled"].sum()) if stats is not None else 0}
+
+
+def _now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S%z")
+
+
+def _write_atomic(df: pl.DataFrame, labels: list[str], idx: str, extra: str, args: WatchArgs) -> None:
+    """index.parquet / .csv / .png / .html, each replaced in one rename (a reader never sees half)."""
+    def put(name, write):
+        tmp = os.path.join(idx, f".{name}.tmp")
+        write(tmp)
+        os.replace(tmp, os.path.join(idx, name))
+    put("index.parquet", df.write_parquet)
+    put("index.csv", df.write_csv)
+    title = f"emopulse watch — {args.freq} index ({int(df['n'].sum()):,} comments)"
+    put("index.png", lambda p: charts.png(df, labels, p, title, fmt="png"))
+    refresh = f'<meta http-equiv="refresh" content="{args.refresh}">'
+    charts.html(df, labels, idx, title, extra=extra, head=refresh)
+
+
+def run(args: WatchArgs) -> dict:
+    """Watch until SIGTERM / SIGINT (or, with --once, until every file present is folded in).
+    SIGTERM lets the file being classified finish, then exits."""
+    storage.configure(args.storage_options)
+    w = Watcher(args)
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGTERM, lambda *_: w.stop.set())
+    try:
+        return w.run()
+    finally:
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGTERM, previous)

@@ -1,0 +1,59 @@
+"""int8-static: one text, one answer, whatever the part size, worker count, token budget or engine
+(bit-identical probabilities); dynamic int8 is shown not to be, so the test can fail."""
+import numpy as np
+import pyarrow.parquet as pq
+import pytest
+
+from emopulse.core.schema import LABELS, prob_cols
+
+from ..conftest import comments
+from .helpers import read_output, serve
+
+
+@pytest.fixture(scope="module")
+def static_bundle(tiny_model, tmp_path_factory):
+    from emopulse.export import ExportArgs, run
+    out = str(tmp_path_factory.mktemp("static") / "bundle")
+    # the tiny random model's probabilities are nearly flat: the gate's agreement means nothing here
+    m = run(ExportArgs(model=tiny_model, output=out, precision="int8-static", max_length=64, force=True))
+    assert m["precision"] == "int8-static" and "QDQ static" in m["tool"]
+    return out
+
+
+def _probs(out):
+    t = read_output(out).sort_by("id")
+    return t["id"].to_pylist(), np.array(t.select(prob_cols(LABELS)))
+
+
+@pytest.fixture(scope="module")
+def inp(tmp_path_factory):
+    path = tmp_path_factory.mktemp("inv") / "in.parquet"
+    pq.write_table(comments(1500, offset=20000), path)
+    return str(path)
+
+
+def test_int8_static_is_bit_identical_across_part_sizes_workers_and_budgets(static_bundle, inp, tmp_path):
+    serve(static_bundle, [inp], tmp_path / "a", rows_per_part=100)
+    ids, ref = _probs(tmp_path / "a")
+    for name, kw in {"big-parts": dict(rows_per_part=1500), "2-workers": dict(rows_per_part=300, workers=2),
+                     "small-budget": dict(rows_per_part=1500, max_batch_tokens=256, max_batch_rows=8)}.items():
+        serve(static_bundle, [inp], tmp_path / name, **kw)
+        got_ids, got = _probs(tmp_path / name)
+        assert got_ids == ids
+        assert np.array_equal(got, ref, equal_nan=True), f"{name}: max diff {np.nanmax(np.abs(got - ref))}"
+
+
+def test_int8_static_local_equals_ray(static_bundle, inp, tmp_path):
+    pytest.importorskip("ray")
+    serve(static_bundle, [inp], tmp_path / "local", rows_per_part=1500)
+    serve(static_bundle, [inp], tmp_path / "ray", rows_per_part=250, engine="ray", workers=2)
+    assert np.array_equal(_probs(tmp_path / "local")[1], _probs(tmp_path / "ray")[1], equal_nan=True)
+
+
+def test_dynamic_int8_is_not_batch_invariant(tiny_model, inp, tmp_path):
+    """The contrast that makes the test above meaningful: dynamic scales follow the batch."""
+    from emopulse.export import ExportArgs, run
+    run(ExportArgs(model=tiny_model, output=str(tmp_path / "dyn"), precision="int8", max_length=64, force=True))
+    serve(str(tmp_path / "dyn"), [inp], tmp_path / "a", rows_per_part=100)
+    serve(str(tmp_path / "dyn"), [inp], tmp_path / "b", rows_per_part=1500, max_batch_tokens=256, max_batch_rows=8)
+    assert not np.array_equal(_probs(tmp_path / "a")[1], _probs(tmp_path / "b")[1], equal_nan=True)
