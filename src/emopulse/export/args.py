@@ -21,7 +21,7 @@ class ExportArgs:
     calibration: str | None = opt(None, "Parquet rows with texts (and labels) for the gate; default: the "
                                   "checkpoint's eval_sample.parquet, else the bundled labelled sample",
                                   flag="--input", aliases=["--calibration"])
-    static_method: str = opt("percentile", "int8-static: how activation ranges are set from the gate rows",
+    static_method: str = opt("minmax", "int8-static: how activation ranges are set from the gate rows",
                              choices=["minmax", "percentile", "entropy"])
     text_col: str = opt("text", "text column of --input")
     label_col: str | None = opt("label", "label column of --input (used when present)")
