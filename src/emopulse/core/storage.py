@@ -39,6 +39,21 @@ def current_options() -> dict:
     return dict(_options)
 
 
+ENV_PREFIXES = ("AWS_", "GOOGLE_", "GCS_", "HADOOP_", "ARROW_")
+
+
+def environment() -> dict[str, str]:
+    """The storage settings in this process's environment, for workers started elsewhere (a Ray
+    cluster's workers do not share the driver's environment)."""
+    return {k: v for k, v in os.environ.items() if k.startswith(ENV_PREFIXES)}
+
+
+def adopt(env: dict[str, str], options: dict | None) -> None:
+    """In a worker: take the driver's storage environment and options."""
+    os.environ.update(env)
+    configure(options)
+
+
 def parse_options(items: list[str]) -> dict[str, str]:
     out = {}
     for item in items or []:

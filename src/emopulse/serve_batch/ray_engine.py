@@ -30,9 +30,9 @@ from .engine import classify_part, invocation_summary, new_stats, open_run
 class PartPredictor:
     """A Ray actor: loads the bundle once, then classifies whole parts."""
 
-    def __init__(self, args: ServeBatchArgs, plan, threads: int):
+    def __init__(self, args: ServeBatchArgs, plan, threads: int, storage_env: dict):
         self.args, self.plan = args, plan
-        storage.configure(args.storage_options)
+        storage.adopt(storage_env, args.storage_options)
         self.bundle = load_bundle(args.model, args.max_length, args.device, threads, args.dtype)
         self.predictor = self.bundle.predictor(batch_tokens(args), args.max_batch_rows)
         self.backend = build_backend(self.bundle.spec)
@@ -73,7 +73,7 @@ def run(args: ServeBatchArgs) -> dict:
                      for p in todo]
             workers = max(1, args.workers)
             ds = ray.data.from_items(items, override_num_blocks=min(len(items), workers * 4)).map_batches(
-                PartPredictor, fn_constructor_args=(args, plan, threads), batch_size=1, concurrency=workers,
+                PartPredictor, fn_constructor_args=(args, plan, threads, storage.environment()), batch_size=1, concurrency=workers,
                 num_cpus=args.cpus_per_worker, num_gpus=args.gpus_per_worker or None)
             for row in ds.iter_rows():  # the driver records parts as they finish: the manifest is the truth
                 out.record(PartRecord.from_dict(row["record"]))
