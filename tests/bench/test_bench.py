@@ -53,3 +53,26 @@ def test_unavailable_variants_are_skipped_with_a_reason(tiny_model, tmp_path):
         run(BenchArgs(model=tiny_model, data=str(tmp_path / "none.parquet"), output=str(tmp_path / "x")))
     with pytest.raises(InputError, match="neither"):
         run(BenchArgs(model=str(tmp_path), data=data.path(data.COMMENTS), output=str(tmp_path / "y")))
+
+
+def test_models_table_pairs_speed_with_accuracy(tiny_model, tmp_path):
+    """--compare and --labelled: every model served end to end in the same rounds and scored on the
+    same labelled rows (the student tier's speed/accuracy curve comes out of this table)."""
+    from emopulse.export import ExportArgs
+    from emopulse.export import run as export
+    bundle = str(tmp_path / "fp32")
+    export(ExportArgs(model=tiny_model, output=bundle, precision="fp32", max_length=64, force=True))
+    res = run(BenchArgs(model=tiny_model, data=data.path(data.COMMENTS), rows=100, batch_sizes=[8], repeat=2,
+                        max_seconds=2, chunk_rows=50, variants=["onnx-fp32"], compare=[bundle],
+                        labelled=data.path(data.LABELLED), output=str(tmp_path / "out")))
+    models = res["models"]
+    assert list(models) == [tiny_model, bundle]
+    assert models[tiny_model]["speed_vs_model"] == 1.0 and models[tiny_model]["precision"] == "checkpoint"
+    assert models[bundle]["precision"] == "fp32" and models[bundle]["layers"] == 2
+    assert len(models[bundle]["rows_per_s_repeats"]) == 2 and models[bundle]["speed_vs_model"] > 0
+    for m in models.values():
+        assert 0.0 <= m["macro_f1"] <= 1.0 and m["labelled_rows"] > 50
+    md = open(tmp_path / "out" / "bench.md").read()
+    assert "Models: speed against accuracy" in md
+    with pytest.raises(Exception, match="no such file"):
+        BenchArgs(model=tiny_model, data=data.path(data.COMMENTS), labelled=str(tmp_path / "none.parquet"))

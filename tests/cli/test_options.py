@@ -61,6 +61,8 @@ def test_consistent_names_across_stages():
 def test_old_names_still_work_and_env_and_config_set_defaults(tmp_path, monkeypatch):
     ns = build_parser().parse_args(["index", "--predictions", "p", "--output", "o"])
     assert ns.inputs == ["p"]
+    ns = build_parser().parse_args(["bench", "--model", "m", "--input", "d", "--compare", "a", "b", "--labelled", "l"])
+    assert ns.compare == ["a", "b"] and ns.labelled == "l"    # model paths: one per word, like --input
     ns = build_parser().parse_args(["export", "--model", "m", "--output", "o", "--target", "cuda"])
     assert ns.device == "cuda"
 

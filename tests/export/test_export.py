@@ -45,6 +45,19 @@ def test_int8_is_quantized_and_close(bundles):
     assert "per-channel" in manifests["int8"]["tool"] or "quantize_dynamic" in manifests["int8"]["tool"]
 
 
+def test_int8_is_quantized_after_fusion_with_the_cpus_weight_type(bundles):
+    """Attention runs as one QAttention kernel; weights are u8 where u8 x s8 could saturate (AVX2)."""
+    from emopulse.core.convert import cpu_kernel_config, int8_weight_type
+    root, manifests = bundles
+    assert "fused graph" in manifests["int8"]["tool"]
+    g = onnx.load(str(root / "int8" / "model.onnx")).graph
+    assert any(n.op_type == "QAttention" for n in g.node)
+    inits = {t.name: t.data_type for t in g.initializer}
+    weights = [inits[n.input[1]] for n in g.node if n.op_type == "MatMulInteger" and n.input[1] in inits]
+    want = onnx.TensorProto.INT8 if int8_weight_type(cpu_kernel_config()).name == "QInt8" else onnx.TensorProto.UINT8
+    assert weights and set(weights) == {want}
+
+
 def test_fp16_for_cuda_is_built_and_gated(tiny_model, tmp_path):
     m = run(ExportArgs(model=tiny_model, output=str(tmp_path / "fp16"), precision="fp16", device="cuda",
                        gate_rows=128, force=True))

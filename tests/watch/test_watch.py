@@ -14,7 +14,6 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
-import pytest
 
 from emopulse.index import IndexArgs
 from emopulse.index import run as index

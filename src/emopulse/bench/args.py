@@ -24,8 +24,17 @@ class BenchArgs:
     device: str = opt("cpu", "cpu or cuda", choices=["cpu", "cuda"])
     threads: int = opt(0, "threads; 0: all cores")
     max_length: int = opt(256, "max tokens")
+    compare: list[str] | None = opt(None, "more bundles or checkpoints (e.g. distilled students, other precisions) "
+                                    "for the speed/accuracy table: each served end to end like --model",
+                                    metavar="MODEL", nargs="+")
+    labelled: str | None = opt(None, "labelled Parquet (text, label): macro-F1 of --model and every --compare "
+                               "model in the speed/accuracy table (use a validation split you do not tune on)")
 
     def __post_init__(self):
         from ..core.errors import EmopulseError
         if self.rows < 1 or self.repeat < 1 or not self.batch_sizes or min(self.batch_sizes) < 1:
             raise EmopulseError("--max-rows, --repeat and every --batch-sizes value must be >= 1")
+        import os
+        for path in [p for p in [self.labelled, *(self.compare or [])] if p]:
+            if not os.path.exists(path):   # found now, not after the whole run
+                raise EmopulseError(f"{path}: no such file or directory")

@@ -44,13 +44,16 @@ def fp32_gemm(m: int = 512, k: int = 768, n: int = 3072, threads: int = 0) -> fl
                             rng.standard_normal((k, n), dtype=np.float32), threads)
 
 
-def int8_gemm(m: int = 512, k: int = 768, n: int = 3072, threads: int = 0) -> float:
-    """op/s of ONNX Runtime's MatMulInteger (the kernel dynamic int8 models run)."""
+def int8_gemm(m: int = 512, k: int = 768, n: int = 3072, threads: int = 0, signed_weights: bool = True) -> float:
+    """op/s of ONNX Runtime's MatMulInteger (the kernel dynamic int8 models run): u8 x s8 by default,
+    u8 x u8 with `signed_weights=False` (what int8 bundles use on AVX2 without VNNI, where u8 x s8
+    pairs can saturate)."""
     from onnx import TensorProto
     rng = np.random.default_rng(0)
-    return _ort_matmul_rate("MatMulInteger", TensorProto.UINT8, TensorProto.INT8,
-                            rng.integers(0, 255, size=(m, k), dtype=np.uint8),
-                            rng.integers(-127, 127, size=(k, n), dtype=np.int8), threads)
+    b = rng.integers(-127, 127, size=(k, n), dtype=np.int8) if signed_weights else \
+        rng.integers(0, 255, size=(k, n), dtype=np.uint8)
+    return _ort_matmul_rate("MatMulInteger", TensorProto.UINT8, TensorProto.INT8 if signed_weights else TensorProto.UINT8,
+                            rng.integers(0, 255, size=(m, k), dtype=np.uint8), b, threads)
 
 
 def fp16_gemm_cuda(m: int = 4096, k: int = 4096, n: int = 4096) -> float:
@@ -62,6 +65,13 @@ def fp16_gemm_cuda(m: int = 4096, k: int = 4096, n: int = 4096) -> float:
         torch.mm(a, b)
         torch.cuda.synchronize()
     return _rate(step, 2.0 * m * k * n)
+
+
+def ffn_shape(config, tokens: int = 512) -> tuple[int, int, int]:
+    """(m, k, n) of the model's FFN up-projection for `tokens` rows of activations: the GEMM its
+    time is mostly spent in, so the ceiling is measured where the model runs."""
+    h = config.hidden_size
+    return tokens, h, getattr(config, "intermediate_size", 4 * h)
 
 
 def flops_per_row(config, seq_len: float) -> float:

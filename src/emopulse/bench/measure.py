@@ -115,6 +115,36 @@ def run_e2e(model: str, data_path: str, args: BenchArgs) -> dict:
     return summary | {"process_seconds": wall}
 
 
+def compare_models(args: BenchArgs, data_path: str) -> dict:
+    """--model and every --compare model: serve-batch end to end in interleaved rounds (speed paired
+    with --model within each round) and, with --labelled, accuracy and macro-F1 on those rows."""
+    from ..evaluate import EvaluateArgs
+    from ..evaluate import run as evaluate
+    models = [args.model] + [m for m in args.compare or [] if m != args.model]
+    speed: dict = {m: [] for m in models}
+    for _ in range(args.repeat):
+        for m in models:
+            s = run_e2e(m, data_path, args)
+            speed[m].append(s["rows"] / s["process_seconds"])
+    base = np.array(speed[args.model])
+    out = {}
+    for m in models:
+        rps = np.array(speed[m])
+        manifest = os.path.join(m, MANIFEST)
+        row = {"precision": json.load(open(manifest)).get("precision") if os.path.exists(manifest) else "checkpoint",
+               "layers": json.load(open(os.path.join(m, "config.json"))).get("num_hidden_layers")
+               if os.path.exists(os.path.join(m, "config.json")) else None,
+               "rows_per_s": float(np.median(rps)), "rows_per_s_repeats": rps.tolist(),
+               "speed_vs_model": float(np.median(rps / base))}
+        if args.labelled:
+            with tempfile.TemporaryDirectory() as d:
+                q = evaluate(EvaluateArgs(model=m, data=args.labelled, output=d, max_length=args.max_length,
+                                          threads=args.threads))
+            row |= {"accuracy": q["accuracy"], "macro_f1": q["macro_f1"], "labelled_rows": q["n"]}
+        out[m] = row
+    return out
+
+
 def run(args: BenchArgs) -> dict:
     texts = sample_texts(args.data, args.text_col, args.rows)
     checkpoint, onnx, manifest = resolve(args)
@@ -124,7 +154,7 @@ def run(args: BenchArgs) -> dict:
         import torch
         if not torch.cuda.is_available():
             skipped["all cuda variants"] = "torch sees no CUDA device on this machine"
-            return write_reports(args, {}, {}, {}, skipped, {}, {}, None)
+            return write_reports(args, {}, {}, {}, skipped, {}, {}, None, {})
     if checkpoint:
         try:
             onnx = build_onnx_variants(checkpoint, os.path.join(args.output, "_models"), args.device, skipped) | onnx
@@ -136,7 +166,13 @@ def run(args: BenchArgs) -> dict:
     config = AutoConfig.from_pretrained(model_dir)
     variants = plan_variants(args, checkpoint, onnx, encoder, skipped)
 
-    ceil = {"fp32": ceilings.fp32_gemm(threads=args.threads), "int8": ceilings.int8_gemm(threads=args.threads)}
+    # the GEMM rates at this model's own FFN shape (512 tokens x hidden x intermediate)
+    shape = ceilings.ffn_shape(config)
+    ceil = {"fp32": ceilings.fp32_gemm(*shape, threads=args.threads),
+            "int8": ceilings.int8_gemm(*shape, threads=args.threads)}
+    if convert.int8_weight_type(convert.cpu_kernel_config()).name == "QUInt8":
+        # the kernel this CPU's int8 bundles run (u8 x u8): its own rate, next to the machine's best
+        ceil["int8_u8u8"] = ceilings.int8_gemm(*shape, threads=args.threads, signed_weights=False)
     if args.device.startswith("cuda"):
         ceil["fp16"] = ceilings.fp16_gemm_cuda()
 
@@ -170,9 +206,10 @@ def run(args: BenchArgs) -> dict:
             except Exception as exc:  # noqa: BLE001
                 skipped[E2E] = str(exc)
                 want_e2e = False
+    models = compare_models(args, data_path) if args.compare or args.labelled else {}
     env = environment(args)
     return write_reports(args, runs, cold, {"e2e": e2e, "model": e2e_model}, skipped, ceil,
-                         env, config)
+                         env, config, models)
 
 
 def environment(args: BenchArgs) -> dict:

@@ -39,6 +39,8 @@ def summarize(name: str, repeats: list, cold: float | None, config, ceil: dict) 
         if kind in ceil:
             out["ceiling"] = kind
             out["ceiling_fraction"] = float(np.median(flops / totals) / ceil[kind])
+        if kind == "int8" and "int8_u8u8" in ceil:
+            out["kernel_ceiling_fraction"] = float(np.median(flops / totals) / ceil["int8_u8u8"])
     return out
 
 
@@ -61,7 +63,7 @@ def ratios(stats: dict, e2e_rps: list, baselines=("pipeline", "optimum")) -> dic
     return out
 
 
-def write_reports(args, runs, cold, e2e, skipped, ceil, env, config) -> dict:
+def write_reports(args, runs, cold, e2e, skipped, ceil, env, config, models) -> dict:
     stats = {name: {bs: summarize(name, reps, cold.get(name), config, ceil) for bs, reps in per_bs.items() if reps}
              for name, per_bs in runs.items()}
     e2e_runs = e2e.get("e2e", []) if e2e else []
@@ -71,7 +73,7 @@ def write_reports(args, runs, cold, e2e, skipped, ceil, env, config) -> dict:
         "serve_batch": {"model": e2e.get("model") if e2e else None, "rows_per_s_repeats": e2e_rps,
                         "rows_per_s": float(np.median(e2e_rps)) if e2e_rps else None,
                         "runs": e2e_runs},
-        "ratios": ratios(stats, e2e_rps), "skipped": skipped,
+        "ratios": ratios(stats, e2e_rps), "models": models, "skipped": skipped,
     }
     os.makedirs(args.output, exist_ok=True)
     with open(os.path.join(args.output, "bench.json"), "w") as f:
@@ -94,6 +96,8 @@ def markdown(res: dict, model: str) -> str:
     for name, per_bs in res["variants"].items():
         for bs, s in per_bs.items():
             frac = f"{s['ceiling_fraction']:.0%} {s['ceiling']}" if "ceiling_fraction" in s else ""
+            if "kernel_ceiling_fraction" in s:
+                frac += f" ({s['kernel_ceiling_fraction']:.0%} of u8×u8)"
             lines.append(f"| {model} | {name} | {bs} | {s['inference_count']} | {s['total_s']:.2f} | "
                          f"{s['time_per_batch_ms']:.1f} | {s['p50_ms']:.0f} / {s['p95_ms']:.0f} / {s['p99_ms']:.0f} | "
                          f"{s['rows_per_s']:.1f} | {s['tokens_per_s']:.0f} | {s['padded_ratio']:.2f} | "
@@ -111,6 +115,15 @@ def markdown(res: dict, model: str) -> str:
                   "|---|" + "---|" * len(next(iter(per_variant.values())))]
         for name, per_bs in per_variant.items():
             lines.append(f"| {name} | " + " | ".join(f"{m:.2f}× [{lo:.2f}, {hi:.2f}]" for m, lo, hi in per_bs.values()) + " |")
+        lines.append("")
+    if res.get("models"):
+        lines += ["## Models: speed against accuracy (serve-batch end to end, Parquet in and out)", "",
+                  "| model | precision | layers | rows/s | speed vs --model | accuracy | macro-F1 |",
+                  "|---|---|---|---|---|---|---|"]
+        for name, m in res["models"].items():
+            q = (f"{m['accuracy']:.3f} | {m['macro_f1']:.3f}") if "macro_f1" in m else " | "
+            lines.append(f"| {os.path.basename(os.path.normpath(name))} | {m['precision']} | {m['layers'] or ''} | "
+                         f"{m['rows_per_s']:.1f} | {m['speed_vs_model']:.2f}× | {q} |")
         lines.append("")
     lines += ["## Ceilings", ""] + [f"- {k} GEMM: {v / 1e9:.0f} G op/s" for k, v in res["ceilings"].items()]
     if res["skipped"]:

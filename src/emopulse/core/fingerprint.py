@@ -24,14 +24,6 @@ def _cache_path() -> str:
     return os.path.join(base, "emopulse", "sha256.json")
 
 
-def sha256_file(path: str, chunk: int = 1 << 22) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while block := f.read(chunk):
-            h.update(block)
-    return h.hexdigest()
-
-
 def sha256_cached(path: str) -> str:
     """sha256 of a file's bytes, remembered per (real path, size, mtime_ns)."""
     real = os.path.realpath(path)
@@ -46,7 +38,8 @@ def sha256_cached(path: str) -> str:
             cache = {}
         if key in cache:
             return cache[key]
-    digest = sha256_file(real)
+    from .storage import sha256
+    digest = sha256(real)
     with _lock:
         try:
             os.makedirs(os.path.dirname(cache_file), exist_ok=True)

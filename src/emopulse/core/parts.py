@@ -47,10 +47,6 @@ def now() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S%z")
 
 
-def write_json_atomic(path: str, obj) -> None:
-    storage.write_json(path, obj)
-
-
 @dataclass
 class PartRecord:
     """One finished part, as the manifest records it."""
@@ -211,7 +207,7 @@ class OutputDir:
             for name in [f for f in existing if f in ours] + [MANIFEST, JOURNAL, JOURNAL_DIR, SUMMARY, SUCCESS, DEADLETTER, TMP]:
                 storage.remove(self._at(name))
             self.manifest = RunManifest(self.fingerprint, planned)
-            write_json_atomic(self._at(MANIFEST), self.manifest.to_json())
+            storage.write_json(self._at(MANIFEST), self.manifest.to_json())
         if not self.remote:  # temporary files a kill left behind
             for name in storage.listdir(self.path):
                 if name.startswith(".") and ".tmp" in name:
@@ -228,7 +224,7 @@ class OutputDir:
                 self.repaired.append(f"{name} ({why})")
                 del self.manifest.parts[name]
         if self.repaired:  # fold the removals in now, so a kill cannot bring the records back
-            write_json_atomic(self._at(MANIFEST), self.manifest.to_json())
+            storage.write_json(self._at(MANIFEST), self.manifest.to_json())
             storage.remove(self._at(JOURNAL))
             storage.remove(self._at(JOURNAL_DIR))
             storage.remove(self._at(SUCCESS))
@@ -262,14 +258,14 @@ class OutputDir:
     def finish(self, invocation: dict) -> dict:
         """Fold the journal into the manifest, write the cumulative summary and, when every planned
         part is done, _SUCCESS. Returns the summary."""
-        write_json_atomic(self._at(MANIFEST), self.manifest.to_json())
+        storage.write_json(self._at(MANIFEST), self.manifest.to_json())
         self._drop_journal()
         storage.remove(self._at(JOURNAL_DIR))
         self._open_journal()
         summary = self._cumulative(invocation | {"parts_repaired": self.repaired})
-        write_json_atomic(self._at(SUMMARY), summary)
+        storage.write_json(self._at(SUMMARY), summary)
         if self.complete:
-            write_json_atomic(self._at(SUCCESS), {"finished": now(), "parts": len(self.manifest.parts),
+            storage.write_json(self._at(SUCCESS), {"finished": now(), "parts": len(self.manifest.parts),
                                                   "rows": sum(p.rows for p in self.manifest.parts.values())})
         else:
             storage.remove(self._at(SUCCESS))

@@ -35,6 +35,11 @@ class _Drop(logging.Filter):
         # optimum's exporter passes `torch_dtype` to from_pretrained; transformers renamed it `dtype`.
         if "`torch_dtype` is deprecated" in msg:
             return False
+        # onnxruntime's quantizer suggests quant_pre_process (shape inference + graph optimization)
+        # before every quantization; dynamic int8 here quantizes a graph ORTOptimizer has already
+        # fused (static int8 does run quant_pre_process), and every bundle is gated on real rows.
+        if "consider to run pre-processing before quantization" in msg:
+            return False
         return True
 
 
@@ -46,6 +51,7 @@ def install() -> None:
     for name in ("transformers.tokenization_utils_base", "transformers.modeling_utils",
                  "transformers.configuration_utils", "transformers.pipelines"):
         logging.getLogger(name).addFilter(_Drop())
+    logging.getLogger().addFilter(_Drop())   # onnxruntime.quantization logs through the root logger
     # The TorchScript ONNX exporter (optimum's path) notes that attention-mask helpers become
     # constants in the trace; the shapes stay dynamic and every bundle passes the accuracy gate
     # against PyTorch on real rows, which is the check that matters.

@@ -206,18 +206,41 @@ def makedirs(uri: str) -> None:
         fs.create_dir(path, recursive=True)
 
 
-def write_bytes(uri: str, data: bytes) -> None:
-    """Atomic: locally a fsynced temporary file renamed into place; remotely one PUT."""
+def write_via(uri: str, write) -> None:
+    """Atomic for any writer that wants a local path (polars, matplotlib, plotly, json): `write(tmp)`,
+    then locally a fsync and a rename into place, remotely one PUT. A reader sees the old file or
+    the new one, never half of one."""
     if not is_remote(uri):
         path = local_path(uri)
         # a dot name: dataset readers skip it, and a run that opens the dir removes leftovers
-        tmp = os.path.join(os.path.dirname(path), f".{os.path.basename(path)}.tmp{os.getpid()}")
-        with open(tmp, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
+        tmp = os.path.join(os.path.dirname(path) or ".", f".{os.path.basename(path)}.tmp{os.getpid()}")
+        try:
+            write(tmp)
+            with open(tmp, "rb+") as f:
+                os.fsync(f.fileno())
+            os.replace(tmp, path)
+        finally:
+            if os.path.exists(tmp):
+                os.remove(tmp)
         return
+    import tempfile
+    with tempfile.TemporaryDirectory(prefix="emopulse-put-") as d:
+        tmp = os.path.join(d, basename(uri))
+        write(tmp)
+        with open(tmp, "rb") as f:
+            data = f.read()
+    fs, path = filesystem(uri)
+    with fs.open_output_stream(path) as f:
+        f.write(data)
+
+
+def write_bytes(uri: str, data: bytes) -> None:
+    """Atomic: locally a fsynced temporary file renamed into place; remotely one PUT."""
+    if not is_remote(uri):
+        def write(tmp):
+            with open(tmp, "wb") as f:
+                f.write(data)
+        return write_via(uri, write)
     fs, path = filesystem(uri)
     with fs.open_output_stream(path) as f:
         f.write(data)

@@ -13,7 +13,7 @@ import tempfile
 import time
 
 from ..core.bundle import MANIFEST, load_encoder, model_max_length, read_labels, sha256_text
-from ..core.fingerprint import sha256_file
+from ..core.storage import sha256 as sha256_file
 from ..core.errors import BundleError, OutputError
 from ..core.head import HEAD_FILES
 from ..core import convert

@@ -63,6 +63,8 @@ def html(df: pl.DataFrame, labels: list[str], out_dir: str, title: str, extra: s
 
     import plotly.graph_objects as go
     from plotly.subplots import make_subplots
+
+    from ..core import storage
     x = df["period"].to_list()
     fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.06,
                         subplot_titles=("emotion shares", "mental-health index"))
@@ -92,14 +94,9 @@ def html(df: pl.DataFrame, labels: list[str], out_dir: str, title: str, extra: s
         page = page.replace("</body>", extra + "</body>", 1)
     if head:
         page = page.replace("<head>", "<head>" + head, 1)
-    tmp = path + ".tmp"
-    with open(tmp, "w", encoding="utf-8") as f:
-        f.write(page)
-    os.replace(tmp, path)   # a dashboard that reloads itself never sees half a page
+    storage.write_bytes(path, page.encode())   # a dashboard that reloads itself never sees half a page
     js = os.path.join(out_dir, "plotly.min.js")
     if not os.path.exists(js):
         from plotly.offline import get_plotlyjs
-        with open(js + ".tmp", "w", encoding="utf-8") as f:
-            f.write(get_plotlyjs())
-        os.replace(js + ".tmp", js)
+        storage.write_bytes(js, get_plotlyjs().encode())
     return path

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import glob
-import os
 from datetime import date, timedelta
 
 import polars as pl

@@ -27,7 +27,6 @@ import threading
 import time
 
 import polars as pl
-import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ..core import storage
@@ -61,11 +60,7 @@ def load_stats(idx_dir: str) -> tuple[pl.DataFrame | None, list[str], list[str]]
 def save_stats(idx_dir: str, df: pl.DataFrame, files: list[str], labels: list[str]) -> None:
     t = df.to_arrow()
     t = t.replace_schema_metadata({b"emopulse": json.dumps({"files": files, "labels": labels}).encode()})
-    tmp = os.path.join(idx_dir, f".{STATS}.tmp{os.getpid()}")
-    pq.write_table(t, tmp)
-    with open(tmp, "rb") as f:
-        os.fsync(f.fileno())
-    os.replace(tmp, os.path.join(idx_dir, STATS))
+    storage.write_via(os.path.join(idx_dir, STATS), lambda tmp: pq.write_table(t, tmp))
 
 
 def index_frame(stats: pl.DataFrame, labels: list[str], args: WatchArgs) -> pl.DataFrame:
@@ -92,7 +87,7 @@ def classify(path: str, key: str, args: WatchArgs) -> str:
 
 
 def file_sums(pred_dir: str, args: WatchArgs) -> tuple[pl.DataFrame, list[str], int]:
-    lf, labels, _ = scan([pred_dir], args.date_col, "Asia/Seoul")
+    lf, labels, _ = scan([pred_dir], args.date_col, args.timezone)
     lf, n_bad, _ = check_dates(lf, drop_bad=True)
     return sums(lf, labels, args.freq, args.weights, hard=False), labels, n_bad
 
@@ -118,10 +113,7 @@ class Watcher:
             return {"alerted": [], "bad": {}}
 
     def _save_state(self) -> None:
-        tmp = os.path.join(self.idx, f".{STATE}.tmp")
-        with open(tmp, "w") as f:
-            json.dump(self.state, f, indent=2)
-        os.replace(tmp, os.path.join(self.idx, STATE))
+        storage.write_json(os.path.join(self.idx, STATE), self.state)
 
     def candidates(self) -> list[str]:
         try:
@@ -240,9 +232,7 @@ def _now() -> str:
 def _write_atomic(df: pl.DataFrame, labels: list[str], idx: str, extra: str, args: WatchArgs) -> None:
     """index.parquet / .csv / .png / .html, each replaced in one rename (a reader never sees half)."""
     def put(name, write):
-        tmp = os.path.join(idx, f".{name}.tmp")
-        write(tmp)
-        os.replace(tmp, os.path.join(idx, name))
+        storage.write_via(os.path.join(idx, name), write)
     put("index.parquet", df.write_parquet)
     put("index.csv", df.write_csv)
     title = f"emopulse watch — {args.freq} index ({int(df['n'].sum()):,} comments)"
