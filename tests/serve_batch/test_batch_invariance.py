@@ -57,3 +57,27 @@ def test_dynamic_int8_is_not_batch_invariant(tiny_model, inp, tmp_path):
     serve(str(tmp_path / "dyn"), [inp], tmp_path / "a", rows_per_part=100)
     serve(str(tmp_path / "dyn"), [inp], tmp_path / "b", rows_per_part=1500, max_batch_tokens=256, max_batch_rows=8)
     assert not np.array_equal(_probs(tmp_path / "a")[1], _probs(tmp_path / "b")[1], equal_nan=True)
+
+
+@pytest.mark.parametrize("method", ["percentile", "entropy"])
+def test_histogram_calibration_feeds_one_batch_at_a_time(tiny_model, tmp_path, method):
+    """percentile / entropy: onnxruntime keeps every feed's activations unless they are handed over
+    one feed at a time (a real e5-small run went past 23 GB). The reader must serve each feed once
+    and the bundle must come out quantized with its method."""
+    import onnx
+
+    from emopulse.core.convert import _Calibration
+    from emopulse.core.bundle import load_encoder
+    from emopulse.export import ExportArgs, run
+    reader = _Calibration(load_encoder(tiny_model, 64), [t for t in comments(64)["text"].to_pylist()],
+                          ["input_ids", "attention_mask"], rows=16, ragged=True)
+    assert len(reader) == 4
+    widths = [f["input_ids"].shape[1] for f in reader.feeds]
+    assert widths == sorted(widths) and widths[0] < widths[-1]       # each feed padded to its own rows
+    reader.set_range(1, 2)
+    assert reader.get_next() is reader.feeds[1] and reader.get_next() is None
+    out = str(tmp_path / method)
+    m = run(ExportArgs(model=tiny_model, output=out, precision="int8-static", static_method=method,
+                       max_length=64, force=True))
+    assert method in m["tool"]
+    assert any(n.op_type == "QuantizeLinear" for n in onnx.load(f"{out}/model.onnx").graph.node)

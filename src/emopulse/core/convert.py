@@ -91,7 +91,9 @@ def quantize_int8(work: str, config=None, mixed: bool = False, fused: bool = Tru
         try:
             import onnx
             from onnxruntime.quantization import quantize_dynamic
-            src, _ = optimize(work, config)
+            src = os.path.join(work, "model_optimized.onnx")   # auto's ladder builds it once for all
+            if not os.path.exists(src):
+                src, _ = optimize(work, config)
             exclude = ffn_output_matmuls(src) if mixed else []
             quantize_dynamic(src, path, per_channel=True, weight_type=int8_weight_type(kernel),
                              nodes_to_exclude=exclude, op_types_to_quantize=["MatMul", "Attention", "Gather"],
@@ -125,29 +127,41 @@ STATIC_METHODS = ("minmax", "percentile", "entropy")
 
 
 class _Calibration:
-    """onnxruntime CalibrationDataReader over tokenized texts, a few rows per feed."""
+    """onnxruntime CalibrationDataReader over tokenized texts, a few rows per feed. `ragged`: each
+    feed padded to its own longest row and handed over one at a time (set_range, for
+    CalibStridedMinMax), so histogram calibration holds one feed's activations instead of all of
+    them; else every feed padded to the longest row of all (one shape, as MinMax was measured)."""
 
-    def __init__(self, encoder, texts: list[str], input_names: list[str], rows: int = 16):
-        # the histogram calibrators stack every feed's activations: one shape for all feeds
+    def __init__(self, encoder, texts: list[str], input_names: list[str], rows: int = 16, ragged: bool = False):
         from .batching import pad
         ids, _ = encoder.encode(texts)
-        width = max(len(x) for x in ids)
-        ids = [x + [encoder.pad_id] * (width - len(x)) if len(x) < width else x for x in ids]
+        if ragged:
+            ids = sorted(ids, key=len)   # feeds of similar lengths: little padding
+        else:
+            width = max(len(x) for x in ids)
+            ids = [x + [encoder.pad_id] * (width - len(x)) if len(x) < width else x for x in ids]
         self.feeds = []
         for start in range(0, len(ids) - rows + 1, rows):
             input_ids, mask = pad(ids, np.arange(start, start + rows), encoder.pad_id)
-            mask = (input_ids != encoder.pad_id).astype(np.int64) if encoder.pad_id is not None else mask
+            if not ragged and encoder.pad_id is not None:
+                mask = (input_ids != encoder.pad_id).astype(np.int64)
             feed = {"input_ids": input_ids, "attention_mask": mask}
             if "token_type_ids" in input_names:
                 feed["token_type_ids"] = np.zeros_like(input_ids)
             self.feeds.append({k: v for k, v in feed.items() if k in input_names})
-        self._it = iter(self.feeds)
+        self.set_range(0, len(self.feeds))
+
+    def __len__(self) -> int:
+        return len(self.feeds)
+
+    def set_range(self, start_index: int, end_index: int) -> None:
+        self._it = iter(self.feeds[start_index:end_index])
 
     def get_next(self):
         return next(self._it, None)
 
     def rewind(self):
-        self._it = iter(self.feeds)
+        self.set_range(0, len(self.feeds))
 
 
 def quantize_static_int8(work: str, encoder, texts: list[str], method: str = "minmax",
@@ -166,12 +180,15 @@ def quantize_static_int8(work: str, encoder, texts: list[str], method: str = "mi
     path = os.path.join(work, f"model_static_{method}.onnx")
     calib = {"minmax": CalibrationMethod.MinMax, "percentile": CalibrationMethod.Percentile,
              "entropy": CalibrationMethod.Entropy}[method]
-    # histogram methods keep every activation of every feed unless flushed: 500 rows of e5-small
-    # went past 20 GB; flushing every 4 feeds keeps it near 1 GB
+    # onnxruntime's histogram calibrators keep every activation of every feed until the end
+    # (CalibMaxIntermediateOutputs is ignored by them in 1.32): 500 rows of e5-small padded to one
+    # width went past 23 GB and were OOM-killed twice. Collected one feed at a time
+    # (CalibStridedMinMax=1), each padded to its own length, only the histograms stay.
     extra = {"CalibPercentile": 99.99} if method == "percentile" else {}
-    if method != "minmax":
-        extra["CalibMaxIntermediateOutputs"] = 4
-    quantize_static(pre, path, _Calibration(encoder, texts, names), quant_format=QuantFormat.QDQ,
+    ragged = method != "minmax"
+    if ragged:
+        extra["CalibStridedMinMax"] = 1
+    quantize_static(pre, path, _Calibration(encoder, texts, names, ragged=ragged), quant_format=QuantFormat.QDQ,
                     op_types_to_quantize=["MatMul"], per_channel=True, activation_type=QuantType.QUInt8,
                     weight_type=QuantType.QInt8, calibrate_method=calib, nodes_to_exclude=exclude,
                     extra_options=extra | {"ActivationSymmetric": False, "WeightSymmetric": True})
