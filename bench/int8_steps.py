@@ -7,7 +7,7 @@ Session steps: the same length-sorted batches of real comments at bs 8/32/64, ev
 interleaved rounds (A, B, C, A, B, C, ...), median ms per batch, and the share of this machine's
 int8 GEMM rates (ONNX Runtime MatMulInteger, u8 x s8 and u8 x u8, at the model's own FFN shape,
 measured in the same run):
-  unfused int8-mixed  optimum's quantizer on the plain export (the shipped path until now)
+  unfused int8-mixed  optimum's quantizer on the plain export (how the shipped bundle was built)
   fused int8-mixed    fused graph (Attention, SkipLayerNorm, BiasGelu) then dynamic int8 (QAttention)
   fused, no spinning  the same with session.intra_op.allow_spinning=0
   fused int8          every MatMul in int8 (int8-mixed keeps the FFN down-projections in fp32)
