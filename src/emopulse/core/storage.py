@@ -228,10 +228,7 @@ def write_via(uri: str, write) -> None:
         tmp = os.path.join(d, basename(uri))
         write(tmp)
         with open(tmp, "rb") as f:
-            data = f.read()
-    fs, path = filesystem(uri)
-    with fs.open_output_stream(path) as f:
-        f.write(data)
+            write_bytes(uri, f.read())
 
 
 def write_bytes(uri: str, data: bytes) -> None:
