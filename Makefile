@@ -66,10 +66,10 @@ demo: $(STAMP)
 # The shipped default model (src/emopulse/model/): backbone, trimmed vocabulary, source-aware
 # fine-tuning, n-gram member + temperature, self-training, int8 export; ~100 min on 2 cores.
 model: $(STAMP)
-	$(BIN)/python bench/quality.py --data ../shared/data --workdir runs/recipe --ship
+	$(BIN)/python scripts/quality.py --data ../shared/data --workdir runs/recipe --ship
 
 figures: $(STAMP)
-	$(BIN)/python bench/serve_batch_figures.py --data ../shared/data/unlabeled_nsmc_dated.parquet
+	$(BIN)/python scripts/serve_batch_figures.py --data ../shared/data/unlabeled_nsmc_dated.parquet
 
 clean:
 	rm -rf $(VENV) $(LLM_VENV) demo-run .pytest_cache

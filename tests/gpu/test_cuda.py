@@ -1,4 +1,4 @@
-"""CUDA paths (marked `cuda`; skipped without a GPU, run by bench/gpu.sh on a lent machine):
+"""CUDA paths (marked `cuda`; skipped without a GPU, run by scripts/gpu.sh on a lent machine):
 the torch fp16 backend and an fp16 ONNX bundle on the CUDA execution provider agree with the fp32
 CPU answers on real comments."""
 import numpy as np

@@ -80,7 +80,7 @@ def int8_weight_type(kernel: str):
 def quantize_int8(work: str, config=None, mixed: bool = False, fused: bool = True) -> tuple[str, str]:
     """Dynamic int8, per-channel weights. `fused` (default): the graph is fused first (Attention,
     SkipLayerNorm, BiasGelu) and then quantized, so attention runs as one QAttention kernel instead
-    of MatMuls, Transposes and a Softmax (bench/int8_steps.py gives the measured effect); else
+    of MatMuls, Transposes and a Softmax (scripts/int8_steps.py gives the measured effect); else
     optimum's quantizer on the plain export (it fails on a fused graph). `mixed` keeps the FFN
     down-projections in fp32."""
     kernel = cpu_kernel_config()

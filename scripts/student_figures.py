@@ -1,7 +1,7 @@
 """The student tier's speed/accuracy table (README): teacher and students, fp32 and int8, on the
 native test split (1,000 rows, figures only) and serve-batch speed on real reviews.
 
-  python bench/student_figures.py --teacher runs/recipe/head-ngram+temperature \
+  python scripts/student_figures.py --teacher runs/recipe/head-ngram+temperature \
       --students runs/distill/student-6 runs/distill/student-4 --split runs/recipe/split \
       --comments ../shared/data/unlabeled_nsmc_dated.parquet [--rows 5000]
 

@@ -1,6 +1,6 @@
 """The quality recipe and its figures: every step measured on a native split never used for choices.
 
-  python bench/quality.py --data ../shared/data --workdir runs/recipe [--ship]   (make model)
+  python scripts/quality.py --data ../shared/data --workdir runs/recipe [--ship]   (make model)
 
 Steps (each skipped when its output exists, so a killed run continues):
   split      train / dev (500 native rows: every choice) / test (1000 native rows: only reported)
@@ -210,7 +210,7 @@ def main():
 CARD = """# emopulse default model
 
 An int8 ONNX bundle ({size_mb:.1f} MB) that classifies Korean comments into anger, sadness, happiness and neutral.
-Built by `make model` (`bench/quality.py`) on 2 CPU cores; `serve-batch`, `evaluate` and the demo
+Built by `make model` (`scripts/quality.py`) on 2 CPU cores; `serve-batch`, `evaluate` and the demo
 use it when no `--model` is given.
 
 ## Recipe

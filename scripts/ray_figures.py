@@ -1,6 +1,6 @@
 """Ray engine vs local engine on the same rows and bundle (the Ray overhead ratio).
 
-  python bench/ray_figures.py --model runs/train-figures/bundle-int8-mixed \\
+  python scripts/ray_figures.py --model runs/train-figures/bundle-int8-mixed \\
       --data ../shared/data/unlabeled_nsmc_dated.parquet --rows 20000
 """
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The train stage's figures: a fine-tuned checkpoint and the TF-IDF floor on one held-out split of
 native Korean comments, plus the int8 export's gate on that split.
 
-  python bench/train_figures.py --checkpoint runs/e5-emotion --train runs/data/train_rest.parquet \\
+  python scripts/train_figures.py --checkpoint runs/e5-emotion --train runs/data/train_rest.parquet \\
       --test runs/data/test_kote.parquet --workdir runs/train-figures
 """
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Figures for `emopulse watch` (README): latency from a file landing to the dashboard showing it,
 and the cost of folding a new day into 1 year vs 10 years of history.
 
-  python bench/watch_figures.py --data ../shared/data/unlabeled_nsmc_dated.parquet [--rows 10000]
+  python scripts/watch_figures.py --data ../shared/data/unlabeled_nsmc_dated.parquet [--rows 10000]
 
 1. latency: a watch (shipped model, --poll 1) runs in the background; a 10,000-row file of real
    dated reviews lands (written under a .part name, renamed); the time until index.html is replaced.

@@ -4,7 +4,7 @@ rows/s of transformers.pipeline (batch 32, given order), of serve-batch with the
 int8 bundle, and of the same int8 session fed pre-tokenized, length-sorted batches in memory
 (the ceiling serve-batch's overlap should reach). Random weights: speed depends on the shape.
 
-  python bench/serve_batch_figures.py --data ../shared/data/unlabeled_nsmc_dated.parquet
+  python scripts/serve_batch_figures.py --data ../shared/data/unlabeled_nsmc_dated.parquet
 """
 from __future__ import annotations
 

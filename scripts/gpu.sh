@@ -3,11 +3,11 @@
 # <= 8): CUDA-marked tests, serve-batch end to end on >= 200,000 rows with a roberta-base-shaped
 # fp16 bundle (ONNX Runtime CUDA EP with IO binding; TensorRT EP when it loads) and with the torch
 # fp16 backend, then `emopulse bench --device cuda`; writes gpu.md / gpu.json / bench.* to OUTDIR.
-#   bash bench/gpu.sh OUTDIR [ROWS]            on the GPU machine (no network: uses what is installed)
-#   DRY_RUN=1 bash bench/gpu.sh OUTDIR         the same steps on this CPU, tiny shape, 3,000 rows
+#   bash scripts/gpu.sh OUTDIR [ROWS]            on the GPU machine (no network: uses what is installed)
+#   DRY_RUN=1 bash scripts/gpu.sh OUTDIR         the same steps on this CPU, tiny shape, 3,000 rows
 # A random checkpoint is used: speed depends on the shape, not the weights (the gate is forced).
 set -uo pipefail
-OUT=${1:?usage: bash bench/gpu.sh OUTDIR [ROWS]}
+OUT=${1:?usage: bash scripts/gpu.sh OUTDIR [ROWS]}
 ROWS=${2:-200000}
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 export PYTHONPATH="$ROOT/src${PYTHONPATH:+:$PYTHONPATH}" HF_HUB_OFFLINE=1 TOKENIZERS_PARALLELISM=false PYTHONUNBUFFERED=1

@@ -1,7 +1,7 @@
 """int8-static on the real fine-tuned e5-small (the shipped model's checkpoint): calibration methods,
 gate agreement with fp32, macro-F1 on native comments, speed, and batch invariance on real rows.
 
-  python bench/static_figures.py --checkpoint runs/recipe/head-ngram+temperature+bias+selftrain \
+  python scripts/static_figures.py --checkpoint runs/recipe/head-ngram+temperature+bias+selftrain \
       --split runs/recipe/split --comments ../shared/data/unlabeled_nsmc_dated.parquet [--rows 20000]
 
 Calibration and the gate use the native dev split (500 rows, as the shipped export did); macro-F1 is

@@ -1,6 +1,6 @@
 """Where int8 time goes on CPU and what each change buys (the README's "int8 steps" table).
 
-  python bench/int8_steps.py --checkpoint CKPT --data ../shared/data/unlabeled_nsmc_dated.parquet \
+  python scripts/int8_steps.py --checkpoint CKPT --data ../shared/data/unlabeled_nsmc_dated.parquet \
       [--dev runs/recipe/split/dev.parquet] [--rounds 5] [--e2e-rows 4000] --out runs/steps/NAME.json
 
 Session steps: the same length-sorted batches of real comments at bs 8/32/64, every graph run in

@@ -1,6 +1,6 @@
 """Where inference time goes, per operator type, from ONNX Runtime's own profiler.
 
-  python bench/profile_ops.py runs/static/int8 runs/static/int8-static-percentile ... \
+  python scripts/profile_ops.py runs/static/int8 runs/static/int8-static-percentile ... \
       --data ../shared/data/unlabeled_nsmc_dated.parquet [--batch-sizes 8,32,64] [--threads 2]
 
 For each bundle and batch size: real comments tokenized and length-sorted like serve-batch, then
