@@ -27,7 +27,7 @@ class Stage:
 
 def _serve_batch(ns) -> int:
     from .serve_batch import ServeBatchArgs, run
-    from .serve_batch.engine import print_summary
+    from .serve_batch.task import print_summary
     print_summary(run(build(ServeBatchArgs, ns)))
     return 0
 

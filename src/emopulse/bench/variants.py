@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..core.backends import BackendSpec, build_backend
-from ..core.batching import Batch, pad
+from ..core.batching import Batch, pad_rows
 from ..core.bundle import TextEncoder
 
 
@@ -50,14 +50,14 @@ class SortedBackend(Variant):
 
     def run_chunk(self, texts, batch_size, deadline):
         t0 = time.perf_counter()
-        ids, _ = self.encoder.encode(texts)
-        order = np.argsort([len(x) for x in ids], kind="stable")
+        tokens = self.encoder.encode_tokens(texts)
+        order = np.argsort(tokens.lengths, kind="stable")
         tokenize = time.perf_counter() - t0
         groups = [order[i:i + batch_size] for i in range(0, len(order), batch_size)]
         out = []
         for rows in groups:
             t0 = time.perf_counter()
-            input_ids, mask = pad(ids, rows, self.encoder.pad_id)
+            input_ids, mask = pad_rows(tokens, rows, self.encoder.pad_id)
             self.backend(Batch(rows, input_ids, mask))
             out.append(Timing(time.perf_counter() - t0 + tokenize / len(groups), len(rows),
                               int(mask.sum()), int(mask.size)))

@@ -7,6 +7,7 @@ failed the accuracy gate) is refused.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import os
 from dataclasses import dataclass, field
@@ -16,14 +17,11 @@ import numpy as np
 from .errors import BundleError
 
 from .backends import BackendSpec
+from .batching import Tokens
 from .fingerprint import sha256_cached
 from .head import Head, head_sha256, load_head
 
 MANIFEST = "manifest.json"
-
-
-
-
 
 
 def sha256_text(text: str) -> str:
@@ -42,10 +40,33 @@ class TextEncoder:
 
     def encode(self, texts: list[str]) -> tuple[list[list[int]], np.ndarray]:
         """Token ids per text (special tokens included) and whether each was truncated."""
-        encs = self.tok.encode_batch(texts)
-        ids = [e.ids for e in encs]
-        truncated = np.fromiter((len(e.overflowing) > 0 for e in encs), dtype=bool, count=len(encs))
-        return ids, truncated
+        encs = self._encode(texts)
+        return [e.ids for e in encs], self._truncated(encs)
+
+    def encode_tokens(self, texts: list[str], pool=None, chunk: int = 2048) -> Tokens:
+        """Token ids of every text as one flat array (special tokens included), with lengths and
+        truncation flags. With a thread pool, chunks are tokenized in parallel: the Rust tokenizer
+        releases the GIL, so chunks scale with cores even with TOKENIZERS_PARALLELISM=false."""
+        if pool is None or len(texts) <= chunk:
+            return self._encode_chunk(texts)
+        return Tokens.concat(list(pool.map(self._encode_chunk, [texts[i:i + chunk]
+                                                               for i in range(0, len(texts), chunk)])))
+
+    def _encode(self, texts: list[str]):
+        # encode_batch_fast skips character offsets, which serving never reads
+        fast = getattr(self.tok, "encode_batch_fast", None)
+        return fast(texts) if fast is not None else self.tok.encode_batch(texts)
+
+    def _truncated(self, encs) -> np.ndarray:
+        # only a row of max_length tokens can have been cut; ask just those
+        return np.fromiter((len(e) >= self.max_length and len(e.overflowing) > 0 for e in encs), dtype=bool,
+                           count=len(encs))
+
+    def _encode_chunk(self, texts: list[str]) -> Tokens:
+        encs = self._encode(texts)
+        lengths = np.fromiter(map(len, encs), np.int64, len(encs))
+        flat = np.fromiter(itertools.chain.from_iterable(e.ids for e in encs), np.int64, int(lengths.sum()))
+        return Tokens(flat, lengths, self._truncated(encs))
 
     def fingerprint(self) -> str:
         return sha256_text(self.tok.to_str())
@@ -68,12 +89,13 @@ class Bundle:
         """Temperature, biases and the n-gram member stored beside the model (identity if none)."""
         return load_head(self.model_dir, self.labels)
 
-    def predictor(self, max_batch_tokens: int = 8192, max_batch_rows: int = 256, encoder: TextEncoder | None = None):
+    def predictor(self, max_batch_tokens: int = 8192, max_batch_rows: int = 256, encoder: TextEncoder | None = None,
+                  host_workers: int = 1):
         """The served predictor: tokenizer, labels, batching and the head."""
         from .batching import bucket_for
         from .predictor import Predictor
         return Predictor(encoder or self.encoder(), self.labels, max_batch_tokens, max_batch_rows, self.head(),
-                         bucket_for(self.precision))
+                         bucket_for(self.precision), host_workers)
 
     def fingerprint(self, encoder: TextEncoder) -> dict:
         """What must not change between a run and its resume."""

@@ -55,21 +55,39 @@ class Head:
         s = self.spec
         return s.temperature == 1.0 and s.ngram_weight == 0.0 and not s.bias
 
-    def logits(self, probs: np.ndarray, texts: list[str]) -> np.ndarray:
+    @property
+    def uses_texts(self) -> bool:
+        """Whether the head reads the texts (an n-gram member), not only the encoder's probabilities."""
+        return self.spec.ngram_weight > 0
+
+    def member_logits(self, texts: list[str]) -> np.ndarray | None:
+        """The text members' logits [len(texts), k] (None without one): the head's text-side work,
+        done where the texts are prepared (in parallel, before the model runs)."""
+        return self.ngram.logits(texts) if self.uses_texts else None
+
+    def logits(self, probs: np.ndarray, texts: list[str] | None = None,
+               member_logits: np.ndarray | None = None) -> np.ndarray:
         """Combined logits (before temperature and bias) of rows with finite encoder probabilities."""
         z = np.log(np.clip(probs.astype(np.float64), 1e-30, None))
         w = self.spec.ngram_weight
         if w > 0:
-            z = (1 - w) * z + w * log_softmax(self.ngram.logits(texts).astype(np.float64))
+            m = member_logits if member_logits is not None else self.ngram.logits(texts)
+            z = (1 - w) * z + w * log_softmax(m.astype(np.float64))
         return z
 
-    def apply(self, probs: np.ndarray, texts: list[str]) -> np.ndarray:
+    def apply(self, probs: np.ndarray, texts: list[str] | None = None,
+              member_logits: np.ndarray | None = None) -> np.ndarray:
+        """Served probabilities [n, k] from encoder probabilities [n, k] (rows with NaN stay NaN) and
+        either the texts or their precomputed `member_logits`."""
         if self.identity or not len(probs):
             return probs
         ok = np.isfinite(probs).all(axis=1)
         out = probs.copy()
         if ok.any():
-            z = self.logits(probs[ok], [t for t, k in zip(texts, ok) if k]) / self.spec.temperature
+            if self.uses_texts and member_logits is None:
+                member_logits = self.member_logits(texts)
+            z = self.logits(probs[ok], member_logits=member_logits[ok] if member_logits is not None else None)
+            z = z / self.spec.temperature
             if self.spec.bias:
                 z = z + np.asarray(self.spec.bias, np.float64)
             out[ok] = np.exp(log_softmax(z)).astype(np.float32)

@@ -23,6 +23,8 @@ class ServeBatchArgs(StreamArgs):
     workers: int = opt(1, "worker processes, each with its own model session (on CUDA: one per GPU); output "
                        "is identical for any count")
     threads: int = opt(0, "intra-op threads per worker; 0: cores / workers")
+    host_workers: int = opt(0, "host threads for preparation and assembly (tokenizer, the head's n-gram member); "
+                            "output is identical for any count; 0: all cores")
     device: str = opt("cpu", "cpu or cuda (CUDA/TensorRT EP for ONNX, fp16 torch)", choices=["cpu", "cuda"])
     dtype: str = opt("fp16", "torch backend precision on CUDA", choices=["fp16", "bf16", "fp32"])
     max_batch_tokens: int = opt(0, "padded-token budget per batch: rows x longest row; 0: 2048 on CPU, "
@@ -44,7 +46,7 @@ class ServeBatchArgs(StreamArgs):
         for name, least in positive.items():
             if not isinstance(getattr(self, name), int) or getattr(self, name) < least:
                 raise EmopulseError(f"--{name.replace('_', '-')} must be an integer >= {least}, got {getattr(self, name)!r}")
-        for name in ("threads", "max_batch_tokens"):
+        for name in ("threads", "max_batch_tokens", "host_workers"):
             if getattr(self, name) < 0:
                 raise EmopulseError(f"--{name.replace('_', '-')} must be >= 0 (0 = automatic), got {getattr(self, name)}")
         if self.cpus_per_worker <= 0 or self.gpus_per_worker < 0:

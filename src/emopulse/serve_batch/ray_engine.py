@@ -1,11 +1,12 @@
 """The Ray engine: the local engine's parts, spread over a Ray cluster.
 
 Ray Data gets one row per unfinished part (file, first row, last row); a pool of actors — each
-holding the same core predictor as the local engine (bundle, length sorting, token-budget
-batches, order restored inside the part) — reads its part's rows with pyarrow, predicts, and
-writes the part with the run contract's `write_part` (the local writer's function). The driver
-records each finished part with `OutputDir.record`, so a run can resume (engine `local` or `ray`,
-same parts, same fingerprint) with every row exactly once. Ray is imported only here.
+holding the same serve-batch task as the local engine (bundle, canonical texts, length sorting,
+token-budget batches, the head, order restored inside the part) — reads its part's rows with
+pyarrow, runs the task on it (`core.partloop.run_inline`), and writes the part with the run
+contract's `write_part`. The driver records each finished part with `OutputDir.record`, so a run
+can resume (engine `local` or `ray`, same parts, same fingerprint) with every row exactly once. Ray
+is imported only here.
 
 Resume: the project's own manifest, per part. (Ray Data's own checkpointing, keyed on an id
 column, would not give the local engine's `<file>:<row>` ids nor its part layout.)
@@ -16,15 +17,14 @@ import os
 import time
 from dataclasses import asdict
 
-from ..core import schema
-from ..core.backends import build_backend
+from ..core import schema, storage
 from ..core.bundle import load_bundle
-from ..core import storage
 from ..core.parts import PartRecord, write_part
-from ..core.predictor import run_batch
+from ..core.partloop import run_inline
 from ..core.reader import Part, read_parts
 from .args import ServeBatchArgs, batch_tokens
-from .engine import classify_part, invocation_summary, new_stats, open_run
+from .runner import InlineRunner
+from .task import ServeTask, invocation_summary, new_stats, open_run
 
 
 class PartPredictor:
@@ -33,10 +33,10 @@ class PartPredictor:
     def __init__(self, args: ServeBatchArgs, plan, threads: int, storage_env: dict):
         self.args, self.plan = args, plan
         storage.adopt(storage_env, args.storage_options)
-        self.bundle = load_bundle(args.model, args.max_length, args.device, threads, args.dtype)
-        self.predictor = self.bundle.predictor(batch_tokens(args), args.max_batch_rows)
-        self.backend = build_backend(self.bundle.spec)
-        self.id_col = args.id_col or schema.ID_COL
+        bundle = load_bundle(args.model, args.max_length, args.device, threads, args.dtype)
+        predictor = bundle.predictor(batch_tokens(args), args.max_batch_rows, host_workers=threads)
+        self.runner = InlineRunner(bundle.spec)
+        self.predictor, self.id_col = predictor, args.id_col or schema.ID_COL
 
     def __call__(self, batch: dict) -> dict:
         out = {"record": [], "stats": []}
@@ -44,10 +44,9 @@ class PartPredictor:
             part = Part(int(batch["file_index"][i]), int(batch["chunk"][i]), str(batch["path"][i]),
                         int(batch["start"][i]), int(batch["stop"][i]))
             _, table = next(read_parts(self.plan, [part]))
-            prep = self.predictor.prepare(table.column(self.plan.text_col).combine_chunks())
             stats = new_stats()
-            tbl, dead = classify_part(self.plan, part, table, prep, [run_batch(self.backend, b) for b in prep.batches],
-                                      self.predictor, self.bundle.labels, self.id_col, stats)
+            task = ServeTask(self.plan, self.predictor, self.runner, self.id_col, stats)
+            tbl, dead = run_inline(task, part, table)
             rec = write_part(self.args.output, part.name, tbl, dead, file=self.plan.rel_names[part.file_index],
                              start=part.start, stop=part.stop, engine="ray")
             out["record"].append(asdict(rec))
@@ -73,8 +72,8 @@ def run(args: ServeBatchArgs) -> dict:
                      for p in todo]
             workers = max(1, args.workers)
             ds = ray.data.from_items(items, override_num_blocks=min(len(items), workers * 4)).map_batches(
-                PartPredictor, fn_constructor_args=(args, plan, threads, storage.environment()), batch_size=1, concurrency=workers,
-                num_cpus=args.cpus_per_worker, num_gpus=args.gpus_per_worker or None)
+                PartPredictor, fn_constructor_args=(args, plan, threads, storage.environment()), batch_size=1,
+                concurrency=workers, num_cpus=args.cpus_per_worker, num_gpus=args.gpus_per_worker or None)
             for row in ds.iter_rows():  # the driver records parts as they finish: the manifest is the truth
                 out.record(PartRecord.from_dict(row["record"]))
                 for k, v in row["stats"].items():

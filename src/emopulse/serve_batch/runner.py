@@ -20,6 +20,21 @@ def default_threads(workers: int) -> int:
     return max(1, (os.cpu_count() or 1) // max(1, workers))
 
 
+class InlineRunner:
+    """The batch runs in the calling thread (a Ray actor: Ray already gives each actor its cores)."""
+
+    def __init__(self, spec: BackendSpec):
+        self.backend = build_backend(spec)
+
+    def submit(self, batch: Batch) -> Future:
+        f: Future = Future()
+        f.set_result(run_batch(self.backend, batch))
+        return f
+
+    def close(self) -> None:
+        pass
+
+
 class ThreadRunner:
     def __init__(self, spec: BackendSpec):
         self.backend = build_backend(spec)
@@ -35,14 +50,16 @@ class ThreadRunner:
 _worker_backend = None
 
 
-def die_with_parent() -> None:
+def die_with_parent(parent: int | None = None) -> None:
     """Linux: this process gets SIGKILL when its parent dies (kill -9 of the engine leaves no
-    orphan workers); elsewhere a thread watches the parent id."""
+    orphan workers); elsewhere a thread watches the parent id. `parent`: the engine's pid as the
+    engine saw it — a worker still importing when the engine was killed would otherwise read its
+    new parent (init) here and wait for it forever."""
     import ctypes
     import signal
     import threading
     import time
-    parent = os.getppid()
+    parent = parent or os.getppid()
     try:
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
     except (OSError, AttributeError):
@@ -57,9 +74,9 @@ def die_with_parent() -> None:
     threading.Thread(target=watch, daemon=True, name="emopulse-parent-watch").start()
 
 
-def _init_worker(spec: BackendSpec, workers: int) -> None:
+def _init_worker(spec: BackendSpec, workers: int, parent: int) -> None:
     global _worker_backend
-    die_with_parent()
+    die_with_parent(parent)
     if spec.device == "cuda":
         # workers are numbered from 1 by multiprocessing; no shared counter (a semaphore would
         # keep multiprocessing's resource tracker alive after a kill -9)
@@ -76,7 +93,7 @@ class ProcessRunner:
     def __init__(self, spec: BackendSpec, workers: int):
         ctx = mp.get_context("spawn")  # fork after threads and ORT sessions is unsafe
         self.pool = ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker,
-                                        initargs=(spec, workers))
+                                        initargs=(spec, workers, os.getpid()))
 
     def submit(self, batch: Batch) -> Future:
         return self.pool.submit(_run_in_worker, batch)

@@ -14,7 +14,7 @@ from .base import Backend, softmax
 @dataclass(frozen=True)
 class BackendSpec:
     """Everything needed to build a backend again in another process (no live objects)."""
-    kind: str                 # "onnx" | "torch"
+    kind: str                 # "onnx" | "torch" | "noop" (a null model: host benchmarks)
     path: str                 # .onnx file, or HF checkpoint dir
     device: str = "cpu"       # "cpu" | "cuda" | "cuda:N"
     threads: int = 0          # intra-op threads; 0 = library default
@@ -28,6 +28,9 @@ def build_backend(spec: BackendSpec) -> Backend:
         if spec.kind == "onnx":
             from .onnx import OnnxBackend
             return OnnxBackend(spec.path, device=spec.device, threads=spec.threads)
+        if spec.kind == "noop":
+            from .noop import NoopBackend
+            return NoopBackend(spec.path)
         if spec.kind == "torch":
             from .torch import TorchBackend
             return TorchBackend(spec.path, device=spec.device, threads=spec.threads, dtype=spec.dtype)
