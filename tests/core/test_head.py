@@ -69,3 +69,25 @@ def test_head_round_trip_and_validation(labelled, tmp_path):
         HeadSpec(temperature=0)
     with pytest.raises(ValueError, match="labels"):
         load_head(str(tmp_path), ["a", "b", "c", "d"])
+
+
+AWKWARD = ["", " ", "가", "a b", "이 영화  정말\t최고다 ㅋㅋ", "İSTANBUL Straße ÉCOLE", "x\u3000y\u00a0z\u2003w",
+           "\u1680앞\u2028뒤\x1c끝", "😀😀 emoji 🎉", "ㅋ" * 300, "A" * 2 + " " * 5 + "B", "\n\n줄\n바꿈\n",
+           "한 글자 씩 띄 어 쓰 기", "!!??..", "𝔘𝔫𝔦𝔠𝔬𝔡𝔢 Mathematical"]
+
+
+@pytest.mark.parametrize("ngram_range", [(1, 3), (2, 3), (3, 3), (1, 2), (2, 4)])
+def test_vectorized_ngram_member_equals_the_reference_loop(labelled, ngram_range):
+    """The served (vectorized) n-gram member gives exactly the one-n-gram-at-a-time values, whitespace
+    of every kind, case folding, astral code points and sklearn's short-word rule included."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    texts, golds = labelled
+    vec = TfidfVectorizer(analyzer="char_wb", ngram_range=ngram_range, min_df=1, sublinear_tf=True)
+    train = texts[:800] + AWKWARD * 2
+    clf = LogisticRegression(max_iter=300).fit(vec.fit_transform(train), golds[:800] + golds[:2 * len(AWKWARD)])
+    model = NgramModel.from_sklearn(vec, clf, list(LABELS))
+    probe = AWKWARD + texts[800:1200]
+    np.testing.assert_array_equal(model.logits(probe), model.logits_reference(probe))
+    want = clf.decision_function(vec.transform(probe))[:, [list(clf.classes_).index(lab) for lab in LABELS]]
+    np.testing.assert_allclose(model.logits(probe), want, atol=1e-4)

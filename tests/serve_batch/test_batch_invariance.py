@@ -1,5 +1,6 @@
-"""int8-static: one text, one answer, whatever the part size, worker count, token budget or engine
-(bit-identical probabilities); dynamic int8 is shown not to be, so the test can fail."""
+"""One text, one answer: int8-weights (the shipped precision), int8-static and fp32 give bit-identical
+probabilities whatever the part size, worker count, host threads, token budget or engine; dynamic int8
+is shown not to be, so the test can fail."""
 import numpy as np
 import pyarrow.parquet as pq
 import pytest
@@ -32,22 +33,59 @@ def inp(tmp_path_factory):
     return str(path)
 
 
-def test_int8_static_is_bit_identical_across_part_sizes_workers_and_budgets(static_bundle, inp, tmp_path):
-    serve(static_bundle, [inp], tmp_path / "a", rows_per_part=100)
+@pytest.fixture(scope="module")
+def weights_bundle(tiny_model, tmp_path_factory):
+    from emopulse.export import ExportArgs, run
+    out = str(tmp_path_factory.mktemp("w8") / "bundle")
+    m = run(ExportArgs(model=tiny_model, output=out, precision="int8-weights", max_length=64, force=True))
+    assert m["precision"] == "int8-weights" and "weight-only" in m["tool"]
+    return out
+
+
+def _assert_invariant(bundle, inp, tmp_path):
+    serve(bundle, [inp], tmp_path / "a", rows_per_part=100, host_workers=1)
     ids, ref = _probs(tmp_path / "a")
     for name, kw in {"big-parts": dict(rows_per_part=1500), "2-workers": dict(rows_per_part=300, workers=2),
-                     "small-budget": dict(rows_per_part=1500, max_batch_tokens=256, max_batch_rows=8)}.items():
-        serve(static_bundle, [inp], tmp_path / name, **kw)
+                     "small-budget": dict(rows_per_part=1500, max_batch_tokens=256, max_batch_rows=8),
+                     "2-host-threads": dict(rows_per_part=700, host_workers=2)}.items():
+        serve(bundle, [inp], tmp_path / name, **kw)
         got_ids, got = _probs(tmp_path / name)
         assert got_ids == ids
         assert np.array_equal(got, ref, equal_nan=True), f"{name}: max diff {np.nanmax(np.abs(got - ref))}"
 
 
-def test_int8_static_local_equals_ray(static_bundle, inp, tmp_path):
+def test_int8_weights_is_bit_identical_across_part_sizes_workers_and_budgets(weights_bundle, inp, tmp_path):
+    _assert_invariant(weights_bundle, inp, tmp_path)
+
+
+def test_int8_static_is_bit_identical_across_part_sizes_workers_and_budgets(static_bundle, inp, tmp_path):
+    _assert_invariant(static_bundle, inp, tmp_path)
+
+
+def test_int8_weights_local_equals_ray(weights_bundle, inp, tmp_path):
     pytest.importorskip("ray")
-    serve(static_bundle, [inp], tmp_path / "local", rows_per_part=1500)
-    serve(static_bundle, [inp], tmp_path / "ray", rows_per_part=250, engine="ray", workers=2)
+    serve(weights_bundle, [inp], tmp_path / "local", rows_per_part=1500)
+    serve(weights_bundle, [inp], tmp_path / "ray", rows_per_part=250, engine="ray", workers=2)
     assert np.array_equal(_probs(tmp_path / "local")[1], _probs(tmp_path / "ray")[1], equal_nan=True)
+
+
+def test_weight_only_graph_keeps_the_int8_weights_and_quantizes_no_activation(weights_bundle, tiny_model, tmp_path):
+    """int8-weights: no activation quantizer left, the weights stay int8 (not an fp32 file); a fused
+    dynamic int8 graph (QAttention) is refused rather than half converted."""
+    import onnx
+
+    from emopulse.export import ExportArgs, run
+    from emopulse.export.weight_only import from_dynamic_int8
+    w8 = onnx.load(f"{weights_bundle}/model.onnx")
+    ops = {n.op_type for n in w8.graph.node}
+    assert not ops & {"DynamicQuantizeLinear", "MatMulInteger"} and "DequantizeLinear" in ops
+    assert any(i.data_type in (onnx.TensorProto.UINT8, onnx.TensorProto.INT8) and len(i.dims) == 2
+               for i in w8.graph.initializer)
+    run(ExportArgs(model=tiny_model, output=str(tmp_path / "dyn"), precision="int8", max_length=64, force=True))
+    dyn = onnx.load(str(tmp_path / "dyn" / "model.onnx"))
+    if {n.op_type for n in dyn.graph.node} & {"QAttention", "DynamicQuantizeMatMul"}:
+        with pytest.raises(ValueError, match="fused quantized"):
+            from_dynamic_int8(dyn)
 
 
 def test_dynamic_int8_is_not_batch_invariant(tiny_model, inp, tmp_path):

@@ -27,6 +27,10 @@ class BenchArgs:
     compare: list[str] | None = opt(None, "more bundles or checkpoints (e.g. distilled students, other precisions) "
                                     "for the speed/accuracy table: each served end to end like --model",
                                     metavar="MODEL", nargs="+")
+    host_only: bool = opt(False, "measure the host side only: the model replaced by a null one of the same output "
+                          "shape; rows/s with and without the served head per --host-workers count (host.md)")
+    host_workers: list[int] | None = opt(None, "--host-only: host thread counts to measure (default: 1 and all cores)")
+    part_rows: int = opt(10_000, "--host-only: serve-batch rows per part")
     labelled: str | None = opt(None, "labelled Parquet (text, label): macro-F1 of --model and every --compare "
                                "model in the speed/accuracy table (use a validation split you do not tune on)")
 

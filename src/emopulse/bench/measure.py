@@ -146,6 +146,10 @@ def compare_models(args: BenchArgs, data_path: str) -> dict:
 
 
 def run(args: BenchArgs) -> dict:
+    if args.host_only:
+        from .host import run_host
+        report = run_host(args)
+        return {"variants": {t["host_threads"]: t for t in report["threads"]}, "skipped": {}, "host": report}
     texts = sample_texts(args.data, args.text_col, args.rows)
     checkpoint, onnx, manifest = resolve(args)
     os.makedirs(args.output, exist_ok=True)

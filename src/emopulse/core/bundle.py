@@ -90,12 +90,12 @@ class Bundle:
         return load_head(self.model_dir, self.labels)
 
     def predictor(self, max_batch_tokens: int = 8192, max_batch_rows: int = 256, encoder: TextEncoder | None = None,
-                  host_workers: int = 1):
+                  host_workers: int = 1, timers=None):
         """The served predictor: tokenizer, labels, batching and the head."""
         from .batching import bucket_for
         from .predictor import Predictor
         return Predictor(encoder or self.encoder(), self.labels, max_batch_tokens, max_batch_rows, self.head(),
-                         bucket_for(self.precision), host_workers)
+                         bucket_for(self.precision, self.spec.device), host_workers, timers)
 
     def fingerprint(self, encoder: TextEncoder) -> dict:
         """What must not change between a run and its resume."""

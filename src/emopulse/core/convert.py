@@ -197,6 +197,18 @@ def quantize_static_int8(work: str, encoder, texts: list[str], method: str = "mi
     return path, f"onnxruntime quantize_static ({what})"
 
 
+def quantize_weights_int8(work: str) -> tuple[str, str]:
+    """Weight-only int8 (export/weight_only.py): the per-channel int8 weights of dynamic int8 on the
+    plain graph, served as DequantizeLinear -> MatMul, so no activation is quantized per batch."""
+    import onnx
+
+    from ..export.weight_only import from_dynamic_int8
+    src, tool = quantize_int8(work, None, mixed=False, fused=False)
+    path = os.path.join(work, "model_int8_weights.onnx")
+    onnx.save(from_dynamic_int8(onnx.load(src)), path)
+    return path, f"weight-only int8 (W8A32): {tool}, activations unquantized"
+
+
 def _ort_model_type(config) -> str:
     t = config.model_type
     return "bert" if t in ("bert", "roberta", "xlm-roberta", "electra", "camembert") else t
@@ -216,6 +228,8 @@ def build(precision: str, work: str, config, encoder=None, texts: list[str] | No
         return optimize(work, config, for_gpu=True, fp16=True)
     if precision == "int8-static":
         return quantize_static_int8(work, encoder, texts or [], static_method)
+    if precision == "int8-weights":
+        return quantize_weights_int8(work)
     raise ValueError(f"unknown precision {precision!r}")
 
 

@@ -8,9 +8,9 @@ bias as `ngram.json` + `ngram.safetensors`. `logits` reproduces sklearn's
 
 Serving is vectorized over a whole batch of texts: the texts become one array of code points, every
 word is laid out as " word " followed by a barrier, and each n-gram is a sliding window that holds no
-barrier, packed into one int64 (21 bits per code point) and looked up with `searchsorted` in the sorted
+barrier, packed into one int64 (21 bits per code point) and looked up by binary search in the sorted
 keys of the vocabulary. Measured on 20,000 NSMC reviews with the shipped member (150 k n-grams): the
-per-n-gram Python loop this replaced took ~0.55 s, this ~0.06 s. Members with n-grams longer than 3
+per-n-gram Python loop this replaced took ~1.3 s of one core, this ~0.1 s. Members with n-grams longer than 3
 code points fall back to that loop (`logits_reference`).
 """
 from __future__ import annotations
@@ -21,8 +21,6 @@ import re
 from dataclasses import dataclass
 
 import numpy as np
-import pyarrow as pa
-import pyarrow.compute as pc
 
 NGRAM_JSON = "ngram.json"
 NGRAM_WEIGHTS = "ngram.safetensors"
@@ -75,18 +73,22 @@ class NgramModel:
         return self._linear(len(texts), text_idx, feat)
 
     def _lookup_tables(self):
-        """Per n-gram length: sorted packed keys and their feature indices (built once)."""
+        """Per n-gram length: the vocabulary's packed keys, sorted, and their feature indices (built once,
+        vectorized: ~40 ms for the shipped member's 150 k n-grams)."""
         if self._tables is None:
-            by_len: dict[int, tuple[list[int], list[int]]] = {}
-            for g, j in self.vocab.items():
-                key = 0
-                for ch in g:
-                    key = (key << _BITS) | ord(ch)
-                keys, feats = by_len.setdefault(len(g), ([], []))
-                keys.append(key)
-                feats.append(j)
-            self._tables = {n: (pa.array(keys, pa.int64()), np.asarray(feats, np.int64))
-                            for n, (keys, feats) in by_len.items()}
+            by_len: dict[int, list[str]] = {}
+            for g in self.vocab:
+                by_len.setdefault(len(g), []).append(g)
+            tables = {}
+            for n, grams in by_len.items():
+                cp = np.frombuffer("".join(grams).encode("utf-32-le"), np.uint32).astype(np.int64).reshape(-1, n)
+                key = np.zeros(len(grams), np.int64)
+                for i in range(n):
+                    key = (key << _BITS) | cp[:, i]
+                feats = np.fromiter((self.vocab[g] for g in grams), np.int64, len(grams))
+                order = np.argsort(key)
+                tables[n] = (key[order], feats[order])
+            self._tables = tables
         return self._tables
 
     def _features(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -135,11 +137,15 @@ class NgramModel:
                 key = (key << _BITS) | stream[i:i + m]
             key, where = key[ok], np.flatnonzero(ok)
             keys, feats = tables[n]
-            # Arrow's hash lookup: 3-4x faster here than searchsorted on the sorted keys
-            pos = pc.index_in(pa.array(key), value_set=keys).to_numpy(zero_copy_only=False)
-            hit = ~np.isnan(pos) if pos.dtype.kind == "f" else np.ones(len(pos), bool)
+            # look up each distinct window once, in sorted order (cache-friendly binary search):
+            # 3.4 ms per 30 k windows against 104 k keys, vs 11.7 for searchsorted on the raw
+            # windows and 15 for Arrow's index_in (which builds its hash set on every call)
+            uniq, inv = np.unique(key, return_inverse=True)
+            pos = np.minimum(np.searchsorted(keys, uniq), len(keys) - 1)
+            found = keys[pos] == uniq
+            hit = found[inv]
             texts_out.append(stream_text[where[hit]])
-            feats_out.append(feats[pos[hit].astype(np.int64)])
+            feats_out.append(feats[pos[inv[hit]]])
         if lo > 1:   # sklearn: a padded word shorter than the smallest n counts once, whole
             short = np.flatnonzero(word_len + 2 < lo)
             for w in short:

@@ -7,6 +7,7 @@ head's text members and cuts length-sorted batches; the engine runs the batches 
 """
 from __future__ import annotations
 
+import os
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from .batching import Batch, Tokens, batches_of
 from .bundle import TextEncoder
 from .errors import BundleError
 from .head import Head
+from .progress import Timers
 from .reader import decode_texts
 
 
@@ -98,14 +100,19 @@ class Predictor:
     on `host_workers` (tested)."""
 
     def __init__(self, encoder: TextEncoder, labels: list[str], max_batch_tokens: int = 8192,
-                 max_batch_rows: int = 256, head: Head | None = None, bucket: int = 0, host_workers: int = 1):
+                 max_batch_rows: int = 256, head: Head | None = None, bucket: int = 0, host_workers: int = 1,
+                 timers: Timers | None = None):
         self.encoder = encoder
-        self.bucket = bucket                 # > 0: batch-invariant padding (core.batching.BUCKET)
+        self.bucket = bucket                 # > 0: batch-invariant padding (core.batching.bucket_for)
         self.head = head or Head()
         self.labels = list(labels)
         self.max_batch_tokens = max_batch_tokens
         self.max_batch_rows = max_batch_rows
         self.host_workers = max(1, host_workers)
+        # the host threads are the one source of parallelism: the tokenizer's own thread pool (rayon,
+        # on by default) would run each chunk on every core and oversubscribe them (set it to override)
+        os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+        self.timers = timers or Timers()     # thread seconds: tokenize, head (its text members and mix)
         self._pool = None
 
     @property
@@ -134,13 +141,13 @@ class Predictor:
         pool = self.pool
         if pool is not None and len(distinct) > _CHUNK:
             chunks = [distinct[i:i + _CHUNK] for i in range(0, len(distinct), _CHUNK)]
-            tok_f = [pool.submit(self.encoder.encode_tokens, c) for c in chunks]
-            mem_f = [pool.submit(self.head.member_logits, c) for c in chunks] if self.head.uses_texts else []
+            tok_f = [pool.submit(self._tokenize, c) for c in chunks]
+            mem_f = [pool.submit(self._members, c) for c in chunks] if self.head.uses_texts else []
             tokens = Tokens.concat([f.result() for f in tok_f])
             member = np.concatenate([f.result() for f in mem_f]) if mem_f else None
         else:
-            tokens = self.encoder.encode_tokens(distinct)
-            member = self.head.member_logits(distinct) if distinct else None
+            tokens = self._tokenize(distinct)
+            member = self._members(distinct) if distinct else None
         batches = batches_of(tokens, self.encoder.pad_id, self.max_batch_tokens, self.max_batch_rows,
                              self.bucket) if distinct else []
         return Prepared(n, status, text_rows, inverse, tokens, batches, distinct, bad, member)
@@ -158,7 +165,8 @@ class Predictor:
                                   "config.json does not belong to this model")
             for j, reason in res.failures.items():
                 failed[int(batch.rows[j])] = reason
-        probs = self.head.apply(probs, prep.texts, prep.member_logits)
+        with self.timers.time("head"):
+            probs = self.head.apply(probs, prep.texts, prep.member_logits)
         n = prep.n_rows
         status = prep.status.copy()
         row_probs = np.full((n, k), np.nan, dtype=np.float32)
@@ -185,6 +193,14 @@ class Predictor:
         cols[schema.TRUNCATED_COL] = pa.array(truncated, pa.bool_())
         cols[schema.STATUS_COL] = pa.array(STATUS, pa.string()).take(pa.array(status))
         return pa.table(cols), dead
+
+    def _tokenize(self, texts: list[str]) -> Tokens:
+        with self.timers.time("tokenize"):
+            return self.encoder.encode_tokens(texts)
+
+    def _members(self, texts: list[str]) -> np.ndarray | None:
+        with self.timers.time("head"):
+            return self.head.member_logits(texts)
 
     def predict(self, texts: pa.Array, backend) -> tuple[pa.Table, list[tuple[int, str]]]:
         prep = self.prepare(texts)

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 
 from ..core.options import opt
 
-PRECISIONS = ["fp32", "optimized", "int8", "int8-mixed", "int8-static", "fp16", "auto"]
+PRECISIONS = ["fp32", "optimized", "int8", "int8-mixed", "int8-static", "int8-weights", "fp16", "auto"]
 
 
 @dataclass(kw_only=True)
@@ -13,9 +13,10 @@ class ExportArgs:
     onnxruntime fallbacks), gated against the PyTorch fp32 model, with manifest.json."""
     model: str = opt(help="fine-tuned HF checkpoint dir (safetensors, id2label)")
     output: str = opt(help="bundle directory to write")
-    precision: str = opt("auto", "auto: the fastest for the device that passes the gate (cpu: int8 > "
-                         "int8-mixed (FFN down-projections in fp32) > optimized > fp32; cuda: fp16 > optimized > fp32); "
-                         "int8-static: calibrated static int8 whose outputs do not depend on batch composition",
+    precision: str = opt("auto", "auto: the first that passes the gate among those whose outputs do not depend "
+                         "on batch composition (cpu: int8-weights (weight-only int8) > int8-static > optimized > "
+                         "fp32; cuda: fp16 > optimized > fp32); int8 / int8-mixed: dynamic int8, faster on CPUs "
+                         "with VNNI but a row's probabilities move with its batch-mates",
                          choices=PRECISIONS)
     device: str = opt("cpu", "where the bundle will run", choices=["cpu", "cuda"], aliases=["--target"])
     calibration: str | None = opt(None, "Parquet rows with texts (and labels) for the gate; default: the "

@@ -20,7 +20,8 @@ from ..core import convert
 from .args import ExportArgs
 from .gate import gate_sample, run_gate, verdict
 
-LADDER = {"cpu": ["int8", "int8-mixed", "optimized", "fp32"], "cuda": ["fp16", "optimized", "fp32"]}
+# auto: one answer per text first (core/batching.py); dynamic int8 only when asked for by name
+LADDER = {"cpu": ["int8-weights", "int8-static", "optimized", "fp32"], "cuda": ["fp16", "optimized", "fp32"]}
 TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.json",
                    "merges.txt", "vocab.txt", "sentencepiece.bpe.model", "added_tokens.json")
 

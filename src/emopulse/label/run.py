@@ -11,6 +11,7 @@ import pyarrow as pa
 from ..core import schema
 from ..core.fingerprint import run_fingerprint
 from ..core import storage
+from ..core.partloop import done_future, run_local
 from ..core.parts import OutputDir
 from ..core.progress import Timers, progress_bar
 from ..core.reader import dead_table, decode_texts, plan_inputs, plan_parts, read_parts, row_columns
@@ -101,37 +102,20 @@ def run(args: LabelArgs, backend=None) -> dict:
         target = sum(int(chosen[offsets[p.file_index] + p.start:offsets[p.file_index] + p.stop].sum())
                      if chosen is not None else p.n_rows for p in todo)
         bar = progress_bar(target, "label", enabled=args.progress, heartbeat=args.heartbeat)
-        out_schema = output_schema(labels, plan.keep_schema, id_col)
-        for part, table in read_parts(plan, todo, skip_bad_files=args.skip_bad_files):
-            if chosen is not None:
-                g0 = offsets[part.file_index] + part.start
-                keep = np.flatnonzero(chosen[g0:g0 + part.n_rows])
-            else:
-                keep = np.arange(part.n_rows)
-            base = row_columns(plan, part, table, id_col, stats)
-            texts, undecodable = decode_texts(table.column(plan.text_col))
-            rows = _label_rows([None if i in undecodable else texts[i] for i in keep], labels, backend, prompts,
-                               cascade, args.batch_size, stats, timers)
-            for k, i in enumerate(keep):  # invalid UTF-8: dead-lettered with the reason, never sent
-                if int(i) in undecodable:
-                    rows["status"][k] = schema.FAILED
-                    stats["failed"] = stats.get("failed", 0) + 1
-                    rows["dead"].append((k, undecodable[int(i)]))
-            cols = [c.take(keep) for c in base] + [pa.array([texts[i] for i in keep], pa.string())]
-            cols += [pa.array(rows["label"], pa.string())]
-            cols += [pa.array(rows["p"][:, j], pa.float32(), mask=np.isnan(rows["p"][:, j])) for j in range(len(labels))]
-            cols += [pa.array(rows["confidence"], pa.float32(), mask=np.isnan(rows["confidence"])),
-                     pa.array(rows["source"], pa.string()), pa.array([prompts.hash] * len(keep), pa.string()),
-                     pa.array(rows["status"], pa.string())]
-            tbl = pa.Table.from_arrays(cols, schema=out_schema)
-            dead = [(int(keep[k]), reason) for k, reason in rows["dead"]]
-            raw = {int(keep[k]): r for k, r in rows["raw"].items()}
+        task = LabelTask(plan, labels, backend, prompts, cascade, args.batch_size, stats, timers,
+                         output_schema(labels, plan.keep_schema, id_col), id_col, chosen, offsets)
+
+        def commit(part, tbl, dead):
             with timers.time("write"):
-                out.commit(part.name, tbl, dead_table(plan, part, table, base[0], dead, id_col, {"raw_output": raw}),
-                           file=plan.rel_names[part.file_index], start=part.start, stop=part.stop)
+                out.commit(part.name, tbl, dead, file=plan.rel_names[part.file_index], start=part.start,
+                           stop=part.stop)
             stats["rows"] += tbl.num_rows
             bar.update(tbl.num_rows)
-        bar.close()
+
+        try:
+            run_local(task, read_parts(plan, todo, skip_bad_files=args.skip_bad_files), commit)
+        finally:
+            bar.close()
         stats["prompts_truncated"] = prompts.truncated
         wall = time.perf_counter() - t_start
         llm_s = timers.seconds.get("llm", 0.0)
@@ -145,6 +129,55 @@ def run(args: LabelArgs, backend=None) -> dict:
                    "parts_written": len(todo), "parts_skipped": len(parts) - len(todo), "bad_files": plan.bad_files,
                    "stage_seconds": timers.as_dict()}
         return out.finish(summary)
+
+
+class LabelTask:
+    """label as a part task (core/partloop.py): prepare picks the part's rows (a --sample keeps some),
+    submit labels them (the classifier cascade, then the LLM, in the calling thread: the LLM engine is
+    the device), assemble builds the output and dead-letter rows."""
+
+    def __init__(self, plan, labels, backend, prompts, cascade, batch_size, stats, timers, out_schema, id_col,
+                 chosen, offsets):
+        self.plan, self.labels, self.backend, self.prompts, self.cascade = plan, labels, backend, prompts, cascade
+        self.batch_size, self.stats, self.timers, self.out_schema, self.id_col = batch_size, stats, timers, \
+            out_schema, id_col
+        self.chosen, self.offsets = chosen, offsets
+
+    def prepare(self, part, table):
+        if self.chosen is not None:
+            g0 = self.offsets[part.file_index] + part.start
+            keep = np.flatnonzero(self.chosen[g0:g0 + part.n_rows])
+        else:
+            keep = np.arange(part.n_rows)
+        base = row_columns(self.plan, part, table, self.id_col, self.stats)
+        texts, undecodable = decode_texts(table.column(self.plan.text_col))
+        return keep, base, texts, undecodable
+
+    def submit(self, prepared):
+        keep, _, texts, undecodable = prepared
+        return [done_future(_label_rows([None if i in undecodable else texts[i] for i in keep], self.labels,
+                                        self.backend, self.prompts, self.cascade, self.batch_size, self.stats,
+                                        self.timers))]
+
+    def assemble(self, part, table, prepared, results):
+        keep, base, texts, undecodable = prepared
+        rows = results[0]
+        for k, i in enumerate(keep):  # invalid UTF-8: dead-lettered with the reason, never sent
+            if int(i) in undecodable:
+                rows["status"][k] = schema.FAILED
+                self.stats["failed"] = self.stats.get("failed", 0) + 1
+                rows["dead"].append((k, undecodable[int(i)]))
+        n_labels = len(self.labels)
+        cols = [c.take(keep) for c in base] + [pa.array([texts[i] for i in keep], pa.string())]
+        cols += [pa.array(rows["label"], pa.string())]
+        cols += [pa.array(rows["p"][:, j], pa.float32(), mask=np.isnan(rows["p"][:, j])) for j in range(n_labels)]
+        cols += [pa.array(rows["confidence"], pa.float32(), mask=np.isnan(rows["confidence"])),
+                 pa.array(rows["source"], pa.string()), pa.array([self.prompts.hash] * len(keep), pa.string()),
+                 pa.array(rows["status"], pa.string())]
+        tbl = pa.Table.from_arrays(cols, schema=self.out_schema)
+        dead = [(int(keep[k]), reason) for k, reason in rows["dead"]]
+        raw = {int(keep[k]): r for k, r in rows["raw"].items()}
+        return tbl, dead_table(self.plan, part, table, base[0], dead, self.id_col, {"raw_output": raw})
 
 
 def _label_rows(texts, labels, backend, prompts, cascade, batch_size, stats, timers) -> dict:

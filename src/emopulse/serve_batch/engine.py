@@ -13,7 +13,7 @@ from ..core.progress import Timers, progress_bar
 from ..core.reader import read_parts
 from .args import ServeBatchArgs, batch_tokens
 from .runner import default_threads, make_runner
-from .task import ServeTask, invocation_summary, new_stats, open_run, print_summary  # noqa: F401 (re-export)
+from .task import ServeTask, invocation_summary, new_stats, open_run
 
 log = logging.getLogger("emopulse.serve_batch")
 
@@ -22,9 +22,10 @@ def host_workers(args: ServeBatchArgs) -> int:
     return args.host_workers or max(1, os.cpu_count() or 1)
 
 
-def run(args: ServeBatchArgs, backend_kind: str | None = None) -> dict:
-    """Classify `args.inputs` into `args.output`; the run's summary. `backend_kind="noop"` swaps the
-    model for a null one of the same output shape (`emopulse bench --host-only`)."""
+def run(args: ServeBatchArgs, backend_kind: str | None = None, served_head: bool = True) -> dict:
+    """Classify `args.inputs` into `args.output`; the run's summary. For `emopulse bench --host-only`:
+    `backend_kind="noop"` swaps the model for a null one of the same output shape, `served_head=False`
+    serves the encoder's own probabilities."""
     if args.engine == "ray":
         from .ray_engine import run as run_ray
         return run_ray(args)
@@ -36,8 +37,11 @@ def run(args: ServeBatchArgs, backend_kind: str | None = None) -> dict:
         bundle.spec = replace(bundle.spec, kind=backend_kind)
     id_col = args.id_col or schema.ID_COL
     hosts = host_workers(args)
-    predictor = bundle.predictor(batch_tokens(args), args.max_batch_rows, encoder, host_workers=hosts)
     timers = Timers()
+    predictor = bundle.predictor(batch_tokens(args), args.max_batch_rows, encoder, host_workers=hosts, timers=timers)
+    if not served_head:
+        from ..core.head import Head
+        predictor.head = Head()
     stats = new_stats()
 
     with out:
@@ -54,9 +58,11 @@ def run(args: ServeBatchArgs, backend_kind: str | None = None) -> dict:
             log.debug(f"{part.name}: {tbl.num_rows} rows committed")
             bar.update(tbl.num_rows)
 
+        t_parts = time.perf_counter()
         try:
             run_local(task, read_parts(plan, todo, skip_bad_files=args.skip_bad_files), commit,
                       on_read=lambda s: timers.add("read", s))
+            parts_seconds = time.perf_counter() - t_parts
         finally:
             bar.close()
             runner.close()
@@ -65,4 +71,4 @@ def run(args: ServeBatchArgs, backend_kind: str | None = None) -> dict:
         wall = time.perf_counter() - t_start
         return out.finish(invocation_summary(
             args, bundle, plan, parts, todo, stats, wall, engine="local", threads_per_worker=threads,
-            host_workers=hosts, stage_seconds=timers.as_dict()))
+            host_workers=hosts, stage_seconds=timers.as_dict(), parts_seconds=round(parts_seconds, 4)))
