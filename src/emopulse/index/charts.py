@@ -22,13 +22,39 @@ def _y(df: pl.DataFrame, col: str, missing: float = float("nan")):
     return df[col].cast(pl.Float64).fill_null(missing).to_numpy()
 
 
-def png(df: pl.DataFrame, labels: list[str], path: str, title: str, fmt: str | None = None) -> None:
+def _dates(ax) -> None:
+    """Concise date ticks: one label per tick at a spacing that fits, never overlapping."""
+    import matplotlib.dates as mdates
+    loc = mdates.AutoDateLocator(minticks=3, maxticks=10)
+    ax.xaxis.set_major_locator(loc)
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(loc))
+
+
+def _holidays(ax, holidays: dict | None, first, last, label: bool) -> None:
+    from datetime import date
+    if not holidays:
+        return
+    days = [date.fromisoformat(d) for d in holidays]
+    days = [d for d in days if first <= d <= last]
+    for i, d in enumerate(days):
+        ax.axvline(d, color="#e377c2", lw=0.8, alpha=0.6, zorder=0,
+                   label="public holiday" if label and i == 0 else None)
+
+
+def png(df: pl.DataFrame, labels: list[str], path: str, title: str, fmt: str | None = None,
+        holidays: dict | None = None) -> None:
+    """Two panels: the stacked soft shares (periods without data left blank, not drawn as zero
+    shares) and the index with its band, the rolling mean, the adjusted series when computed
+    (calendar: index_adj; source mix: index_strat; composite), public holidays as vertical lines,
+    low-count periods as hollow circles and anomalies as red crosses (on the adjusted residual when
+    a model ran; the raw rule's own verdicts that the model explains as grey crosses)."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     x = df["period"].to_list()
     fig, (top, bottom) = plt.subplots(2, 1, figsize=PNG_SIZE, sharex=True, height_ratios=[1, 1])
-    shares = [_y(df, f"soft_{lab}", 0.0) for lab in labels]
+    # NaN where a period has no rows: fill_between leaves the gap empty instead of a fall to 0
+    shares = [_y(df, f"soft_{lab}") for lab in labels]
     top.stackplot(x, shares, labels=labels, colors=[color(lab, labels) for lab in labels], alpha=0.85)
     top.set_ylabel("emotion share (mean probability)")
     top.set_ylim(0, 1)
@@ -38,27 +64,88 @@ def png(df: pl.DataFrame, labels: list[str], path: str, title: str, fmt: str | N
                         label="95 % band")
     bottom.plot(x, _y(df, "index"), color="#2ca02c", lw=0.8, label="index")
     bottom.plot(x, _y(df, "index_rolling"), color="k", lw=1.2, label="rolling mean")
-    low = df.filter(pl.col("low_count"))
+    for col, colour, name in EXTRA_LINES:
+        if col in df.columns and df[col].is_not_null().any():
+            bottom.plot(x, _y(df, col), color=colour, lw=1.1, label=name)
+    if x:
+        _holidays(bottom, holidays, x[0], x[-1], label=True)
+        _holidays(top, holidays, x[0], x[-1], label=False)
+    low = df.filter(pl.col("low_count") & pl.col("index").is_not_null())
     if low.height:
-        bottom.scatter(low["period"].to_list(), _y(low, "index"), s=6, color="#bbbbbb", label="low count")
+        bottom.scatter(low["period"].to_list(), _y(low, "index"), s=36, facecolors="none", edgecolors="#555555",
+                       linewidths=1.0, label="low count", zorder=3)
+    if "anomaly_raw" in df.columns:
+        explained = df.filter(pl.col("anomaly_raw") & ~pl.col("anomaly"))
+        if explained.height:
+            bottom.scatter(explained["period"].to_list(), _y(explained, "index"), s=30, color="#888888",
+                           marker="x", label="raw-rule anomaly, explained", zorder=3)
     anomalies = df.filter(pl.col("anomaly"))
     if anomalies.height:
         bottom.scatter(anomalies["period"].to_list(), _y(anomalies, "index"), s=30, color="red",
-                       marker="x", label="anomaly", zorder=3)
+                       marker="x", label="anomaly", zorder=4)
     bottom.set_ylabel("mental-health index (0-100)")
     bottom.set_ylim(0, 100)
-    bottom.legend(loc="lower left", ncol=5, fontsize=8)
+    bottom.legend(loc="lower left", ncol=4, fontsize=8)
     for ax in (top, bottom):
         ax.grid(alpha=0.3)
+    _dates(bottom)
     fig.tight_layout()
     fig.savefig(path, dpi=PNG_DPI, format=fmt)
     plt.close(fig)
 
 
-def html(df: pl.DataFrame, labels: list[str], out_dir: str, title: str, extra: str = "", head: str = "") -> str:
+EXTRA_LINES = [("index_strat", "#9467bd", "source-mix adjusted (index_strat)"),
+               ("index_adj", "#1f77b4", "calendar-adjusted (index_adj)"),
+               ("composite", "#ff7f0e", "composite score")]
+
+
+def by_png(long: pl.DataFrame, col: str, path: str, title: str) -> None:
+    """One line per stratum (its index, with its 95 % band), on the common calendar; periods
+    without rows of a stratum are gaps in its line."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(PNG_SIZE[0], PNG_SIZE[1] * 0.6))
+    strata = list(dict.fromkeys(long[col].to_list()))
+    for i, s in enumerate(strata):
+        one = long.filter(pl.col(col) == s)
+        x = one["period"].to_list()
+        c = PALETTE[i % len(PALETTE)]
+        few = one["n"].gt(0).sum() < 40
+        ax.fill_between(x, _y(one, "index_lo"), _y(one, "index_hi"), color=c, alpha=0.15)
+        ax.plot(x, _y(one, "index"), color=c, lw=1.0, marker="o" if few else None, ms=4,
+                label=f"{s} ({int(one['n'].sum()):,} rows)")
+    ax.set_ylabel("mental-health index (0-100)")
+    ax.set_ylim(0, 100)
+    ax.set_title(f"{title} — per {col}")
+    ax.legend(loc="lower left", fontsize=8, ncol=2)
+    ax.grid(alpha=0.3)
+    _dates(ax)
+    fig.tight_layout()
+    fig.savefig(path, dpi=PNG_DPI)
+    plt.close(fig)
+
+
+def _runs(has: list[bool]) -> list[tuple[int, int]]:
+    """[start, stop) index ranges of consecutive True values."""
+    runs, start = [], None
+    for i, h in enumerate(has + [False]):
+        if h and start is None:
+            start = i
+        elif not h and start is not None:
+            runs.append((start, i))
+            start = None
+    return runs
+
+
+def html(df: pl.DataFrame, labels: list[str], out_dir: str, title: str, extra: str = "", head: str = "",
+         holidays: dict | None = None) -> str:
     """index.html in out_dir, with plotly.min.js written once beside it (include_plotlyjs=
     "directory": 4.8 MB once per directory instead of inside every page; opens offline). `extra`
-    is HTML put under the chart (the watch dashboard's alerts). Returns the page's path."""
+    is HTML put under the chart (the watch dashboard's alerts). Returns the page's path. The shares
+    are stacked per run of periods with data, so a period without rows is a gap, not a fall to 0;
+    the legend lists only what is drawn."""
+    import html as html_text
     import os
 
     import plotly.graph_objects as go
@@ -68,9 +155,12 @@ def html(df: pl.DataFrame, labels: list[str], out_dir: str, title: str, extra: s
     x = df["period"].to_list()
     fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.06,
                         subplot_titles=("emotion shares", "mental-health index"))
-    for lab in labels:
-        fig.add_trace(go.Scatter(x=x, y=df[f"soft_{lab}"].to_list(), name=lab, stackgroup="shares",
-                                 line={"color": color(lab, labels)}), row=1, col=1)
+    runs = _runs([v is not None for v in df[f"soft_{labels[0]}"].to_list()]) if labels else []
+    for r, (a, b) in enumerate(runs):
+        for lab in labels:
+            fig.add_trace(go.Scatter(x=x[a:b], y=df[f"soft_{lab}"][a:b].to_list(), name=lab, legendgroup=lab,
+                                     showlegend=r == 0, stackgroup=f"shares{r}", mode="lines",
+                                     line={"color": color(lab, labels)}), row=1, col=1)
     fig.add_trace(go.Scatter(x=x, y=_y(df, "index_hi"), line={"width": 0}, showlegend=False,
                              hoverinfo="skip"), row=2, col=1)
     fig.add_trace(go.Scatter(x=x, y=_y(df, "index_lo"), fill="tonexty", line={"width": 0},
@@ -78,12 +168,30 @@ def html(df: pl.DataFrame, labels: list[str], out_dir: str, title: str, extra: s
     fig.add_trace(go.Scatter(x=x, y=_y(df, "index"), name="index", line={"color": "#2ca02c"}), row=2, col=1)
     fig.add_trace(go.Scatter(x=x, y=_y(df, "index_rolling"), name="rolling mean",
                              line={"color": "black"}), row=2, col=1)
-    low = df.filter(pl.col("low_count"))
-    fig.add_trace(go.Scatter(x=low["period"].to_list(), y=_y(low, "index"), mode="markers", name="low count",
-                             marker={"color": "#bbbbbb", "size": 5}), row=2, col=1)
+    for col, colour, name in EXTRA_LINES:
+        if col in df.columns and df[col].is_not_null().any():
+            fig.add_trace(go.Scatter(x=x, y=_y(df, col), name=name, line={"color": colour}), row=2, col=1)
+    if holidays and x:
+        days = [(d, n) for d, n in holidays.items() if str(x[0]) <= d <= str(x[-1])]
+        if days:
+            fig.add_trace(go.Scatter(x=[d for d, _ in days], y=[97] * len(days), mode="markers", name="public holiday",
+                                     text=[n for _, n in days], hovertemplate="%{x}: %{text}<extra></extra>",
+                                     marker={"color": "#e377c2", "symbol": "triangle-down", "size": 8}), row=2, col=1)
+    low = df.filter(pl.col("low_count") & pl.col("index").is_not_null())
+    if low.height:
+        fig.add_trace(go.Scatter(x=low["period"].to_list(), y=_y(low, "index"), mode="markers", name="low count",
+                                 marker={"color": "rgba(0,0,0,0)", "size": 9, "line": {"color": "#555555", "width": 1.5}}),
+                      row=2, col=1)
+    if "anomaly_raw" in df.columns:
+        e = df.filter(pl.col("anomaly_raw") & ~pl.col("anomaly"))
+        if e.height:
+            fig.add_trace(go.Scatter(x=e["period"].to_list(), y=e["index"].to_list(), mode="markers",
+                                     name="raw-rule anomaly, explained",
+                                     marker={"color": "#888888", "symbol": "x", "size": 9}), row=2, col=1)
     a = df.filter(pl.col("anomaly"))
-    fig.add_trace(go.Scatter(x=a["period"].to_list(), y=a["index"].to_list(), mode="markers", name="anomaly",
-                             marker={"color": "red", "symbol": "x", "size": 9}), row=2, col=1)
+    if a.height:
+        fig.add_trace(go.Scatter(x=a["period"].to_list(), y=a["index"].to_list(), mode="markers", name="anomaly",
+                                 marker={"color": "red", "symbol": "x", "size": 9}), row=2, col=1)
     fig.update_yaxes(title_text="emotion share (mean probability)", range=[0, 1], row=1, col=1)
     fig.update_yaxes(title_text="mental-health index (0-100)", range=[0, 100], row=2, col=1)
     fig.update_xaxes(title_text="period", row=2, col=1)
@@ -92,8 +200,8 @@ def html(df: pl.DataFrame, labels: list[str], out_dir: str, title: str, extra: s
     page = fig.to_html(include_plotlyjs="directory", full_html=True)
     if extra:
         page = page.replace("</body>", extra + "</body>", 1)
-    if head:
-        page = page.replace("<head>", "<head>" + head, 1)
+    head = f"<title>{html_text.escape(title)}</title>" + head
+    page = page.replace("<head>", "<head>" + head, 1)
     storage.write_bytes(path, page.encode())   # a dashboard that reloads itself never sees half a page
     js = os.path.join(out_dir, "plotly.min.js")
     if not os.path.exists(js):
