@@ -17,9 +17,13 @@ PNG_SIZE = (12, 7)   # inches
 PNG_DPI = 100
 
 
-def _y(df: pl.DataFrame, col: str, missing: float = float("nan")):
-    """A float series with gaps as NaN (matplotlib breaks the line there)."""
-    return df[col].cast(pl.Float64).fill_null(missing).to_numpy()
+def _y(df: pl.DataFrame, col: str, missing: float = float("nan"), empty: bool = False):
+    """A float series with gaps as NaN (matplotlib breaks the line there); with `empty`, also NaN
+    in periods without rows (a rolling mean is defined there, but drawing it bridges the gap)."""
+    s = df[col].cast(pl.Float64)
+    if empty:
+        s = pl.select(pl.when(df["n"] > 0).then(s)).to_series()
+    return s.fill_null(missing).to_numpy()
 
 
 def _dates(ax) -> None:
@@ -63,9 +67,11 @@ def png(df: pl.DataFrame, labels: list[str], path: str, title: str, fmt: str | N
     bottom.fill_between(x, _y(df, "index_lo"), _y(df, "index_hi"), color="#2ca02c", alpha=0.2,
                         label="95 % band")
     bottom.plot(x, _y(df, "index"), color="#2ca02c", lw=0.8, label="index")
-    bottom.plot(x, _y(df, "index_rolling"), color="k", lw=1.2, label="rolling mean")
+    bottom.plot(x, _y(df, "index_rolling", empty=True), color="k", lw=1.2, label="rolling mean")
     for col, colour, name in EXTRA_LINES:
         if col in df.columns and df[col].is_not_null().any():
+            if f"{col}_lo" in df.columns and col != "index_adj":
+                bottom.fill_between(x, _y(df, f"{col}_lo"), _y(df, f"{col}_hi"), color=colour, alpha=0.15)
             bottom.plot(x, _y(df, col), color=colour, lw=1.1, label=name)
     if x:
         _holidays(bottom, holidays, x[0], x[-1], label=True)
@@ -166,7 +172,7 @@ def html(df: pl.DataFrame, labels: list[str], out_dir: str, title: str, extra: s
     fig.add_trace(go.Scatter(x=x, y=_y(df, "index_lo"), fill="tonexty", line={"width": 0},
                              name="95 % band", fillcolor="rgba(44,160,44,0.2)"), row=2, col=1)
     fig.add_trace(go.Scatter(x=x, y=_y(df, "index"), name="index", line={"color": "#2ca02c"}), row=2, col=1)
-    fig.add_trace(go.Scatter(x=x, y=_y(df, "index_rolling"), name="rolling mean",
+    fig.add_trace(go.Scatter(x=x, y=_y(df, "index_rolling", empty=True), name="rolling mean",
                              line={"color": "black"}), row=2, col=1)
     for col, colour, name in EXTRA_LINES:
         if col in df.columns and df[col].is_not_null().any():
