@@ -32,11 +32,22 @@ from .compute import BASELINE, Z
 
 
 def _ols(y: np.ndarray, x: np.ndarray, hac_lags: int | None = None):
+    import warnings
+
     import statsmodels.api as sm   # the `index` extra; only the model needs it
     model = sm.OLS(y, sm.add_constant(x, has_constant="add"))
-    if hac_lags is None:
-        return model.fit()
-    return model.fit(cov_type="HAC", cov_kwds={"maxlags": hac_lags})
+    # a constant index (a test, a day of identical comments) has no variance to explain: its R²
+    # and standard errors are NaN (reported as null), not a warning per fit
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)
+        if hac_lags is None:
+            return model.fit()
+        return model.fit(cov_type="HAC", cov_kwds={"maxlags": hac_lags})
+
+
+def _num(v) -> float | None:
+    v = float(v)
+    return v if np.isfinite(v) else None
 
 
 def nw_lags(t: int) -> int:
@@ -64,25 +75,25 @@ def fit_full(y: np.ndarray, use: np.ndarray, x: pl.DataFrame, cal_cols: list[str
     beta = dict(zip(["const"] + cols, res.params))
     terms = [{"term": name, "group": calendar.group(name) if name != "const" else "const",
               "kind": "calendar" if name in cal else ("covariate" if name != "const" else "intercept"),
-              "coef": float(res.params[j]), "se": float(res.bse[j]), "lo": float(ci[j][0]),
-              "hi": float(ci[j][1]), "p": float(res.pvalues[j])} for j, name in enumerate(["const"] + cols)]
+              "coef": _num(res.params[j]), "se": _num(res.bse[j]), "lo": _num(ci[j][0]),
+              "hi": _num(ci[j][1]), "p": _num(res.pvalues[j])} for j, name in enumerate(["const"] + cols)]
     groups = {calendar.group(c): [d for d in cols if calendar.group(d) == calendar.group(c)] for c in cols}
     shares = {}
     for g, members in groups.items():
         rest = [j for j, c in enumerate(cols) if c not in members]
         r2 = _ols(y[rows], xm[rows][:, rest]).rsquared if rest else 0.0
-        shares[g] = float(res.rsquared - r2)
+        shares[g] = _num(res.rsquared - r2)
     for kind, members in (("calendar", cal), ("covariates", cov)):
         rest = [j for j, c in enumerate(cols) if c not in members]
         if members:
             r2 = _ols(y[rows], xm[rows][:, rest]).rsquared if rest else 0.0
-            shares[f"all {kind}"] = float(res.rsquared - r2)
+            shares[f"all {kind}"] = _num(res.rsquared - r2)
     cal_x = x.select(cal).to_numpy() if cal else np.zeros((x.height, 0))
     effect = cal_x @ np.array([beta[c] for c in cal]) if cal else np.zeros(x.height)
     effect = effect - effect[rows].mean()
     full = xm @ np.asarray(res.params[1:]) + res.params[0]
     return {"report": {"periods_fitted": int(len(rows)), "first": str(fitted[0]), "last": str(fitted[-1]),
-                       "r2": float(res.rsquared), "hac_lags": lags, "terms": terms, "variance_explained": shares},
+                       "r2": _num(res.rsquared), "hac_lags": lags, "terms": terms, "variance_explained": shares},
             "calendar_effect": effect, "index_fit": full}
 
 

@@ -13,8 +13,12 @@ GROUP_WORDS = {"day_of_week": "day of week (vs Monday)", "month": "month (vs Jan
                "holiday_seollal_chuseok": "Seollal / Chuseok days", "holiday_other": "other public holidays"}
 
 
-def _f(v, nd=2) -> str:
-    return "" if v is None else f"{v:.{nd}f}"
+def _f(v, nd=2, sign="") -> str:
+    return "n/a" if v is None else f"{v:{sign}.{nd}f}"
+
+
+def _p(v) -> str:
+    return "n/a" if v is None else ("< 0.001" if v < 0.001 else f"{v:.3f}")
 
 
 def covariates_md(rec: dict) -> str:
@@ -22,19 +26,20 @@ def covariates_md(rec: dict) -> str:
     lines = ["# The index model", "",
              f"Target: `{rec['target']}`; OLS with Newey–West (HAC) standard errors, {fit['hac_lags']} lags; "
              f"{fit['periods_fitted']} periods fitted ({fit['first']} .. {fit['last']}; periods not low_count with "
-             f"every covariate known); R² {fit['r2']:.3f}. Public holidays: `{rec['holidays_country']}`"
+             f"every covariate known); R² {_f(fit['r2'], 3)}. Public holidays: `{rec['holidays_country']}`"
              + (f"; covariates: `{rec['covariates']}`" if rec["covariates"] else "") + ".",
              "", "Effects are in index points (0–100 scale) per unit of the term: a calendar dummy's effect is "
              "the difference from its reference (Monday, January, a day that is not a holiday); a holiday term "
              "for a weekly or monthly index counts holiday days in the period.",
              "", "| term | effect | 95 % interval | p |", "| --- | ---: | --- | ---: |"]
     for t in fit["terms"]:
-        lines.append(f"| {t['term']} | {t['coef']:+.2f} | [{t['lo']:+.2f}, {t['hi']:+.2f}] | {t['p']:.3g} |")
+        lines.append(f"| {t['term']} | {_f(t['coef'], 2, '+')} | [{_f(t['lo'], 2, '+')}, {_f(t['hi'], 2, '+')}] | "
+                     f"{_p(t['p'])} |")
     lines += ["", "Share of the index's variance explained (R² lost when the group is left out):", "",
               "| group | share |", "| --- | ---: |"]
     for g, v in fit["variance_explained"].items():
-        lines.append(f"| {GROUP_WORDS.get(g, g)} | {100 * v:.1f} % |")
-    lines += ["", f"| whole model (R²) | {100 * fit['r2']:.1f} % |", ""]
+        lines.append(f"| {GROUP_WORDS.get(g, g)} | {_f(v and 100 * v, 1)} % |")
+    lines += [f"| whole model (R²) | {_f(fit['r2'] and 100 * fit['r2'], 1)} % |", ""]
     if rec["online"]:
         lines += ["`--online`: index_adj and index_resid of each period come from a fit on earlier periods only; "
                   "the table above is the fit on every period (for reading, not what the adjustment used).", ""]
