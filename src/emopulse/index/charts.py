@@ -166,11 +166,14 @@ def html(df: pl.DataFrame, labels: list[str], out_dir: str, title: str, extra: s
         for lab in labels:
             fig.add_trace(go.Scatter(x=x[a:b], y=df[f"soft_{lab}"][a:b].to_list(), name=lab, legendgroup=lab,
                                      showlegend=r == 0, stackgroup=f"shares{r}", mode="lines",
-                                     line={"color": color(lab, labels)}), row=1, col=1)
-    fig.add_trace(go.Scatter(x=x, y=_y(df, "index_hi"), line={"width": 0}, showlegend=False,
-                             hoverinfo="skip"), row=2, col=1)
-    fig.add_trace(go.Scatter(x=x, y=_y(df, "index_lo"), fill="tonexty", line={"width": 0},
-                             name="95 % band", fillcolor="rgba(44,160,44,0.2)"), row=2, col=1)
+                                     line={"color": color(lab, labels), "width": 0.5}), row=1, col=1)
+    # a filled band is drawn per run of periods with data too: "tonexty" across a gap joins its ends
+    for r, (a, b) in enumerate(_runs([v is not None for v in df["index_lo"].to_list()])):
+        fig.add_trace(go.Scatter(x=x[a:b], y=_y(df, "index_hi")[a:b], line={"width": 0}, showlegend=False,
+                                 hoverinfo="skip", legendgroup="band"), row=2, col=1)
+        fig.add_trace(go.Scatter(x=x[a:b], y=_y(df, "index_lo")[a:b], fill="tonexty", line={"width": 0},
+                                 name="95 % band", legendgroup="band", showlegend=r == 0,
+                                 fillcolor="rgba(44,160,44,0.2)"), row=2, col=1)
     fig.add_trace(go.Scatter(x=x, y=_y(df, "index"), name="index", line={"color": "#2ca02c"}), row=2, col=1)
     fig.add_trace(go.Scatter(x=x, y=_y(df, "index_rolling", empty=True), name="rolling mean",
                              line={"color": "black"}), row=2, col=1)
