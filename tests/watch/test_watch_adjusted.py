@@ -57,3 +57,25 @@ def test_watch_adjusted_equals_batch_online_index(tmp_path):
     if (tmp_path / "idx" / "alerts.jsonl").exists():
         for ln in open(tmp_path / "idx" / "alerts.jsonl"):
             assert json.loads(ln)["judged_on"] == "index_resid"
+
+
+def test_dashboard_draws_days_without_data_as_a_gap(tmp_path):
+    import pytest
+
+    from tests.index.test_html_render import CHROMIUM, empty_runs, screenshot
+    if CHROMIUM is None:
+        pytest.skip("no chromium")
+    from .test_watch import day_file, normal_day
+    (tmp_path / "in").mkdir()
+    start, n = dt.date(2024, 6, 1), 0
+    for i in list(range(5)) + list(range(11, 16)):          # nothing from the 6th to the 11th
+        n += day_file(tmp_path / "in" / f"d{i:02d}.parquet", start + dt.timedelta(i), normal_day(i), n)
+    run(wargs(tmp_path))
+    page = tmp_path / "idx" / "index.html"
+    assert "<title>emopulse watch" in page.read_text()
+    img = screenshot(page, tmp_path, "dashboard")
+    first, width = max(empty_runs(img), key=lambda r: r[1])
+    assert width > 150, empty_runs(img)
+    strip = img[105:380, first + 10:first + width - 10]
+    background = (np.abs(strip - np.array([229, 236, 246])).sum(-1) < 30) | (strip.min(-1) > 235)
+    assert (~background).sum() < 10

@@ -8,8 +8,8 @@ off: `holiday_seollal_chuseok` (Seollal and Chuseok, their eves, second days and
 monthly index it is the number of such days in the period.
 
 Reference levels (coefficients are differences from them): Monday and January. Month terms are
-only used when the periods given span two years or more: with one year each month is seen once and
-its effect cannot be told apart from a drift of the level.
+only used when every month of the year is among the fitted periods in two years or more: with one
+year each month is seen once and its effect cannot be told apart from a drift of the level.
 """
 from __future__ import annotations
 
@@ -22,7 +22,6 @@ from ..core.errors import InputError
 
 DOW = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
 FAMILY = ("Korean New Year", "Chuseok")
-MONTHS_AFTER_DAYS = 730
 
 
 def holiday_dates(first: date, last: date, country: str = "KR") -> dict[date, str]:
@@ -75,9 +74,12 @@ def terms(periods: list[date], freq: str, country: str = "KR") -> pl.DataFrame:
 
 def usable(x: pl.DataFrame, periods: list[date]) -> list[str]:
     """The columns of `x` (rows: the fitted periods) a fit can use: not constant over them, and
-    month terms only when the periods span two years."""
-    span = (periods[-1] - periods[0]).days if periods else 0
-    return [c for c in x.columns if x[c].n_unique() > 1 and (not c.startswith("month_") or span >= MONTHS_AFTER_DAYS)]
+    month terms only when every month of the year is among the periods in two years or more."""
+    years = {m: set() for m in range(1, 13)}
+    for p in periods:
+        years[p.month].add(p.year)
+    months = all(len(y) >= 2 for y in years.values())
+    return [c for c in x.columns if x[c].n_unique() > 1 and (months or not c.startswith("month_"))]
 
 
 def group(term: str) -> str:

@@ -56,7 +56,12 @@ def png(df: pl.DataFrame, labels: list[str], path: str, title: str, fmt: str | N
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     x = df["period"].to_list()
-    fig, (top, bottom) = plt.subplots(2, 1, figsize=PNG_SIZE, sharex=True, height_ratios=[1, 1])
+    effect = "calendar_effect" in df.columns and df["calendar_effect"].is_not_null().any()
+    if effect:   # a third panel: what the calendar adjustment removed (raw - adjusted), holidays marked
+        fig, (top, bottom, third) = plt.subplots(3, 1, figsize=(PNG_SIZE[0], PNG_SIZE[1] * 1.35), sharex=True,
+                                                 height_ratios=[1, 1, 0.55])
+    else:
+        fig, (top, bottom) = plt.subplots(2, 1, figsize=PNG_SIZE, sharex=True, height_ratios=[1, 1])
     # NaN where a period has no rows: fill_between leaves the gap empty instead of a fall to 0
     shares = [_y(df, f"soft_{lab}") for lab in labels]
     top.stackplot(x, shares, labels=labels, colors=[color(lab, labels) for lab in labels], alpha=0.85)
@@ -92,9 +97,18 @@ def png(df: pl.DataFrame, labels: list[str], path: str, title: str, fmt: str | N
     bottom.set_ylabel("mental-health index (0-100)")
     bottom.set_ylim(0, 100)
     bottom.legend(loc="lower left", ncol=4, fontsize=8)
-    for ax in (top, bottom):
+    axes = [top, bottom]
+    if effect:
+        third.axhline(0, color="#555555", lw=0.8)
+        third.plot(x, _y(df, "calendar_effect"), color="#1f77b4", lw=1.0, label="calendar effect = index - index_adj")
+        if x:
+            _holidays(third, holidays, x[0], x[-1], label=False)
+        third.set_ylabel("index points")
+        third.legend(loc="best", fontsize=8)
+        axes.append(third)
+    for ax in axes:
         ax.grid(alpha=0.3)
-    _dates(bottom)
+    _dates(axes[-1])
     fig.tight_layout()
     fig.savefig(path, dpi=PNG_DPI, format=fmt)
     plt.close(fig)
@@ -169,17 +183,19 @@ def html(df: pl.DataFrame, labels: list[str], out_dir: str, title: str, extra: s
                                      line={"color": color(lab, labels), "width": 0.5}), row=1, col=1)
     # a filled band is drawn per run of periods with data too: "tonexty" across a gap joins its ends
     for r, (a, b) in enumerate(_runs([v is not None for v in df["index_lo"].to_list()])):
-        fig.add_trace(go.Scatter(x=x[a:b], y=_y(df, "index_hi")[a:b], line={"width": 0}, showlegend=False,
+        fig.add_trace(go.Scatter(x=x[a:b], y=_y(df, "index_hi")[a:b], mode="lines", line={"width": 0}, showlegend=False,
                                  hoverinfo="skip", legendgroup="band"), row=2, col=1)
-        fig.add_trace(go.Scatter(x=x[a:b], y=_y(df, "index_lo")[a:b], fill="tonexty", line={"width": 0},
+        fig.add_trace(go.Scatter(x=x[a:b], y=_y(df, "index_lo")[a:b], mode="lines", fill="tonexty", line={"width": 0},
                                  name="95 % band", legendgroup="band", showlegend=r == 0,
                                  fillcolor="rgba(44,160,44,0.2)"), row=2, col=1)
-    fig.add_trace(go.Scatter(x=x, y=_y(df, "index"), name="index", line={"color": "#2ca02c"}), row=2, col=1)
-    fig.add_trace(go.Scatter(x=x, y=_y(df, "index_rolling", empty=True), name="rolling mean",
+    # lines only: with fewer than 20 points plotly would add markers in its own colours
+    fig.add_trace(go.Scatter(x=x, y=_y(df, "index"), name="index", mode="lines", line={"color": "#2ca02c"}),
+                  row=2, col=1)
+    fig.add_trace(go.Scatter(x=x, y=_y(df, "index_rolling", empty=True), name="rolling mean", mode="lines",
                              line={"color": "black"}), row=2, col=1)
     for col, colour, name in EXTRA_LINES:
         if col in df.columns and df[col].is_not_null().any():
-            fig.add_trace(go.Scatter(x=x, y=_y(df, col), name=name, line={"color": colour}), row=2, col=1)
+            fig.add_trace(go.Scatter(x=x, y=_y(df, col), name=name, mode="lines", line={"color": colour}), row=2, col=1)
     if holidays and x:
         days = [(d, n) for d, n in holidays.items() if str(x[0]) <= d <= str(x[-1])]
         if days:
