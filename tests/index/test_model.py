@@ -93,7 +93,8 @@ def test_a_covariate_with_a_known_coefficient_is_recovered(tmp_path):
     means = {d: (50 + 1.5 * stock[i - (d.weekday() - 4 if d.weekday() > 4 else 0)] - 2.0 * unemp[d.replace(day=1)]
                  + rng.normal(0, 0.5), 200) for i, d in enumerate(ds)}
     rows_for(means, rng).write_parquet(tmp_path / "p.parquet")
-    run(IndexArgs(inputs=[str(tmp_path / "p.parquet")], output=str(tmp_path / "o"), covariates=str(tmp_path / "cov.csv")))
+    run(IndexArgs(inputs=[str(tmp_path / "p.parquet")], output=str(tmp_path / "o"),
+                  covariates=str(tmp_path / "cov.csv")))
     terms = {t["term"]: t for t in json.load(open(tmp_path / "o" / "covariates.json"))["fit"]["terms"]}
     assert terms["stock"]["lo"] <= 1.5 <= terms["stock"]["hi"] and terms["stock"]["hi"] - terms["stock"]["lo"] < 0.2
     assert terms["unemployment"]["lo"] <= -2.0 <= terms["unemployment"]["hi"]
@@ -116,14 +117,16 @@ def test_covariates_are_aligned_by_the_documented_rule():
 
 
 def test_bad_covariates_name_the_file_and_column(tmp_path):
+    def index_with(cov):
+        run(IndexArgs(inputs=[str(tmp_path / "p.parquet")], output=str(tmp_path / "o"), covariates=str(cov)))
     rng = np.random.default_rng(0)
     rows_for({d: (50, 50) for d in days(dt.date(2024, 1, 1), 60)}, rng).write_parquet(tmp_path / "p.parquet")
     pl.DataFrame({"day": ["2024-01-01"], "x": [1.0]}).write_csv(tmp_path / "c.csv")
     with pytest.raises(InputError, match=r"c\.csv: no date column 'date'"):
-        run(IndexArgs(inputs=[str(tmp_path / "p.parquet")], output=str(tmp_path / "o"), covariates=str(tmp_path / "c.csv")))
+        index_with(tmp_path / "c.csv")
     pl.DataFrame({"date": ["2024-01-01", "soon"], "x": [1.0, 2.0]}).write_csv(tmp_path / "c.csv")
     with pytest.raises(InputError, match=r"row 1, column 'date': 'soon'"):
-        run(IndexArgs(inputs=[str(tmp_path / "p.parquet")], output=str(tmp_path / "o"), covariates=str(tmp_path / "c.csv")))
+        index_with(tmp_path / "c.csv")
     pl.DataFrame({"date": ["2024-01-01"], "x": ["high"]}).write_csv(tmp_path / "c.csv")
     with pytest.raises(InputError, match="column 'x' is String, not numeric"):
-        run(IndexArgs(inputs=[str(tmp_path / "p.parquet")], output=str(tmp_path / "o"), covariates=str(tmp_path / "c.csv")))
+        index_with(tmp_path / "c.csv")

@@ -35,7 +35,8 @@ def test_a_source_mix_shift_moves_the_raw_index_not_the_stratified_one(tmp_path)
     s = run(IndexArgs(inputs=[path], output=str(tmp_path / "o"), strata="source",
                       strata_weights="news=0.5,reviews=0.5"))
     df = pl.read_parquet(tmp_path / "o" / "index.parquet")
-    before, after = df.filter(pl.col("period") < dt.date(2024, 2, 29)), df.filter(pl.col("period") > dt.date(2024, 3, 1))
+    before = df.filter(pl.col("period") < dt.date(2024, 2, 29))
+    after = df.filter(pl.col("period") > dt.date(2024, 3, 1))
     assert before["index"].mean() - after["index"].mean() > 10                     # the raw index falls ...
     assert abs(before["index_strat"].mean() - after["index_strat"].mean()) < 0.5   # ... the stratified does not
     assert after["index_strat"].mean() == pytest.approx((NEWS + REVIEWS) / 2, abs=0.5)
@@ -76,7 +77,8 @@ def test_by_source_writes_side_by_side_indices(tmp_path):
     assert (tmp_path / "o" / "by_source.png").stat().st_size > 10_000 and (tmp_path / "o" / "by_source.csv").exists()
     # the plain index is the same as without --by
     run(IndexArgs(inputs=[str(tmp_path / "q.parquet")], output=str(tmp_path / "plain")))
-    assert pl.read_parquet(tmp_path / "o" / "index.parquet").equals(pl.read_parquet(tmp_path / "plain" / "index.parquet"))
+    plain = pl.read_parquet(tmp_path / "plain" / "index.parquet")
+    assert pl.read_parquet(tmp_path / "o" / "index.parquet").equals(plain)
 
 
 def test_composite_records_its_inputs_and_follows_the_signs(tmp_path):
@@ -87,8 +89,8 @@ def test_composite_records_its_inputs_and_follows_the_signs(tmp_path):
     pl.DataFrame({"date": ds, "cases": -level + rng.normal(0, 0.1, 90)}).write_parquet(tmp_path / "c.parquet")
     (tmp_path / "spec.toml").write_text('[[input]]\nseries = "index"\nsign = 1\nweight = 3\n\n'
                                         '[[input]]\nseries = "cases"\nsign = -1\nweight = 1\n')
-    run(IndexArgs(inputs=[str(tmp_path / "p.parquet")], output=str(tmp_path / "o"), covariates=str(tmp_path / "c.parquet"),
-                  composite=str(tmp_path / "spec.toml")))
+    run(IndexArgs(inputs=[str(tmp_path / "p.parquet")], output=str(tmp_path / "o"),
+                  covariates=str(tmp_path / "c.parquet"), composite=str(tmp_path / "spec.toml")))
     df = pl.read_parquet(tmp_path / "o" / "index.parquet")
     rec = json.load(open(tmp_path / "o" / "composite.json"))
     assert [(x["series"], x["sign"], x["weight_scaled"]) for x in rec["inputs"]] == [("index", 1, 0.75),
@@ -99,4 +101,5 @@ def test_composite_records_its_inputs_and_follows_the_signs(tmp_path):
     assert (df["composite_lo"] <= df["composite"]).all() and (df["composite"] <= df["composite_hi"]).all()
     (tmp_path / "bad.toml").write_text('[[input]]\nseries = "gdp"\n')
     with pytest.raises(InputError, match="input 1: series 'gdp' is neither"):
-        run(IndexArgs(inputs=[str(tmp_path / "p.parquet")], output=str(tmp_path / "o"), composite=str(tmp_path / "bad.toml")))
+        run(IndexArgs(inputs=[str(tmp_path / "p.parquet")], output=str(tmp_path / "o"),
+                      composite=str(tmp_path / "bad.toml")))

@@ -26,7 +26,12 @@ FAMILY = ("Korean New Year", "Chuseok")
 
 def holiday_dates(first: date, last: date, country: str = "KR") -> dict[date, str]:
     """{date: English name} of the public holidays of `country` from first to last (inclusive)."""
-    import holidays   # the `index` extra; only the calendar model needs it
+    try:
+        import holidays  # the `index` extra; only the calendar model needs it
+    except ImportError as exc:
+        from ..core.errors import EmopulseError
+        raise EmopulseError("--calendar / --covariates need the `holidays` package: "
+                            "pip install 'emopulse[index]'") from exc
     try:
         days = holidays.country_holidays(country, years=range(first.year, last.year + 1), language="en_US")
     except NotImplementedError as exc:

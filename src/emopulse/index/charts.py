@@ -205,7 +205,8 @@ def html(df: pl.DataFrame, labels: list[str], out_dir: str, title: str, extra: s
     low = df.filter(pl.col("low_count") & pl.col("index").is_not_null())
     if low.height:
         fig.add_trace(go.Scatter(x=low["period"].to_list(), y=_y(low, "index"), mode="markers", name="low count",
-                                 marker={"color": "rgba(0,0,0,0)", "size": 9, "line": {"color": "#555555", "width": 1.5}}),
+                                 marker={"color": "rgba(0,0,0,0)", "size": 9,
+                                         "line": {"color": "#555555", "width": 1.5}}),
                       row=2, col=1)
     if "anomaly_raw" in df.columns:
         e = df.filter(pl.col("anomaly_raw") & ~pl.col("anomaly"))

@@ -92,7 +92,8 @@ def compose(df: pl.DataFrame, spec: list[dict], online: bool) -> tuple[pl.DataFr
         cols[f"composite_z_{x['series']}"] = z
         c = c + x["weight_scaled"] * x["sign"] * z
         if x["series"] in EMOTION and f"{x['series']}_lo" in df.columns:
-            se = (df[f"{x['series']}_hi"] - df[f"{x['series']}_lo"]).cast(pl.Float64).fill_null(np.nan).to_numpy() / (2 * Z)
+            band = (df[f"{x['series']}_hi"] - df[f"{x['series']}_lo"]).cast(pl.Float64)
+            se = band.fill_null(np.nan).to_numpy() / (2 * Z)
             half = half + x["weight_scaled"] * se / sd
         record.append(x | {"mean": float(np.nanmean(mean)) if not online else None,
                            "sd": float(np.nanmean(sd)) if not online else None})

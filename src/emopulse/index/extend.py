@@ -65,15 +65,21 @@ def _model(df: pl.DataFrame, base: str, cov: pl.DataFrame | None, args: PeriodAr
     if cov is not None:
         use &= np.all(np.isfinite(cov.drop("period").fill_null(np.nan).to_numpy()), axis=1)
     report = None
+    import warnings
+
     from ..core.errors import InputError
-    try:
-        full = model.fit_full(y, use, x, cal.columns, periods)
-        report = full["report"]
-    except InputError:
-        if not online:
-            raise
-        full = None   # watch's first days: too few periods for a fit yet
-    got = model.fit_online(y, use, x, cal.columns, periods, args.freq) if online else full
+    # a constant index (a test, a day of identical comments) has no variance to explain: its R²
+    # and standard errors are NaN (reported as null), not a warning per fit
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)
+        try:
+            full = model.fit_full(y, use, x, cal.columns, periods)
+            report = full["report"]
+        except InputError:
+            if not online:
+                raise
+            full = None   # watch's first days: too few periods for a fit yet
+        got = model.fit_online(y, use, x, cal.columns, periods, args.freq) if online else full
     df = model.columns(df, base, got["calendar_effect"], got["index_fit"])
     record = {"target": base, "online": online, "covariates": args.covariates, "holidays_country": args.holidays,
               "fit": report}

@@ -32,17 +32,16 @@ from .compute import BASELINE, Z
 
 
 def _ols(y: np.ndarray, x: np.ndarray, hac_lags: int | None = None):
-    import warnings
-
-    import statsmodels.api as sm   # the `index` extra; only the model needs it
+    try:
+        import statsmodels.api as sm  # the `index` extra; only the model needs it
+    except ImportError as exc:
+        from ..core.errors import EmopulseError
+        raise EmopulseError("--calendar / --covariates need the `statsmodels` package: "
+                            "pip install 'emopulse[index]'") from exc
     model = sm.OLS(y, sm.add_constant(x, has_constant="add"))
-    # a constant index (a test, a day of identical comments) has no variance to explain: its R²
-    # and standard errors are NaN (reported as null), not a warning per fit
-    with warnings.catch_warnings(), np.errstate(all="ignore"):
-        warnings.simplefilter("ignore", RuntimeWarning)
-        if hac_lags is None:
-            return model.fit()
-        return model.fit(cov_type="HAC", cov_kwds={"maxlags": hac_lags})
+    if hac_lags is None:
+        return model.fit()
+    return model.fit(cov_type="HAC", cov_kwds={"maxlags": hac_lags})
 
 
 def _num(v) -> float | None:

@@ -68,7 +68,8 @@ def stratify(df: pl.DataFrame, by_sums: pl.DataFrame, col: str, labels: list[str
         var = (pl.col(sq) - pl.col(mean) ** 2).clip(lower_bound=0) / pl.col("n")
         est = (pl.col("_w") * pl.col(mean)).sum() / wsum
         half = Z * ((pl.col("_w") ** 2 * var).sum()).sqrt() / wsum
-        aggs += [est.alias(name), (est - half).clip(0, hi).alias(f"{name}_lo"), (est + half).clip(0, hi).alias(f"{name}_hi")]
+        aggs += [est.alias(name), (est - half).clip(0, hi).alias(f"{name}_lo"),
+                 (est + half).clip(0, hi).alias(f"{name}_hi")]
     st = m.group_by("period").agg(aggs)
     every = sorted(w)
     st = st.with_columns(pl.col("_present").map_elements(
