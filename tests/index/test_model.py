@@ -61,13 +61,15 @@ def test_online_adjustment_never_reads_a_later_period(tmp_path):
     after = rows_for({d: (90, 300) for d in days(dt.date(2023, 4, 15), 120)}, rng)
     pl.concat([a.filter(pl.col("date") < dt.date(2023, 4, 15)), after]).write_parquet(tmp_path / "b.parquet")
     cut = pl.col("period") < dt.date(2023, 4, 15)
+    (tmp_path / "spec.toml").write_text('[[input]]\nseries = "index_adj"\nsign = 1\nweight = 1\n')
     out = {}
     for name in ("a", "b"):
         for online in (True, False):
             run(IndexArgs(inputs=[str(tmp_path / f"{name}.parquet")], output=str(tmp_path / f"{name}{online}"),
-                          calendar=True, online=online))
+                          calendar=True, online=online, composite=str(tmp_path / "spec.toml")))
             out[name, online] = pl.read_parquet(tmp_path / f"{name}{online}" / "index.parquet").filter(cut)
-    cols = ["index", "calendar_effect", "index_adj", "index_fit", "index_resid", "anomaly", "anomaly_z"]
+    cols = ["index", "calendar_effect", "index_adj", "index_fit", "index_resid", "anomaly", "anomaly_z",
+            "composite", "composite_lo", "composite_hi"]
     assert out["a", True]["index"].equals(out["b", True]["index"])   # the past is the same
     assert out["a", True].select(cols).equals(out["b", True].select(cols))
     assert out["a", True]["index_adj"].drop_nulls().len() == 104 - 28   # adjusted after 28 days (the baseline)

@@ -63,7 +63,7 @@ def write(out: str, df: pl.DataFrame, labels: list[str], extra: dict, args, titl
         long.write_parquet(os.path.join(out, f"by_{col}.parquet"))
         long.write_csv(os.path.join(out, f"by_{col}.csv"), float_precision=4)
         storage.write_bytes(os.path.join(out, f"by_{col}.md"), overall_md(extra["by_overall"], col, labels).encode())
-        charts.by_png(long, col, os.path.join(out, f"by_{col}.png"), title)
+        charts.by_png(long, col, os.path.join(out, f"by_{col}.png"), title, extra["by_overall"])
 
 
 def overall_md(tab: pl.DataFrame, col: str, labels: list[str]) -> str:
