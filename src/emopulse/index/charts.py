@@ -26,6 +26,18 @@ def _y(df: pl.DataFrame, col: str, missing: float = float("nan"), empty: bool = 
     return s.fill_null(missing).to_numpy()
 
 
+def _alone(y) -> list[int]:
+    """Positions of values with no value next to them: a line or an area cannot show them."""
+    ok = [v == v for v in y]   # not NaN
+    return [i for i, v in enumerate(ok) if v and not (i > 0 and ok[i - 1]) and not (i + 1 < len(ok) and ok[i + 1])]
+
+
+def _step_days(x) -> float:
+    """The calendar's step in days (1, 7, ~30), for the width of a bar standing for one period."""
+    import numpy as np
+    return float(np.diff(np.array(x, dtype="datetime64[D]")).astype(int).min()) if len(x) > 1 else 1.0
+
+
 def _dates(ax) -> None:
     """Concise date ticks: one label per tick at a spacing that fits, never overlapping."""
     import matplotlib.dates as mdates
@@ -65,6 +77,12 @@ def png(df: pl.DataFrame, labels: list[str], path: str, title: str, fmt: str | N
     # NaN where a period has no rows: fill_between leaves the gap empty instead of a fall to 0
     shares = [_y(df, f"soft_{lab}") for lab in labels]
     top.stackplot(x, shares, labels=labels, colors=[color(lab, labels) for lab in labels], alpha=0.85)
+    alone = _alone(shares[0]) if shares else []
+    if alone:   # a period with data between two without: a stacked bar one period wide
+        width, base = 0.8 * _step_days(x), 0.0
+        for lab, s in zip(labels, shares):
+            top.bar([x[i] for i in alone], s[alone], width, bottom=base, color=color(lab, labels), alpha=0.85)
+            base = base + s[alone]
     top.set_ylabel("emotion share (mean probability)")
     top.set_ylim(0, 1)
     top.legend(loc="upper left", ncol=len(labels), fontsize=8)
@@ -72,6 +90,12 @@ def png(df: pl.DataFrame, labels: list[str], path: str, title: str, fmt: str | N
     bottom.fill_between(x, _y(df, "index_lo"), _y(df, "index_hi"), color="#2ca02c", alpha=0.2,
                         label="95 % band")
     bottom.plot(x, _y(df, "index"), color="#2ca02c", lw=0.8, label="index")
+    iy = _y(df, "index")
+    alone = _alone(iy)
+    if alone:
+        lo, hi = _y(df, "index_lo")[alone], _y(df, "index_hi")[alone]
+        bottom.errorbar([x[i] for i in alone], iy[alone], yerr=[iy[alone] - lo, hi - iy[alone]], fmt="o", ms=3,
+                        color="#2ca02c", capsize=3)
     bottom.plot(x, _y(df, "index_rolling", empty=True), color="k", lw=1.2, label="rolling mean")
     for col, colour, name in EXTRA_LINES:
         if col in df.columns and df[col].is_not_null().any():
@@ -136,8 +160,7 @@ def by_png(long: pl.DataFrame, col: str, path: str, title: str, overall: pl.Data
         c = colours.get(s, "#333333")
         ax.fill_between(x, lo, hi, color=c, alpha=0.15)
         ax.plot(x, y, color=c, lw=1.0, label=f"{s} ({int(one['n'].sum()):,} dated rows)")
-        alone = [i for i in range(len(y)) if y[i] == y[i] and not (i > 0 and y[i - 1] == y[i - 1])
-                 and not (i + 1 < len(y) and y[i + 1] == y[i + 1])]   # no neighbour to draw a line to
+        alone = _alone(y)
         if alone:
             ax.errorbar([x[i] for i in alone], y[alone], yerr=[y[alone] - lo[alone], hi[alone] - y[alone]], fmt="o",
                         color=c, ms=4, capsize=3)
@@ -198,6 +221,11 @@ def html(df: pl.DataFrame, labels: list[str], out_dir: str, title: str, extra: s
     runs = _runs([v is not None for v in df[f"soft_{labels[0]}"].to_list()]) if labels else []
     for r, (a, b) in enumerate(runs):
         for lab in labels:
+            if b - a == 1:   # one period between gaps: an area of one point is invisible, a bar is not
+                fig.add_trace(go.Bar(x=x[a:b], y=df[f"soft_{lab}"][a:b].to_list(), name=lab, legendgroup=lab,
+                                     showlegend=r == 0, marker={"color": color(lab, labels)},
+                                     width=0.8 * _step_days(x) * 86_400_000), row=1, col=1)
+                continue
             fig.add_trace(go.Scatter(x=x[a:b], y=df[f"soft_{lab}"][a:b].to_list(), name=lab, legendgroup=lab,
                                      showlegend=r == 0, stackgroup=f"shares{r}", mode="lines",
                                      line={"color": color(lab, labels), "width": 0.5}), row=1, col=1)
@@ -209,8 +237,16 @@ def html(df: pl.DataFrame, labels: list[str], out_dir: str, title: str, extra: s
                                  name="95 % band", legendgroup="band", showlegend=r == 0,
                                  fillcolor="rgba(44,160,44,0.2)"), row=2, col=1)
     # lines only: with fewer than 20 points plotly would add markers in its own colours
-    fig.add_trace(go.Scatter(x=x, y=_y(df, "index"), name="index", mode="lines", line={"color": "#2ca02c"}),
-                  row=2, col=1)
+    fig.add_trace(go.Scatter(x=x, y=_y(df, "index"), name="index", mode="lines", line={"color": "#2ca02c"},
+                             legendgroup="index"), row=2, col=1)
+    iy = _y(df, "index")
+    alone = _alone(iy)
+    if alone:   # no neighbour to draw a line to: a point with its band as an error bar
+        lo, hi = _y(df, "index_lo")[alone], _y(df, "index_hi")[alone]
+        fig.add_trace(go.Scatter(x=[x[i] for i in alone], y=iy[alone], mode="markers", legendgroup="index",
+                                 showlegend=False, marker={"color": "#2ca02c", "size": 6},
+                                 error_y={"type": "data", "symmetric": False, "array": hi - iy[alone],
+                                          "arrayminus": iy[alone] - lo}), row=2, col=1)
     fig.add_trace(go.Scatter(x=x, y=_y(df, "index_rolling", empty=True), name="rolling mean", mode="lines",
                              line={"color": "black"}), row=2, col=1)
     for col, colour, name in EXTRA_LINES:
@@ -241,7 +277,7 @@ def html(df: pl.DataFrame, labels: list[str], out_dir: str, title: str, extra: s
     fig.update_yaxes(title_text="emotion share (mean probability)", range=[0, 1], row=1, col=1)
     fig.update_yaxes(title_text="mental-health index (0-100)", range=[0, 100], row=2, col=1)
     fig.update_xaxes(title_text="period", row=2, col=1)
-    fig.update_layout(title=title, height=750, hovermode="x unified")
+    fig.update_layout(title=title, height=750, hovermode="x unified", barmode="stack")
     path = os.path.join(out_dir, "index.html")
     page = fig.to_html(include_plotlyjs="directory", full_html=True)
     if extra:
