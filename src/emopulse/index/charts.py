@@ -124,7 +124,7 @@ def png(df: pl.DataFrame, labels: list[str], path: str, title: str, fmt: str | N
     axes = [top, bottom]
     if effect:
         third.axhline(0, color="#555555", lw=0.8)
-        third.plot(x, _y(df, "calendar_effect"), color="#1f77b4", lw=1.0, label="calendar effect = index - index_adj")
+        third.plot(x, _y(df, "calendar_effect", empty=True), color="#1f77b4", lw=1.0, label="calendar effect = index - index_adj")
         if x:
             _holidays(third, holidays, x[0], x[-1], label=False)
         third.set_ylabel("index points")
