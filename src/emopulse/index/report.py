@@ -48,7 +48,7 @@ def covariates_md(rec: dict) -> str:
 
 def write(out: str, df: pl.DataFrame, labels: list[str], extra: dict, args, title: str) -> None:
     """Writes the extra files into the local directory `out`."""
-    from . import charts
+    from . import chart_by
     rec = extra.get("model")
     if rec is not None:
         with open(os.path.join(out, "covariates.json"), "w") as f:
@@ -63,7 +63,7 @@ def write(out: str, df: pl.DataFrame, labels: list[str], extra: dict, args, titl
         long.write_parquet(os.path.join(out, f"by_{col}.parquet"))
         long.write_csv(os.path.join(out, f"by_{col}.csv"), float_precision=4)
         storage.write_bytes(os.path.join(out, f"by_{col}.md"), overall_md(extra["by_overall"], col, labels).encode())
-        charts.by_png(long, col, os.path.join(out, f"by_{col}.png"), title, extra["by_overall"])
+        chart_by.by_png(long, col, os.path.join(out, f"by_{col}.png"), title, extra["by_overall"])
 
 
 def overall_md(tab: pl.DataFrame, col: str, labels: list[str]) -> str:
