@@ -49,3 +49,51 @@ def test_index_html_renders_offline(tmp_path):
                    capture_output=True, text=True, timeout=120)
     img2 = np.asarray(Image.open(shot2).convert("RGB")).astype(int)
     assert ((img2.max(-1) - img2.min(-1)) > 60).sum() < 1_000
+
+
+def screenshot(page, tmp_path, name="gap"):
+    shot = tmp_path / f"{name}.png"
+    subprocess.run([CHROMIUM, "--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                    "--disable-dev-shm-usage", f"--user-data-dir={tmp_path / ('profile-' + name)}",
+                    "--proxy-server=127.0.0.1:9", "--host-resolver-rules=MAP * ~NOTFOUND",
+                    "--virtual-time-budget=10000", "--window-size=1200,900", f"--screenshot={shot}", page.as_uri()],
+                   capture_output=True, text=True, timeout=120)
+    from PIL import Image
+    return np.asarray(Image.open(shot).convert("RGB")).astype(int)
+
+
+def empty_runs(img) -> list[tuple[int, int]]:
+    """(first column, width in px) of the column runs without any share colour inside the shares
+    panel's drawn span (rows 110-370 of a 1200x900 screenshot)."""
+    top = img[110:370]
+    yellow = (top[..., 0] > 200) & (top[..., 1] > 170) & (top[..., 2] < 170)
+    red = (top[..., 0] > 190) & (top[..., 1] < 150) & (top[..., 2] < 150)
+    filled = (yellow | red).sum(0) > 50
+    cols = np.flatnonzero(filled)
+    span = filled[cols[0]:cols[-1] + 1]
+    edges = np.flatnonzero(np.diff(np.r_[1, span.astype(int), 1]))   # starts and ends of the empty runs
+    return [(int(cols[0] + a), int(b - a)) for a, b in zip(edges[::2], edges[1::2])]
+
+
+def gap_days(start, n=60, gap=range(25, 40)):
+    return {start + dt.timedelta(d): [("happiness", ONEHOT["happiness"])] * 20 + [("anger", ONEHOT["anger"])] * 15
+            for d in range(n) if d not in gap}
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="no chromium")
+def test_days_without_data_are_a_gap_in_the_page(tmp_path):
+    run(IndexArgs(inputs=[predictions(gap_days(dt.date(2024, 1, 1)), tmp_path / "p.parquet")],
+                  output=str(tmp_path / "idx"), html=True))
+    page = (tmp_path / "idx" / "index.html")
+    assert "<title>emopulse — daily" in page.read_text()
+    img = screenshot(page, tmp_path)
+    # 15 of 60 days missing: a blank strip of about a quarter of the drawn width ...
+    first, width = max(empty_runs(img), key=lambda r: r[1])
+    assert width > 100, empty_runs(img)
+    # ... with nothing drawn in it: before, every share fell to 0 there (a line along the bottom)
+    strip = img[105:380, first + 10:first + width - 10]
+    background = (np.abs(strip - np.array([229, 236, 246])).sum(-1) < 30) | (strip.min(-1) > 235)
+    assert (~background).sum() < 10
+    # the legend lists only what is drawn: no anomaly and no low-count entries on this page
+    text = page.read_text()
+    assert '"name":"anomaly"' not in text and '"name":"low count"' not in text

@@ -17,6 +17,21 @@ class PeriodArgs:
     window: int | None = opt(None, "rolling window in periods (default 7 days, 4 weeks, 3 months)")
     k: float = opt(3.0, "anomaly when |index - rolling mean| > k rolling sd")
     timezone: str = opt("Asia/Seoul", "calendar for tz-aware timestamps")
+    covariates: str | None = opt(None, "Parquet/CSV of a date column and numeric series of any frequency: model the "
+                                 "index on them and the calendar (OLS, Newey-West errors), write covariates.md/.json, "
+                                 "judge anomalies on the residual", metavar="FILE")
+    covariates_date_col: str = opt("date", "the covariates file's date column")
+    calendar: bool = opt(False, "model the index on the calendar (day of week, month, public holidays) and add "
+                         "index_adj, the index with calendar effects removed (implied by --covariates)")
+    holidays: str = opt("KR", "country of the public holidays (a `holidays` package code; lunar ones included)")
+    composite: str | None = opt(None, "TOML spec of a composite 0-100 score: the index and standardized "
+                                "covariates with signs and weights", metavar="SPEC")
+    strata: str | None = opt(None, "column to post-stratify by (e.g. source): index_strat and strat_<label> at fixed "
+                             "stratum shares, beside the raw ones", metavar="COLUMN")
+    strata_weights: str = opt("overall", "stratum shares: overall (each stratum's share of the input), equal, or "
+                              "name=weight pairs (news=0.4,youtube=0.3,reviews=0.3)")
+    by: str | None = opt(None, "column to write per-stratum indices for, side by side (by_<column>.parquet/.csv/"
+                         ".png/.md)", metavar="COLUMN")
 
     def check_period(self) -> None:
         from ..core.errors import InputError
@@ -26,6 +41,23 @@ class PeriodArgs:
             raise InputError("--min-count must be >= 0, --k > 0 and --window >= 1")
         if not self.weights:
             self.weights = dict(DEFAULT_WEIGHTS)
+        if self.date_col in (self.strata, self.by):
+            raise InputError(f"--strata / --by {self.date_col}: the date column is not a stratum")
+
+    @property
+    def modelled(self) -> bool:
+        """Whether the index model (calendar, and covariates if given) runs."""
+        return bool(self.covariates or self.calendar)
+
+    @property
+    def extended(self) -> bool:
+        """Whether any option beyond the plain index is set (without one, the index is as before)."""
+        return bool(self.modelled or self.strata or self.by or self.composite)
+
+    @property
+    def group_cols(self) -> list[str]:
+        """The stratum columns whose per-period sums are needed (--strata, --by)."""
+        return list(dict.fromkeys(c for c in (self.strata, self.by) if c))
 
 
 @dataclass(kw_only=True)
@@ -46,8 +78,16 @@ class IndexArgs(PeriodArgs):
                              "calibrate`, or 'default' for the shipped model)", metavar="MODEL")
     min_date: str = opt("1900-01-01", "earliest plausible date")
     max_date: str | None = opt(None, "latest plausible date (default: a year after today)")
+    online: bool = opt(False, "no look-ahead: the adjustment and residual of a period come from a model fitted on "
+                       "earlier periods only (what watch does)")
     storage_options: dict[str, str] = opt(help="object storage setting KEY=VALUE (repeatable)",
                                           flag="--storage-option", metavar="KEY=VALUE", factory=dict)
 
     def __post_init__(self):
         self.check_period()
+        if self.adjust and self.modelled:
+            from ..core.errors import InputError
+            raise InputError("--adjust and --calendar/--covariates both write index_adj: run them apart")
+        if self.online and not (self.modelled or self.composite):
+            from ..core.errors import InputError
+            raise InputError("--online needs --calendar, --covariates or --composite (it is about their fits)")

@@ -17,19 +17,72 @@ PNG_SIZE = (12, 7)   # inches
 PNG_DPI = 100
 
 
-def _y(df: pl.DataFrame, col: str, missing: float = float("nan")):
-    """A float series with gaps as NaN (matplotlib breaks the line there)."""
-    return df[col].cast(pl.Float64).fill_null(missing).to_numpy()
+def _y(df: pl.DataFrame, col: str, missing: float = float("nan"), empty: bool = False):
+    """A float series with gaps as NaN (matplotlib breaks the line there); with `empty`, also NaN
+    in periods without rows (a rolling mean is defined there, but drawing it bridges the gap)."""
+    s = df[col].cast(pl.Float64)
+    if empty:
+        s = pl.select(pl.when(df["n"] > 0).then(s)).to_series()
+    return s.fill_null(missing).to_numpy()
 
 
-def png(df: pl.DataFrame, labels: list[str], path: str, title: str, fmt: str | None = None) -> None:
+def _alone(y) -> list[int]:
+    """Positions of values with no value next to them: a line or an area cannot show them."""
+    ok = [v == v for v in y]   # not NaN
+    return [i for i, v in enumerate(ok) if v and not (i > 0 and ok[i - 1]) and not (i + 1 < len(ok) and ok[i + 1])]
+
+
+def _step_days(x) -> float:
+    """The calendar's step in days (1, 7, ~30), for the width of a bar standing for one period."""
+    import numpy as np
+    return float(np.diff(np.array(x, dtype="datetime64[D]")).astype(int).min()) if len(x) > 1 else 1.0
+
+
+def _dates(ax) -> None:
+    """Concise date ticks: one label per tick at a spacing that fits, never overlapping."""
+    import matplotlib.dates as mdates
+    loc = mdates.AutoDateLocator(minticks=3, maxticks=10)
+    ax.xaxis.set_major_locator(loc)
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(loc))
+
+
+def _holidays(ax, holidays: dict | None, first, last, label: bool) -> None:
+    from datetime import date
+    if not holidays:
+        return
+    days = [date.fromisoformat(d) for d in holidays]
+    days = [d for d in days if first <= d <= last]
+    for i, d in enumerate(days):
+        ax.axvline(d, color="#e377c2", lw=0.8, alpha=0.6, zorder=0,
+                   label="public holiday" if label and i == 0 else None)
+
+
+def png(df: pl.DataFrame, labels: list[str], path: str, title: str, fmt: str | None = None,
+        holidays: dict | None = None) -> None:
+    """Two panels: the stacked soft shares (periods without data left blank, not drawn as zero
+    shares) and the index with its band, the rolling mean, the adjusted series when computed
+    (calendar: index_adj; source mix: index_strat; composite), public holidays as vertical lines,
+    low-count periods as hollow circles and anomalies as red crosses (on the adjusted residual when
+    a model ran; the raw rule's own verdicts that the model explains as grey crosses)."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     x = df["period"].to_list()
-    fig, (top, bottom) = plt.subplots(2, 1, figsize=PNG_SIZE, sharex=True, height_ratios=[1, 1])
-    shares = [_y(df, f"soft_{lab}", 0.0) for lab in labels]
+    effect = "calendar_effect" in df.columns and df["calendar_effect"].is_not_null().any()
+    if effect:   # a third panel: what the calendar adjustment removed (raw - adjusted), holidays marked
+        fig, (top, bottom, third) = plt.subplots(3, 1, figsize=(PNG_SIZE[0], PNG_SIZE[1] * 1.35), sharex=True,
+                                                 height_ratios=[1, 1, 0.55])
+    else:
+        fig, (top, bottom) = plt.subplots(2, 1, figsize=PNG_SIZE, sharex=True, height_ratios=[1, 1])
+    # NaN where a period has no rows: fill_between leaves the gap empty instead of a fall to 0
+    shares = [_y(df, f"soft_{lab}") for lab in labels]
     top.stackplot(x, shares, labels=labels, colors=[color(lab, labels) for lab in labels], alpha=0.85)
+    alone = _alone(shares[0]) if shares else []
+    if alone:   # a period with data between two without: a stacked bar one period wide
+        width, base = 0.8 * _step_days(x), 0.0
+        for lab, s in zip(labels, shares):
+            top.bar([x[i] for i in alone], s[alone], width, bottom=base, color=color(lab, labels), alpha=0.85)
+            base = base + s[alone]
     top.set_ylabel("emotion share (mean probability)")
     top.set_ylim(0, 1)
     top.legend(loc="upper left", ncol=len(labels), fontsize=8)
@@ -37,66 +90,58 @@ def png(df: pl.DataFrame, labels: list[str], path: str, title: str, fmt: str | N
     bottom.fill_between(x, _y(df, "index_lo"), _y(df, "index_hi"), color="#2ca02c", alpha=0.2,
                         label="95 % band")
     bottom.plot(x, _y(df, "index"), color="#2ca02c", lw=0.8, label="index")
-    bottom.plot(x, _y(df, "index_rolling"), color="k", lw=1.2, label="rolling mean")
-    low = df.filter(pl.col("low_count"))
+    iy = _y(df, "index")
+    alone = _alone(iy)
+    if alone:
+        lo, hi = _y(df, "index_lo")[alone], _y(df, "index_hi")[alone]
+        bottom.errorbar([x[i] for i in alone], iy[alone], yerr=[iy[alone] - lo, hi - iy[alone]], fmt="o", ms=3,
+                        color="#2ca02c", capsize=3)
+    bottom.plot(x, _y(df, "index_rolling", empty=True), color="k", lw=1.2, label="rolling mean")
+    for col, colour, name in EXTRA_LINES:
+        if col in df.columns and df[col].is_not_null().any():
+            if f"{col}_lo" in df.columns and col != "index_adj":
+                bottom.fill_between(x, _y(df, f"{col}_lo"), _y(df, f"{col}_hi"), color=colour, alpha=0.15)
+            bottom.plot(x, _y(df, col), color=colour, lw=1.1, label=name)
+    if x:
+        _holidays(bottom, holidays, x[0], x[-1], label=True)
+        _holidays(top, holidays, x[0], x[-1], label=False)
+    low = df.filter(pl.col("low_count") & pl.col("index").is_not_null())
     if low.height:
-        bottom.scatter(low["period"].to_list(), _y(low, "index"), s=6, color="#bbbbbb", label="low count")
+        bottom.scatter(low["period"].to_list(), _y(low, "index"), s=36, facecolors="none", edgecolors="#555555",
+                       linewidths=1.0, label="low count", zorder=3)
+    if "anomaly_raw" in df.columns:
+        explained = df.filter(pl.col("anomaly_raw") & ~pl.col("anomaly"))
+        if explained.height:
+            bottom.scatter(explained["period"].to_list(), _y(explained, "index"), s=30, color="#888888",
+                           marker="x", label="raw-rule anomaly, explained", zorder=3)
     anomalies = df.filter(pl.col("anomaly"))
     if anomalies.height:
         bottom.scatter(anomalies["period"].to_list(), _y(anomalies, "index"), s=30, color="red",
-                       marker="x", label="anomaly", zorder=3)
+                       marker="x", label="anomaly", zorder=4)
     bottom.set_ylabel("mental-health index (0-100)")
     bottom.set_ylim(0, 100)
-    bottom.legend(loc="lower left", ncol=5, fontsize=8)
-    for ax in (top, bottom):
+    bottom.legend(loc="lower left", ncol=4, fontsize=8)
+    axes = [top, bottom]
+    if effect:
+        third.axhline(0, color="#555555", lw=0.8)
+        third.plot(x, _y(df, "calendar_effect", empty=True), color="#1f77b4", lw=1.0,
+                   label="calendar effect = index - index_adj")
+        if x:
+            _holidays(third, holidays, x[0], x[-1], label=False)
+        third.set_ylabel("index points")
+        third.legend(loc="best", fontsize=8)
+        axes.append(third)
+    for ax in axes:
         ax.grid(alpha=0.3)
+    _dates(axes[-1])
     fig.tight_layout()
     fig.savefig(path, dpi=PNG_DPI, format=fmt)
     plt.close(fig)
 
 
-def html(df: pl.DataFrame, labels: list[str], out_dir: str, title: str, extra: str = "", head: str = "") -> str:
-    """index.html in out_dir, with plotly.min.js written once beside it (include_plotlyjs=
-    "directory": 4.8 MB once per directory instead of inside every page; opens offline). `extra`
-    is HTML put under the chart (the watch dashboard's alerts). Returns the page's path."""
-    import os
+EXTRA_LINES = [("index_strat", "#9467bd", "source-mix adjusted (index_strat)"),
+               ("index_adj", "#1f77b4", "calendar-adjusted (index_adj)"),
+               ("composite", "#ff7f0e", "composite score")]
 
-    import plotly.graph_objects as go
-    from plotly.subplots import make_subplots
 
-    from ..core import storage
-    x = df["period"].to_list()
-    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.06,
-                        subplot_titles=("emotion shares", "mental-health index"))
-    for lab in labels:
-        fig.add_trace(go.Scatter(x=x, y=df[f"soft_{lab}"].to_list(), name=lab, stackgroup="shares",
-                                 line={"color": color(lab, labels)}), row=1, col=1)
-    fig.add_trace(go.Scatter(x=x, y=_y(df, "index_hi"), line={"width": 0}, showlegend=False,
-                             hoverinfo="skip"), row=2, col=1)
-    fig.add_trace(go.Scatter(x=x, y=_y(df, "index_lo"), fill="tonexty", line={"width": 0},
-                             name="95 % band", fillcolor="rgba(44,160,44,0.2)"), row=2, col=1)
-    fig.add_trace(go.Scatter(x=x, y=_y(df, "index"), name="index", line={"color": "#2ca02c"}), row=2, col=1)
-    fig.add_trace(go.Scatter(x=x, y=_y(df, "index_rolling"), name="rolling mean",
-                             line={"color": "black"}), row=2, col=1)
-    low = df.filter(pl.col("low_count"))
-    fig.add_trace(go.Scatter(x=low["period"].to_list(), y=_y(low, "index"), mode="markers", name="low count",
-                             marker={"color": "#bbbbbb", "size": 5}), row=2, col=1)
-    a = df.filter(pl.col("anomaly"))
-    fig.add_trace(go.Scatter(x=a["period"].to_list(), y=a["index"].to_list(), mode="markers", name="anomaly",
-                             marker={"color": "red", "symbol": "x", "size": 9}), row=2, col=1)
-    fig.update_yaxes(title_text="emotion share (mean probability)", range=[0, 1], row=1, col=1)
-    fig.update_yaxes(title_text="mental-health index (0-100)", range=[0, 100], row=2, col=1)
-    fig.update_xaxes(title_text="period", row=2, col=1)
-    fig.update_layout(title=title, height=750, hovermode="x unified")
-    path = os.path.join(out_dir, "index.html")
-    page = fig.to_html(include_plotlyjs="directory", full_html=True)
-    if extra:
-        page = page.replace("</body>", extra + "</body>", 1)
-    if head:
-        page = page.replace("<head>", "<head>" + head, 1)
-    storage.write_bytes(path, page.encode())   # a dashboard that reloads itself never sees half a page
-    js = os.path.join(out_dir, "plotly.min.js")
-    if not os.path.exists(js):
-        from plotly.offline import get_plotlyjs
-        storage.write_bytes(js, get_plotlyjs().encode())
-    return path
+from .chart_html import html  # noqa: E402,F401  (index.html lives there; watch and tests call charts.html)

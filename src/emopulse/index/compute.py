@@ -34,10 +34,12 @@ def scaled_weights(weights: dict[str, float], labels: list[str]) -> dict[str, fl
     return {lab: (v - lo) / (hi - lo) for lab, v in w.items()}
 
 
-def sums(lf: pl.LazyFrame, labels: list[str], freq: str, weights: dict[str, float], hard: bool) -> pl.DataFrame:
-    """One row per period of additive statistics (counts, sums, sums of squares), streamed with no
-    row kept. Sums of two sets of rows are the sums of their union: `watch` folds each new file's
-    sums into the ones it keeps, so an update costs the new rows, not the history."""
+def sums(lf: pl.LazyFrame, labels: list[str], freq: str, weights: dict[str, float], hard: bool,
+         by: str | None = None) -> pl.DataFrame:
+    """One row per period (per period and value of column `by`, when given) of additive statistics
+    (counts, sums, sums of squares), streamed with no row kept. Sums of two sets of rows are the sums
+    of their union: `watch` folds each new file's sums into the ones it keeps, so an update costs the
+    new rows, not the history."""
     w = scaled_weights(weights, labels)
     # a row counts when it has a label and finite probabilities (NaN/inf rows are counted apart)
     finite = pl.all_horizontal([pl.col(f"p_{lab}").cast(pl.Float64).is_finite().fill_null(False) for lab in labels])
@@ -54,15 +56,17 @@ def sums(lf: pl.LazyFrame, labels: list[str], freq: str, weights: dict[str, floa
         p = pl.when(labelled).then(pl.col(f"p_{lab}").cast(pl.Float64))
         aggs += [(pl.col("label") == lab).sum().cast(pl.Int64).alias(f"count_{lab}"), p.sum().alias(f"_soft_sum_{lab}"),
                  (p ** 2).sum().alias(f"_soft_sq_sum_{lab}")]
+    keys = ["period"] if by is None else ["period", by]
     return (lf.with_columns(pl.col("date").dt.truncate(FREQ[freq]).alias("period"))
-              .group_by("period").agg(aggs).sort("period").collect(engine="streaming"))
+              .group_by(keys).agg(aggs).sort(keys).collect(engine="streaming"))
 
 
-def add_sums(a: pl.DataFrame | None, b: pl.DataFrame) -> pl.DataFrame:
-    """The sums of two row sets (periods in either), sorted by period."""
+def add_sums(a: pl.DataFrame | None, b: pl.DataFrame, keys: tuple[str, ...] = ("period",)) -> pl.DataFrame:
+    """The sums of two row sets (periods in either), sorted by the keys (period, and a stratum)."""
+    keys = list(keys)
     if a is None or a.is_empty():
-        return b.sort("period")
-    return pl.concat([a, b.select(a.columns)]).group_by("period").agg(pl.all().sum()).sort("period")
+        return b.sort(keys)
+    return pl.concat([a, b.select(a.columns)]).group_by(keys).agg(pl.all().sum()).sort(keys)
 
 
 def from_sums(df: pl.DataFrame, labels: list[str]) -> pl.DataFrame:
@@ -106,6 +110,24 @@ def _normal(mean: str, sq: str, hi: float) -> tuple[pl.Expr, pl.Expr]:
     return (pl.col(mean) - half).clip(0, hi), (pl.col(mean) + half).clip(0, hi)
 
 
+def rule(value: pl.Expr, se: pl.Expr, freq: str, window: int | None, k: float, rolling: str, z: str,
+         flag: str) -> list[pl.Expr]:
+    """The anomaly rule on any per-period series (the index, a model's residual), as three columns:
+    `rolling` (its rolling mean), `z` and `flag` (|z| > k on a period that is not low_count). The
+    test compares a period with the rolling mean of the window before it, in units of the sd over a
+    longer baseline before it (a 3-point sd would flag noise) combined with the period's own
+    sampling error `se` (a thin day is not an anomaly by chance). Needs a boolean `low_count` column."""
+    w = window or WINDOW[freq]
+    trusted = pl.when(~pl.col("low_count")).then(value)
+    min_samples = max(2, math.ceil(w / 2))
+    b = BASELINE[freq]
+    prev_mean = trusted.shift(1).rolling_mean(w, min_samples=min_samples)
+    prev_sd = trusted.shift(1).rolling_std(b, min_samples=max(3, b // 2))
+    zz = (value - prev_mean) / (prev_sd ** 2 + se**2).sqrt()
+    return [trusted.rolling_mean(w, min_samples=min_samples).alias(rolling), zz.alias(z),
+            ((~pl.col("low_count")) & (zz.abs() > k)).fill_null(False).alias(flag)]
+
+
 def finish(df: pl.DataFrame, labels: list[str], freq: str, min_count: int, window: int | None,
            k: float) -> pl.DataFrame:
     n = pl.col("n").cast(pl.Float64)
@@ -120,20 +142,8 @@ def finish(df: pl.DataFrame, labels: list[str], freq: str, min_count: int, windo
     ilo, ihi = _normal("index", "_index_sq", 100.0)
     cols += [ilo.alias("index_lo"), ihi.alias("index_hi"), (pl.col("n") < min_count).alias("low_count")]
     df = df.with_columns(cols)
-    w = window or WINDOW[freq]
-    trusted = pl.when(~pl.col("low_count")).then(pl.col("index"))
-    min_samples = max(2, math.ceil(w / 2))
-    b = BASELINE[freq]
-    # The anomaly test compares a period with the rolling mean of the window before it, in units
-    # of the sd over a longer baseline before it: a 3-point sd would flag noise.
-    df = df.with_columns(trusted.rolling_mean(w, min_samples=min_samples).alias("index_rolling"),
-                         trusted.shift(1).rolling_mean(w, min_samples=min_samples).alias("_prev_mean"),
-                         trusted.shift(1).rolling_std(b, min_samples=max(3, b // 2)).alias("_prev_sd"))
-    # The period's own sampling error joins the baseline sd: a thin day is not an anomaly by chance.
     se = (pl.col("index_hi") - pl.col("index_lo")) / (2 * Z)
-    z = (pl.col("index") - pl.col("_prev_mean")) / (pl.col("_prev_sd") ** 2 + se**2).sqrt()
-    df = df.with_columns(z.alias("anomaly_z"))
-    df = df.with_columns(((~pl.col("low_count")) & (pl.col("anomaly_z").abs() > k)).fill_null(False).alias("anomaly"))
+    df = df.with_columns(rule(pl.col("index"), se, freq, window, k, "index_rolling", "anomaly_z", "anomaly"))
     order = ["period", "n", "n_unlabelled", "n_nonfinite", "low_count", "index", "index_lo", "index_hi", "index_rolling",
              "anomaly", "anomaly_z"]
     for lab in labels:

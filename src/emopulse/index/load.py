@@ -37,9 +37,10 @@ def resolve(paths: list[str], allow_partial: bool = False) -> list[str]:
     return files
 
 
-def scan(paths: list[str], date_col: str, timezone: str,
-         allow_partial: bool = False) -> tuple[pl.LazyFrame, list[str], list[str]]:
-    """(frame with `date` as pl.Date and the label / p_ columns, labels, files)."""
+def scan(paths: list[str], date_col: str, timezone: str, allow_partial: bool = False,
+         extra: tuple[str, ...] = ()) -> tuple[pl.LazyFrame, list[str], list[str]]:
+    """(frame with `date` as pl.Date, the label / p_ columns and the `extra` columns as strings
+    (a stratum such as `source`; null stays null), labels, files)."""
     files = resolve(paths, allow_partial)
     lf = storage.scan_parquet(files)
     schema = lf.collect_schema()
@@ -51,6 +52,10 @@ def scan(paths: list[str], date_col: str, timezone: str,
     labels = [c[2:] for c in schema.names() if c.startswith("p_")]
     if not labels:
         raise InputError(f"{files[0]}: no p_<label> columns: not serve-batch predictions")
+    for col in extra:
+        if col not in schema:
+            raise InputError(f"{files[0]}: no column {col!r} to stratify by (columns: {', '.join(schema.names())}); "
+                             f"run serve-batch with --keep-cols {date_col},{col}")
     dtype = schema[date_col]
     raw = pl.col(date_col)
     if dtype == pl.Date:
@@ -66,12 +71,14 @@ def scan(paths: list[str], date_col: str, timezone: str,
         raise InputError(f"{files[0]}: date column {date_col!r} is {dtype}; expected a date, timestamp or ISO string")
     cols = [date.alias("date"), raw.is_null().alias("_date_null"),
             raw.cast(pl.String).alias("_date_raw"), pl.col(LABEL_COL)] + [pl.col(f"p_{lab}") for lab in labels]
+    cols += [pl.col(c).cast(pl.String) for c in dict.fromkeys(extra) if c != date_col]
     return lf.select(cols), labels, files
 
 
-def check_dates(lf: pl.LazyFrame, drop_bad: bool, lo: date | None = None,
-                hi: date | None = None) -> tuple[pl.LazyFrame, int, int]:
-    """(frame without rows lacking a date, bad-date rows dropped, null-date rows).
+def check_dates(lf: pl.LazyFrame, drop_bad: bool, lo: date | None = None, hi: date | None = None,
+                keep_undated: bool = False) -> tuple[pl.LazyFrame, int, int]:
+    """(frame without rows lacking a date, bad-date rows dropped, null-date rows); with keep_undated
+    the rows without a date stay in, their `date` null (dropped bad dates too).
 
     A value that is present but unparseable, or outside [lo, hi] (year 1 or 9999 would make
     millions of empty daily periods), is an error unless --drop-bad-dates."""
@@ -87,4 +94,5 @@ def check_dates(lf: pl.LazyFrame, drop_bad: bool, lo: date | None = None,
         examples = ", ".join(f"row {r}: {v!r}" for r, v in sample.iter_rows())
         raise InputError(f"{n_bad} rows have unparseable dates or dates outside {lo} .. {hi} ({examples}); "
                          "fix them or pass --drop-bad-dates")
-    return lf.filter(pl.col("date").is_not_null()).drop("_date_null", "_date_raw"), n_bad, n_null
+    lf = lf if keep_undated else lf.filter(pl.col("date").is_not_null())
+    return lf.drop("_date_null", "_date_raw"), n_bad, n_null

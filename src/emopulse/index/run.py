@@ -12,7 +12,7 @@ import polars as pl
 from ..core import storage
 from . import charts
 from .args import IndexArgs
-from .compute import aggregate, fill_calendar, finish
+from .compute import aggregate, fill_calendar, finish, sums
 from .adjust import adjust, load_confusion
 from .compute import scaled_weights
 from .load import check_dates, scan
@@ -33,22 +33,34 @@ def adjusted(df: pl.DataFrame, labels: list[str], m, weights: dict) -> pl.DataFr
 def run(args: IndexArgs) -> dict:
     t0 = time.perf_counter()
     storage.configure(args.storage_options)
-    lf, labels, files = scan(args.inputs, args.date_col, args.timezone, args.allow_partial)
+    groups = args.group_cols
+    lf, labels, files = scan(args.inputs, args.date_col, args.timezone, args.allow_partial, extra=tuple(groups))
     lf, n_bad, n_null_dates = check_dates(lf, args.drop_bad_dates, date.fromisoformat(args.min_date),
-                                          date.fromisoformat(args.max_date) if args.max_date else None)
-    df = aggregate(lf, labels, args.freq, args.weights, args.hard)
+                                          date.fromisoformat(args.max_date) if args.max_date else None,
+                                          keep_undated=bool(groups))
+    dated = lf.filter(pl.col("date").is_not_null()) if groups else lf
+    df = aggregate(dated, labels, args.freq, args.weights, args.hard)
     df = finish(fill_calendar(df, args.freq), labels, args.freq, args.min_count, args.window, args.k)
     if args.adjust:
         df = adjusted(df, labels, load_confusion(None if args.adjust == "default" else args.adjust, labels),
                       args.weights)
+    extra: dict = {}
+    if args.extended:
+        from .extend import enrich
+        by_sums = {c: sums(lf, labels, args.freq, args.weights, args.hard, by=c) for c in groups}
+        df, extra = enrich(df, labels, args, by_sums, args.online)
     title = f"emopulse — {FREQ_WORD[args.freq]} emotion shares and mental-health index ({int(df['n'].sum()):,} comments)"
     with storage.output_dir(args.output) as out:
         df.write_parquet(os.path.join(out, "index.parquet"))
         df.write_csv(os.path.join(out, "index.csv"))
-        charts.png(df, labels, os.path.join(out, "index.png"), title)
+        charts.png(df, labels, os.path.join(out, "index.png"), title, holidays=extra.get("holidays"))
         if args.html:
-            charts.html(df, labels, out, title)
+            charts.html(df, labels, out, title, holidays=extra.get("holidays"))
         summary = _summary(args, df, files, n_bad, n_null_dates, t0)
+        if extra:
+            from . import report
+            report.write(out, df, labels, extra, args, title)
+            summary |= report.summary(extra)
         with open(os.path.join(out, "_summary.json"), "w") as f:
             json.dump(summary, f, indent=2, default=str)
     return summary

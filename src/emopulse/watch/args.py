@@ -12,7 +12,9 @@ class WatchArgs(PeriodArgs, ServeBatchArgs):
     """`emopulse watch`: a long-running process that classifies every new comment file landing in
     --input (through the serve-batch run contract: each file exactly once, across restarts and kill -9),
     folds its per-period statistics into --index-output (an update costs the new rows, not the history),
-    rewrites the index, its charts and a self-reloading dashboard, and raises anomaly alerts."""
+    rewrites the index, its charts and a self-reloading dashboard, and raises anomaly alerts. With
+    --calendar / --covariates / --strata it alerts on the adjusted series (the model's residual, fitted
+    online: on earlier periods only)."""
     index_output: str = opt(help="directory of the index, its statistics, the dashboard and alerts")
     poll: float = opt(10.0, "seconds between looks at --input")
     settle: float = opt(5.0, "a file is complete when its size and mtime have not changed for this many seconds "
@@ -25,8 +27,9 @@ class WatchArgs(PeriodArgs, ServeBatchArgs):
 
     def __post_init__(self):
         from ..core.errors import EmopulseError
-        if not self.keep_cols or self.date_col not in self.keep_cols:
-            self.keep_cols = list(self.keep_cols) + [self.date_col]
+        for col in [self.date_col] + [c for c in (self.strata, self.by) if c]:
+            if not self.keep_cols or col not in self.keep_cols:
+                self.keep_cols = list(self.keep_cols or []) + [col]
         super().__post_init__()
         self.check_period()
         if self.poll <= 0 or self.settle < 0 or self.refresh < 1:

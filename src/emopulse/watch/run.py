@@ -47,9 +47,10 @@ TEMPORARY = (".tmp", ".part", ".crdownload", ".partial")
 
 # -- the statistics and the files folded into them ---------------------------------------------------
 
-def load_stats(idx_dir: str) -> tuple[pl.DataFrame | None, list[str], list[str]]:
-    """(per-period sums, files folded in, labels); (None, [], []) before the first file."""
-    path = os.path.join(idx_dir, STATS)
+def load_stats(idx_dir: str, name: str = STATS) -> tuple[pl.DataFrame | None, list[str], list[str]]:
+    """(per-period sums, files folded in, labels); (None, [], []) before the first file. `name`:
+    _stats.parquet, or _stats_by_<column>.parquet (per period and stratum, for --strata / --by)."""
+    path = os.path.join(idx_dir, name)
     if not os.path.exists(path):
         return None, [], []
     t = pq.read_table(path)
@@ -57,16 +58,26 @@ def load_stats(idx_dir: str) -> tuple[pl.DataFrame | None, list[str], list[str]]
     return pl.from_arrow(t), meta.get("files", []), meta.get("labels", [])
 
 
-def save_stats(idx_dir: str, df: pl.DataFrame, files: list[str], labels: list[str]) -> None:
+def save_stats(idx_dir: str, df: pl.DataFrame, files: list[str], labels: list[str], name: str = STATS) -> None:
     t = df.to_arrow()
     t = t.replace_schema_metadata({b"emopulse": json.dumps({"files": files, "labels": labels}).encode()})
-    storage.write_via(os.path.join(idx_dir, STATS), lambda tmp: pq.write_table(t, tmp))
+    storage.write_via(os.path.join(idx_dir, name), lambda tmp: pq.write_table(t, tmp))
 
 
-def index_frame(stats: pl.DataFrame, labels: list[str], args: WatchArgs) -> pl.DataFrame:
-    """The same table `emopulse index` computes from all the rows."""
-    return finish(fill_calendar(from_sums(stats, labels), args.freq), labels, args.freq, args.min_count,
-                  args.window, args.k)
+def by_name(col: str) -> str:
+    return f"_stats_by_{col}.parquet"
+
+
+def index_frame(stats: pl.DataFrame, labels: list[str], args: WatchArgs,
+                by_sums: dict[str, pl.DataFrame] | None = None) -> tuple[pl.DataFrame, dict]:
+    """The same table `emopulse index --online` computes from all the rows, and the record of the
+    options beyond the plain index (empty without them)."""
+    df = finish(fill_calendar(from_sums(stats, labels), args.freq), labels, args.freq, args.min_count,
+                args.window, args.k)
+    if not args.extended:
+        return df, {}
+    from ..index.extend import enrich
+    return enrich(df, labels, args, by_sums or {}, online=True)
 
 
 # -- one file --------------------------------------------------------------------------------------
@@ -86,10 +97,14 @@ def classify(path: str, key: str, args: WatchArgs) -> str:
     return out
 
 
-def file_sums(pred_dir: str, args: WatchArgs) -> tuple[pl.DataFrame, list[str], int]:
-    lf, labels, _ = scan([pred_dir], args.date_col, args.timezone)
-    lf, n_bad, _ = check_dates(lf, drop_bad=True)
-    return sums(lf, labels, args.freq, args.weights, hard=False), labels, n_bad
+def file_sums(pred_dir: str, args: WatchArgs) -> tuple[pl.DataFrame, list[str], int, dict[str, pl.DataFrame]]:
+    """(per-period sums of one file's predictions, labels, bad dates dropped, per-stratum sums)."""
+    groups = args.group_cols
+    lf, labels, _ = scan([pred_dir], args.date_col, args.timezone, extra=tuple(groups))
+    lf, n_bad, _ = check_dates(lf, drop_bad=True, keep_undated=bool(groups))
+    dated = lf.filter(pl.col("date").is_not_null()) if groups else lf
+    by = {c: sums(lf, labels, args.freq, args.weights, hard=False, by=c) for c in groups}
+    return sums(dated, labels, args.freq, args.weights, hard=False), labels, n_bad, by
 
 
 # -- the loop --------------------------------------------------------------------------------------
@@ -150,7 +165,7 @@ class Watcher:
             t0 = time.perf_counter()
             try:
                 pred = classify(path, key, self.args)
-                new, labels_now, n_bad = file_sums(pred, self.args)
+                new, labels_now, n_bad, new_by = file_sums(pred, self.args)
             except EmopulseError as exc:   # a bad file is reported and set aside; later files go on
                 log.warning(f"{path}: set aside: {exc}")
                 self.state["bad"][key] = str(exc)
@@ -161,6 +176,12 @@ class Watcher:
             if labels and labels_now != labels:
                 raise EmopulseError(f"{path}: predicted labels {labels_now} differ from the index's {labels}")
             labels = labels_now
+            # per-stratum sums first, each with its own list of files: a kill between the two
+            # writes leaves the file out of _stats.parquet only, and its refold skips these
+            for col, part in new_by.items():
+                old, had, _ = load_stats(self.idx, by_name(col))
+                if key not in had:
+                    save_stats(self.idx, add_sums(old, part, ("period", col)), had + [key], labels, by_name(col))
             stats = add_sums(stats, new)
             folded = folded + [key]
             save_stats(self.idx, stats, folded, labels)
@@ -172,13 +193,14 @@ class Watcher:
         return done, waiting
 
     def publish(self, stats: pl.DataFrame, labels: list[str]) -> pl.DataFrame:
-        df = index_frame(stats, labels, self.args)
+        by = {c: load_stats(self.idx, by_name(c))[0] for c in self.args.group_cols}
+        df, extra = index_frame(stats, labels, self.args, by)
         self.last_update = _now()
-        self._alerts(df, labels)
-        _write_atomic(df, labels, self.idx, self._dashboard_extra(), self.args)
+        self._alerts(df, labels, extra.get("anomalies_judged_on", "index"))
+        _write_atomic(df, labels, self.idx, self._dashboard_extra(), self.args, extra)
         return df
 
-    def _alerts(self, df: pl.DataFrame, labels: list[str]) -> None:
+    def _alerts(self, df: pl.DataFrame, labels: list[str], judged_on: str = "index") -> None:
         latest = df["period"].max()
         for row in df.filter(pl.col("anomaly")).iter_rows(named=True):
             period = str(row["period"])
@@ -188,6 +210,9 @@ class Watcher:
                      "band": [row["index_lo"], row["index_hi"]], "rolling_mean": row["index_rolling"],
                      "z": row["anomaly_z"], "n": row["n"], "provisional": row["period"] == latest,
                      "shares": {lab: row[f"soft_{lab}"] for lab in labels}}
+            if judged_on != "index":   # the rule ran on an adjusted series: say which, and its value
+                alert |= {"judged_on": judged_on, judged_on: row[judged_on],
+                          "rolling_mean": row[f"{judged_on}_rolling"]}
             line = json.dumps(alert, ensure_ascii=False, default=str)
             with open(self.alerts_path, "a") as f:
                 f.write(line + "\n")
@@ -229,16 +254,22 @@ def _now() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S%z")
 
 
-def _write_atomic(df: pl.DataFrame, labels: list[str], idx: str, extra: str, args: WatchArgs) -> None:
-    """index.parquet / .csv / .png / .html, each replaced in one rename (a reader never sees half)."""
+def _write_atomic(df: pl.DataFrame, labels: list[str], idx: str, extra: str, args: WatchArgs,
+                  record: dict | None = None) -> None:
+    """index.parquet / .csv / .png / .html, each replaced in one rename (a reader never sees half);
+    with the options beyond the plain index, their files (covariates.md, by_<column>.*) too."""
+    record = record or {}
     def put(name, write):
         storage.write_via(os.path.join(idx, name), write)
     put("index.parquet", df.write_parquet)
     put("index.csv", df.write_csv)
     title = f"emopulse watch — {args.freq} index ({int(df['n'].sum()):,} comments)"
-    put("index.png", lambda p: charts.png(df, labels, p, title, fmt="png"))
+    put("index.png", lambda p: charts.png(df, labels, p, title, fmt="png", holidays=record.get("holidays")))
     refresh = f'<meta http-equiv="refresh" content="{args.refresh}">'
-    charts.html(df, labels, idx, title, extra=extra, head=refresh)
+    charts.html(df, labels, idx, title, extra=extra, head=refresh, holidays=record.get("holidays"))
+    if record:
+        from ..index import report
+        report.write(idx, df, labels, record, args, title)
 
 
 def run(args: WatchArgs) -> dict:
