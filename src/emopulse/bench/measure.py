@@ -17,6 +17,7 @@ from ..core import convert
 from ..core.backends import BackendSpec
 from ..core.bundle import MANIFEST, TextEncoder, load_encoder, model_max_length
 from ..core.errors import InputError
+from ..core.progress import progress_bar
 from . import ceilings
 from .args import BenchArgs
 from .report import write_reports
@@ -44,6 +45,8 @@ def resolve(args: BenchArgs) -> tuple[str | None, dict, dict]:
     if os.path.exists(os.path.join(path, MANIFEST)):
         manifest = json.load(open(os.path.join(path, MANIFEST)))
         ckpt = manifest.get("source_checkpoint")
+        if ckpt and not os.path.isabs(ckpt):       # written relative to the bundle since 0.2
+            ckpt = os.path.normpath(os.path.join(path, ckpt))
         ckpt = ckpt if ckpt and os.path.exists(os.path.join(ckpt, "config.json")) else None
         return ckpt, {f"bundle-{manifest.get('precision')}": os.path.join(path, "model.onnx")}, manifest
     if os.path.exists(os.path.join(path, "config.json")):
@@ -90,10 +93,11 @@ def plan_variants(args: BenchArgs, checkpoint, onnx: dict, encoder: TextEncoder,
     return [v for v in cands if wanted is None or v.name in wanted]
 
 
-def run_budgeted(v: Variant, texts, batch_size, args) -> list:
-    timings, deadline = [], time.perf_counter() + args.max_seconds
-    for i in range(0, len(texts), args.chunk_rows):
-        timings += v.run_chunk(texts[i:i + args.chunk_rows], batch_size, deadline)
+def run_budgeted(v: Variant, texts, batch_size, seconds: float, chunk_rows: int) -> list:
+    """Chunks of `texts` until they are done or `seconds` have passed (at least one batch runs)."""
+    timings, deadline = [], time.perf_counter() + seconds
+    for i in range(0, len(texts), chunk_rows):
+        timings += v.run_chunk(texts[i:i + chunk_rows], batch_size, deadline)
         if time.perf_counter() > deadline:
             break
     return timings
@@ -187,25 +191,41 @@ def run(args: BenchArgs) -> dict:
     runs: dict = {v.name: {bs: [] for bs in args.batch_sizes} for v in variants}
     cold: dict = {}
     e2e: list = []
+    # --max-seconds is the whole measurement's budget: each (round, batch size, variant) slice gets an
+    # equal share of what is left; a serve-batch round (a process start) runs only while time is left
+    slices = args.repeat * len(args.batch_sizes) * len(variants)
+    deadline = time.perf_counter() + args.max_seconds
+    bar = progress_bar(slices + (args.repeat if want_e2e else 0), "bench", unit="runs")
     for r in range(args.repeat):
         for bs in args.batch_sizes:
             for v in list(variants):
+                share = max(0.0, deadline - time.perf_counter()) / max(1, slices)
+                slices -= 1
+                bar.set_description(f"bench: {v.name} batch {bs} round {r + 1}")
                 try:
                     if v.name not in cold:
                         t0 = time.perf_counter()
                         v.setup()
                         cold[v.name] = time.perf_counter() - t0
-                    runs[v.name][bs].append(run_budgeted(v, texts, bs, args))
+                    runs[v.name][bs].append(run_budgeted(v, texts, bs, share, args.chunk_rows))
                 except Exception as exc:  # noqa: BLE001 - a broken variant never stops the run
                     skipped[v.name] = f"{type(exc).__name__}: {exc}"
                     variants.remove(v)
                     runs.pop(v.name, None)
+                bar.update(1)
+        if want_e2e and e2e and time.perf_counter() > deadline:
+            skipped[E2E + f" rounds {r + 1}-{args.repeat}"] = (f"not run: the --max-seconds {args.max_seconds:g} "
+                                                              f"budget was spent ({len(e2e)} round(s) measured)")
+            want_e2e = False
         if want_e2e:
+            bar.set_description(f"bench: serve-batch end to end, round {r + 1}")
             try:
                 e2e.append(run_e2e(e2e_model, data_path, args))
             except Exception as exc:  # noqa: BLE001
                 skipped[E2E] = str(exc)
                 want_e2e = False
+            bar.update(1)
+    bar.close()
     models = compare_models(args, data_path) if args.compare or args.labelled else {}
     env = environment(args)
     return write_reports(args, runs, cold, {"e2e": e2e, "model": e2e_model}, skipped, ceil,
