@@ -190,6 +190,63 @@ class _AppendDict(argparse.Action):
         setattr(ns, self.dest, current)
 
 
+def keyword_names(cls) -> dict[str, str]:
+    """Every keyword a stage function takes -> its field: the field name, its flag and aliases without
+    dashes (`input` for `--input`), and `inputs`/`input` for whichever field reads the data."""
+    names: dict[str, str] = {}
+    for f in dataclasses.fields(cls):
+        for flag in (flag_of(f), *f.metadata.get("aliases", ())):
+            names.setdefault(flag.lstrip("-").replace("-", "_"), f.name)
+        if flag_of(f) == "--input":
+            names.setdefault("inputs", f.name)
+            names.setdefault("input", f.name)
+    for f in dataclasses.fields(cls):
+        names[f.name] = f.name
+    return names
+
+
+def from_keywords(cls, kw: dict, where: str):
+    """The args dataclass from Python keywords, read as the command line reads its options: a comma
+    string for a list field (keep_cols="date,source"), one path for a list of paths (inputs="pred/"),
+    a one-item list for a single path (evaluate(inputs=["x.parquet"])), the flag's name as an alias
+    (input= for inputs=). An unknown keyword is a TypeError naming the closest one."""
+    import difflib
+    names = keyword_names(cls)
+    hints = typing.get_type_hints(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    out: dict = {}
+    for key, value in kw.items():
+        if key not in names:
+            close = difflib.get_close_matches(key, list(names), n=1)
+            raise TypeError(f"{where}: unknown keyword {key!r}" + (f"; did you mean {close[0]!r}?" if close else ""))
+        name = names[key]
+        if name in out:
+            raise TypeError(f"{where}: {key!r} and another name for the same option ({name!r}) given together")
+        out[name] = _coerce(value, hints[name], fields[name])
+    return cls(**out)
+
+
+def _coerce(value, tp, f: dataclasses.Field):
+    base, _ = _unwrap(tp)
+    if value is None:
+        return value
+    if typing.get_origin(base) is list and isinstance(value, str):
+        return [value] if f.metadata.get("nargs") else _converter(tp)(value)
+    if typing.get_origin(base) is list and isinstance(value, tuple):
+        return list(value)
+    if base is str and isinstance(value, (list, tuple)):
+        if len(value) != 1:
+            raise TypeError(f"{f.name} takes one path, got {len(value)}")
+        return value[0]
+    if base is str and hasattr(value, "__fspath__"):
+        return str(value)
+    if typing.get_origin(base) is list and isinstance(value, list):
+        return [str(v) if hasattr(v, "__fspath__") else v for v in value]
+    if typing.get_origin(base) is dict and isinstance(value, str):
+        return _converter(tp)(value)
+    return value
+
+
 def build(cls, ns, skip=(), **extra):
     """The dataclass from parsed arguments (its __post_init__ validates)."""
     kw = {f.name: getattr(ns, f.name) for f in cli_fields(cls, skip) if hasattr(ns, f.name)}
