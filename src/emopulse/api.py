@@ -38,7 +38,7 @@ from .core.errors import InputError
 
 class Classifier:
     def __init__(self, model: str | None = None, device: str = "cpu", threads: int = 0,
-                 max_length: int = 256, max_batch_tokens: int | None = None, max_batch_rows: int = 256):
+                 max_length: int = 0, max_batch_tokens: int | None = None, max_batch_rows: int = 256):
         self.bundle = load_bundle(resolve_model(model), max_length, device, threads)
         tokens = max_batch_tokens or (32768 if device.startswith("cuda") else 2048)
         self.predictor = self.bundle.predictor(tokens, max_batch_rows)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..core.options import opt
+from ..core.options import AUTO_MAX_LENGTH, opt
 
 
 @dataclass(kw_only=True)
@@ -25,8 +25,9 @@ class BenchArgs:
                              "and round (each gets at least one batch); building the variants comes on top")
     chunk_rows: int = opt(512, "sorted variants sort inside chunks of this many rows")
     device: str = opt("cpu", "cpu or cuda", choices=["cpu", "cuda"])
-    threads: int = opt(0, "threads; 0: all cores")
-    max_length: int = opt(256, "max tokens")
+    threads: int = opt(0, "threads; 0: automatic", auto="all cores")
+    max_length: int = opt(0, "truncate texts to this many tokens, at most the model's own limit; 0: automatic",
+                          auto=AUTO_MAX_LENGTH)
     compare: list[str] | None = opt(None, "more bundles or checkpoints (e.g. distilled students, other precisions) "
                                     "for the speed/accuracy table: each served end to end like --model",
                                     metavar="MODEL", nargs="+")

@@ -107,7 +107,7 @@ def run_e2e(model: str, data_path: str, args: BenchArgs) -> dict:
     """serve-batch end to end (Parquet in, Parquet out, process start included), default settings."""
     with tempfile.TemporaryDirectory() as out:
         cmd = [sys.executable, "-m", "emopulse", "serve-batch", "--model", model, "--input", data_path,
-               "--output", out, "--no-progress", "--device", args.device, "--max-length", str(args.max_length)]
+               "--output", out, "--no-progress", "--device", args.device, "--max-length", str(args.max_length or 0)]
         if args.threads:
             cmd += ["--threads", str(args.threads)]
         t0 = time.perf_counter()
@@ -166,7 +166,8 @@ def run(args: BenchArgs) -> dict:
             skipped["onnx-*"] = f"could not export: {type(exc).__name__}: {exc}"
     from transformers import AutoConfig
     model_dir = checkpoint or args.model
-    encoder = load_encoder(model_dir, min(args.max_length, model_max_length(os.path.join(model_dir, "config.json"))))
+    encoder = load_encoder(model_dir, min(args.max_length or 1 << 30,
+                                          model_max_length(os.path.join(model_dir, "config.json"))))
     config = AutoConfig.from_pretrained(model_dir)
     variants = plan_variants(args, checkpoint, onnx, encoder, skipped)
 

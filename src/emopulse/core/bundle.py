@@ -20,6 +20,7 @@ from .fingerprint import sha256_cached
 from .head import Head, head_sha256, load_head
 
 MANIFEST = "manifest.json"
+CHECKPOINT_MAX_LENGTH = 256       # max_length 0 (auto) for a checkpoint or a bare .onnx file
 
 
 
@@ -196,8 +197,10 @@ def resolve_model(path: str | None) -> str:
     return model.path()
 
 
-def load_bundle(path: str, max_length: int = 256, device: str = "cpu", threads: int = 0,
+def load_bundle(path: str, max_length: int = 0, device: str = "cpu", threads: int = 0,
                 dtype: str = "fp16") -> Bundle:
+    """A servable model; max_length is clipped to the model's own limit (0: a bundle's exported
+    max_length, or 256 for a checkpoint or bare .onnx file)."""
     path = os.path.expanduser(path)
     manifest: dict = {}
     if os.path.isfile(path) and path.endswith(".onnx"):
@@ -226,7 +229,10 @@ def load_bundle(path: str, max_length: int = 256, device: str = "cpu", threads: 
     if not os.path.exists(os.path.join(model_dir, "tokenizer.json")) and \
             not os.path.exists(os.path.join(model_dir, "tokenizer_config.json")):
         raise BundleError(f"{model_dir}: no tokenizer (tokenizer.json) next to the model")
+    # a bundle's limit is what it was exported and gated at; a checkpoint's, its position table (auto: 256)
     limit = int(manifest.get("max_length") or model_max_length(config))
+    if not max_length and not manifest:
+        max_length = CHECKPOINT_MAX_LENGTH
     return Bundle(path=path, spec=BackendSpec(kind, model_file, device, threads, dtype),
-                  labels=read_labels(config), max_length=min(max_length, limit),
+                  labels=read_labels(config), max_length=min(max_length or limit, limit),
                   precision=precision, model_dir=model_dir, manifest=manifest)

@@ -19,12 +19,18 @@ from dataclasses import MISSING, field
 
 def opt(default=MISSING, help: str = "", *, factory=None, flag: str | None = None, aliases=(),
         choices=None, metavar: str | None = None, nargs: str | None = None, positional: bool = False,
-        cli: bool = True):
+        cli: bool = True, auto: str | None = None):
+    """A field with its option's metadata. `auto` says what the default (0 or None) resolves to; help
+    shows it as "(default: auto: ...)"."""
     md = {"help": help, "flag": flag, "aliases": tuple(aliases), "choices": choices, "metavar": metavar,
-          "nargs": nargs, "positional": positional, "cli": cli}
+          "nargs": nargs, "positional": positional, "cli": cli, "auto": auto}
     if factory is not None:
         return field(default_factory=factory, metadata=md)
     return field(default=default, metadata=md)
+
+
+# what max_length 0 means (core.bundle.load_bundle); tests check the figure against the shipped manifest
+AUTO_MAX_LENGTH = "a bundle's exported limit (128 for the shipped model), 256 for a checkpoint"
 
 
 def csv(text: str) -> list[str]:
@@ -150,13 +156,13 @@ def add_options(parser: argparse.ArgumentParser, cls, skip=(), config: dict | No
                 default = [default]
         required = default is MISSING
         text = md.get("help") or ""
-        if not required and default not in (None, False, [], {}, ""):
-            text += f" (default: {_show(default)})"
+        text += default_text(default, origin, md, base, text)
         if origin != "default":
             text += f" [set by {env_name(f) if origin == 'env' else '--config'}]"
         kw = {"help": text.strip().replace("%", "%%"), "dest": f.name}
-        if base is not bool:
-            kw["metavar"] = md.get("metavar") or ("PATH" if md.get("nargs") else
+        if base is not bool:   # choices are listed in the option's own line: --device {cpu,cuda}
+            kw["metavar"] = md.get("metavar") or ("{" + ",".join(map(str, md["choices"])) + "}" if md.get("choices")
+                                                  else "PATH" if md.get("nargs") else
                                                   flag.lstrip("-").upper().replace("-", "_"))
         if md.get("choices"):
             kw["choices"] = md["choices"]
@@ -179,6 +185,21 @@ def add_options(parser: argparse.ArgumentParser, cls, skip=(), config: dict | No
             kw["action"] = "append_dict"
         parser.add_argument(*names, type=conv, required=required,
                             default=None if required else default, **kw)
+
+
+def default_text(default, origin: str, md, base, text: str) -> str:
+    """' (default: ...)' for an option's help: the value, 'auto: ...' for one resolved at run time,
+    'off' for a switch, 'none' for an unset optional value; nothing for a required option or where the
+    help already says what the default is."""
+    if default is MISSING:
+        return ""
+    if md.get("auto") and origin == "default":
+        return f" (default: auto: {md['auto']})"
+    if base is bool and isinstance(default, bool):
+        return f" (default: {'on' if default else 'off'})"
+    if default in (None, [], {}, ""):
+        return "" if "default" in text else " (default: none)"
+    return f" (default: {_show(default)})"
 
 
 class _AppendDict(argparse.Action):

@@ -30,6 +30,12 @@ def adjusted(df: pl.DataFrame, labels: list[str], m, weights: dict) -> pl.DataFr
     return df.with_columns([pl.Series(k, v).fill_nan(None) for k, v in cols.items()])
 
 
+def write_csv(df: pl.DataFrame, path: str) -> None:
+    """index.csv for people and spreadsheets: 4 decimals (shares to 0.01 %, the index to 0.0001), not
+    float64's 17 digits; index.parquet keeps full precision."""
+    df.write_csv(path, float_precision=4)
+
+
 def run(args: IndexArgs) -> dict:
     t0 = time.perf_counter()
     storage.configure(args.storage_options)
@@ -44,7 +50,7 @@ def run(args: IndexArgs) -> dict:
     title = f"emopulse — {FREQ_WORD[args.freq]} emotion shares and mental-health index ({int(df['n'].sum()):,} comments)"
     with storage.output_dir(args.output) as out:
         df.write_parquet(os.path.join(out, "index.parquet"))
-        df.write_csv(os.path.join(out, "index.csv"))
+        write_csv(df, os.path.join(out, "index.csv"))
         charts.png(df, labels, os.path.join(out, "index.png"), title)
         if args.html:
             charts.html(df, labels, out, title)
