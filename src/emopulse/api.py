@@ -27,6 +27,7 @@ What predict() gives back follows what it is given:
 Anything else (None, a number, one string, a list of numbers, a text column that is not text) raises
 InputError with one line saying what was given.
 """
+
 from __future__ import annotations
 
 import pyarrow as pa
@@ -37,8 +38,15 @@ from .core.errors import InputError
 
 
 class Classifier:
-    def __init__(self, model: str | None = None, device: str = "cpu", threads: int = 0,
-                 max_length: int = 0, max_batch_tokens: int | None = None, max_batch_rows: int = 256):
+    def __init__(
+        self,
+        model: str | None = None,
+        device: str = "cpu",
+        threads: int = 0,
+        max_length: int = 0,
+        max_batch_tokens: int | None = None,
+        max_batch_rows: int = 256,
+    ):
         self.bundle = load_bundle(resolve_model(model), max_length, device, threads)
         tokens = max_batch_tokens or (32768 if device.startswith("cuda") else 2048)
         self.predictor = self.bundle.predictor(tokens, max_batch_rows)
@@ -78,6 +86,7 @@ def _as_input(data, text_col: str) -> tuple[str, pa.Table | None, pa.Array]:
         raise InputError("predict() takes a list of texts or a table, not one string: use predict([text])")
     if module == "polars":
         import polars as pl
+
         if isinstance(data, pl.LazyFrame):
             data = data.collect()
         if isinstance(data, pl.Series):
@@ -85,6 +94,7 @@ def _as_input(data, text_col: str) -> tuple[str, pa.Table | None, pa.Array]:
         return "polars", *_table_texts(data.to_arrow(), text_col)
     if module == "pandas":
         import pandas as pd
+
         if isinstance(data, pd.Series):
             return "pandas-series", None, _pandas_texts(data, f"the Series {data.name!r}")
         if isinstance(data, pd.DataFrame):
@@ -105,7 +115,7 @@ def _as_input(data, text_col: str) -> tuple[str, pa.Table | None, pa.Array]:
         return "arrow", None, _texts(data, "the Arrow array")
     if isinstance(data, dict):
         one = next((k for k, v in data.items() if isinstance(v, (str, bytes))), None)
-        if one is not None:   # pyarrow would take it as a sequence of characters
+        if one is not None:  # pyarrow would take it as a sequence of characters
             raise InputError(f"predict() got a dict whose column {one!r} is one string, not a list of values")
         try:
             table = pa.table(data)
@@ -119,8 +129,10 @@ def _as_input(data, text_col: str) -> tuple[str, pa.Table | None, pa.Array]:
             i, x = bad
             raise InputError(f"predict() wants texts: item {i} is {type(x).__name__} ({str(x)[:40]!r}), not str")
         return "list", None, pa.array([None if _is_nan(x) else x for x in items], pa.string())
-    raise InputError(f"predict() cannot classify a {type(data).__name__}: pass a list of texts or a table "
-                     "(pyarrow, polars, pandas) with a text column")
+    raise InputError(
+        f"predict() cannot classify a {type(data).__name__}: pass a list of texts or a table "
+        "(pyarrow, polars, pandas) with a text column"
+    )
 
 
 def _table_texts(table: pa.Table, text_col: str) -> tuple[pa.Table, pa.Array]:
@@ -150,7 +162,7 @@ def _is_text(t: pa.DataType) -> bool:
 
 def _pandas_texts(series, what: str) -> pa.Array:
     try:
-        arr = pa.array(series, from_pandas=True)      # NaN and None -> null
+        arr = pa.array(series, from_pandas=True)  # NaN and None -> null
     except (pa.ArrowException, TypeError, ValueError):
         kinds = sorted({type(x).__name__ for x in series.dropna()})
         raise InputError(f"{what} mixes {', '.join(kinds)} values; every value must be a str (or missing)") from None
@@ -160,11 +172,12 @@ def _pandas_texts(series, what: str) -> pa.Array:
 def _as_output(kind: str, out: pa.Table, original):
     if kind in ("polars", "polars-series"):
         import polars as pl
+
         return pl.from_arrow(out)
     if kind in ("pandas", "pandas-series"):
         frame = out.to_pandas()
         frame.index = original.index
-        if kind == "pandas":   # the caller's column order, then the predictions
+        if kind == "pandas":  # the caller's column order, then the predictions
             frame = frame[[*original.columns, *[c for c in frame.columns if c not in original.columns]]]
         return frame
     return out

@@ -1,5 +1,6 @@
 """What a user meets at the command line: typos named with a suggestion in one line, choices and every
 default in --help, -V, help on a bare command."""
+
 import json
 import os
 import re
@@ -51,11 +52,17 @@ def test_version_and_bare_commands_help(capsys):
     assert code == 0 and "--input PATH" in out and "--max-batch-tokens" in out
 
 
-@pytest.mark.parametrize("stage, flag, choices", [
-    ("serve-batch", "--format", "{auto,parquet,csv,jsonl}"), ("serve-batch", "--engine", "{local,ray}"),
-    ("serve-batch", "--device", "{cpu,cuda}"), ("serve-batch", "--dtype", "{fp16,bf16,fp32}"),
-    ("index", "--freq", "{day,week,month}"), ("export", "--precision", "{fp32,optimized,int8,"),
-])
+@pytest.mark.parametrize(
+    "stage, flag, choices",
+    [
+        ("serve-batch", "--format", "{auto,parquet,csv,jsonl}"),
+        ("serve-batch", "--engine", "{local,ray}"),
+        ("serve-batch", "--device", "{cpu,cuda}"),
+        ("serve-batch", "--dtype", "{fp16,bf16,fp32}"),
+        ("index", "--freq", "{day,week,month}"),
+        ("export", "--precision", "{fp32,optimized,int8,"),
+    ],
+)
 def test_choices_are_listed_in_help(stage, flag, choices):
     text = _sub(build_parser([stage]), stage).format_help()
     assert f"{flag} {choices}" in text
@@ -72,12 +79,14 @@ def test_every_optional_option_shows_its_default(stage):
 
 def test_max_length_help_states_the_shipped_models_real_limit():
     import emopulse.model
+
     shipped = json.load(open(os.path.join(os.path.dirname(emopulse.model.__file__), "manifest.json")))["max_length"]
     for stage in ("serve-batch", "evaluate", "bench"):
         text = _sub(build_parser([stage]), stage)._option_string_actions["--max-length"].help
         assert f"({shipped} for the shipped model)" in text and "auto:" in text, text
     from emopulse.core.bundle import load_bundle
-    assert load_bundle(emopulse.model.path()).max_length == shipped          # 0 (auto) resolves to it
+
+    assert load_bundle(emopulse.model.path()).max_length == shipped  # 0 (auto) resolves to it
 
 
 def test_index_csv_figures_are_rounded(tiny_bundle, tmp_path):
@@ -87,6 +96,7 @@ def test_index_csv_figures_are_rounded(tiny_bundle, tmp_path):
 
     from ..conftest import comments
     from ..serve_batch.helpers import serve
+
     pq.write_table(comments(200), tmp_path / "in.parquet")
     serve(tiny_bundle, [str(tmp_path / "in.parquet")], tmp_path / "pred", keep_cols=["date"])
     run(IndexArgs(inputs=[str(tmp_path / "pred")], output=str(tmp_path / "idx"), freq="month"))

@@ -1,4 +1,5 @@
 """Progress: a bar on a terminal by default, heartbeat lines on a timer without one."""
+
 import io
 import json
 import os
@@ -21,14 +22,15 @@ def test_mode_follows_the_terminal_unless_told():
     class Tty(io.StringIO):
         def isatty(self):
             return True
-    assert progress_mode(None, Tty()) == "bar"     # the default on a terminal is a bar (was: nothing)
+
+    assert progress_mode(None, Tty()) == "bar"  # the default on a terminal is a bar (was: nothing)
 
 
 def test_heartbeat_lines_come_on_a_timer_without_updates():
     out = io.StringIO()
     with progress_bar(1000, "serve-batch", heartbeat=0.1, file=out) as bar:
         bar.update(250)
-        time.sleep(0.55)          # no update in between: the timer still prints
+        time.sleep(0.55)  # no update in between: the timer still prints
     lines = out.getvalue().splitlines()
     assert len(lines) >= 4, lines
     assert all("serve-batch: 250/1,000 rows (25 %)" in ln and "ETA" in ln for ln in lines), lines
@@ -40,6 +42,7 @@ def test_update_is_thread_safe_and_counts_every_row():
     def work():
         for _ in range(2000):
             bar.update(3)
+
     threads = [threading.Thread(target=work) for _ in range(8)]
     for t in threads:
         t.start()
@@ -71,17 +74,33 @@ def test_a_terminal_run_shows_a_bar_by_default(tiny_bundle, tmp_path):
     import pty
     import struct
     import termios
+
     master, slave = pty.openpty()
-    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 120, 0, 0))   # a 120 x 30 terminal
-    proc = subprocess.Popen([sys.executable, "-m", "emopulse", "serve-batch", "--model", tiny_bundle, "--input",
-                             _input(tmp_path, 400), "--output", str(tmp_path / "o")],
-                            stdin=subprocess.DEVNULL, stdout=slave, stderr=slave, close_fds=True)
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 120, 0, 0))  # a 120 x 30 terminal
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "emopulse",
+            "serve-batch",
+            "--model",
+            tiny_bundle,
+            "--input",
+            _input(tmp_path, 400),
+            "--output",
+            str(tmp_path / "o"),
+        ],
+        stdin=subprocess.DEVNULL,
+        stdout=slave,
+        stderr=slave,
+        close_fds=True,
+    )
     os.close(slave)
     chunks = []
     while True:
         try:
             data = os.read(master, 65536)
-        except OSError:       # EIO: the child closed the terminal
+        except OSError:  # EIO: the child closed the terminal
             break
         if not data:
             break
@@ -107,13 +126,32 @@ sys.exit(main(sys.argv[1:]))
 
 def test_a_piped_run_prints_heartbeats_inside_one_long_part(tiny_bundle, tmp_path):
     t0 = time.perf_counter()
-    r = subprocess.run([sys.executable, "-c", SLOW_RUN, "serve-batch", "--model", tiny_bundle, "--input",
-                        _input(tmp_path, 600), "--output", str(tmp_path / "o"), "--heartbeat", "1",
-                        "--max-batch-rows", "32", "--log-format", "json"], capture_output=True, text=True)
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            SLOW_RUN,
+            "serve-batch",
+            "--model",
+            tiny_bundle,
+            "--input",
+            _input(tmp_path, 600),
+            "--output",
+            str(tmp_path / "o"),
+            "--heartbeat",
+            "1",
+            "--max-batch-rows",
+            "32",
+            "--log-format",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
+    )
     wall = time.perf_counter() - t0
     assert r.returncode == 0, r.stderr[-2000:]
     beats = [json.loads(ln) for ln in r.stderr.splitlines() if '"eta_s"' in ln]
-    assert len(json.loads((tmp_path / "o" / "_manifest.json").read_text())["planned"]) == 1   # one part
+    assert len(json.loads((tmp_path / "o" / "_manifest.json").read_text())["planned"]) == 1  # one part
     assert wall > 5 and len(beats) >= 3, (wall, r.stderr[-2000:])
     assert all(b["stage"] == "serve-batch" and 0 <= b["done"] <= b["total"] == 600 for b in beats)
     assert beats[-1]["done"] == 600

@@ -119,7 +119,7 @@ def markdown(res: dict, model: str) -> str:
         lines.append("")
     for base, per_variant in res["ratios"].items():
         lines += [f"### vs {base}", "", "| variant | " + " | ".join(f"bs {bs}" for bs in
-                  next(iter(per_variant.values())).keys()) + " |",
+                  next(iter(per_variant.values()))) + " |",
                   "|---|" + "---|" * len(next(iter(per_variant.values())))]
         for name, per_bs in per_variant.items():
             lines.append(f"| {name} | " + " | ".join(f"{m:.2f}× [{lo:.2f}, {hi:.2f}]" for m, lo, hi in per_bs.values()) + " |")

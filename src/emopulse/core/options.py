@@ -298,5 +298,5 @@ def load_config(path: str, stage: str) -> dict:
     if not isinstance(data, dict):
         raise SystemExit(f"emopulse: --config {path}: expected a table of options")
     out = {k: v for k, v in data.items() if not isinstance(v, dict)}
-    out.update({k: v for k, v in (data.get(stage) or data.get(stage.replace("-", "_")) or {}).items()})
+    out.update(data.get(stage) or data.get(stage.replace("-", "_")) or {})
     return out

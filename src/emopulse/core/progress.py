@@ -8,6 +8,7 @@ timer without one (Slurm, k8s, nohup, a pipe), nothing when switched off.
 The heartbeat comes from its own daemon thread every `heartbeat` seconds, so a line appears also while
 one long part (or a model load, or an epoch) is in progress, whether or not rows were counted since.
 """
+
 from __future__ import annotations
 
 import logging
@@ -63,12 +64,13 @@ class Progress:
     (or leaving the `with` block) stops the timer thread and prints a last line.
     """
 
-    def __init__(self, total: int | None, desc: str, unit: str = "rows", mode: str = "heartbeat",
-                 every: float = 30.0, file=None):
+    def __init__(
+        self, total: int | None, desc: str, unit: str = "rows", mode: str = "heartbeat", every: float = 30.0, file=None
+    ):
         if every <= 0:
             raise ValueError(f"heartbeat interval must be > 0 seconds, got {every}")
         self.total, self.desc, self.unit, self.every, self.mode = total, desc, unit, every, mode
-        self.file = file                  # None: the CLI's log handler when there is one, else stderr
+        self.file = file  # None: the CLI's log handler when there is one, else stderr
         self.done = 0
         self.t0 = time.perf_counter()
         self.beats = 0
@@ -78,13 +80,23 @@ class Progress:
         self._thread = None
         if mode == "bar":
             from tqdm import tqdm
+
             stream = file or sys.stderr
             # a terminal that reports no size (a bare pty, some CI runners) would get no bar at all:
             # tqdm reads 0 rows and draws nothing
             sized = _width(stream) > 0
-            self._bar = tqdm(total=total, desc=desc, unit=unit, unit_scale=True, smoothing=0.1, file=stream,
-                             dynamic_ncols=sized, ncols=None if sized else 100, nrows=None if sized else 20,
-                             mininterval=0.5)
+            self._bar = tqdm(
+                total=total,
+                desc=desc,
+                unit=unit,
+                unit_scale=True,
+                smoothing=0.1,
+                file=stream,
+                dynamic_ncols=sized,
+                ncols=None if sized else 100,
+                nrows=None if sized else 20,
+                mininterval=0.5,
+            )
         elif mode == "heartbeat":
             self._thread = threading.Thread(target=self._tick, daemon=True, name=f"emopulse-heartbeat-{desc}")
             self._thread.start()
@@ -122,10 +134,18 @@ class Progress:
         of = f"/{total:,}" if total is not None else ""
         pct = f" ({100 * done / total:.0f} %)" if total else ""
         eta_text = f"ETA {_duration(eta)}" if eta is not None else ("ETA unknown" if total else "")
-        msg = (f"{self.desc}: {done:,}{of} {self.unit}{pct}, {rate:,.1f} {self.unit}/s, {_duration(elapsed)} "
-               f"elapsed{', ' + eta_text if eta_text else ''}")
-        fields = {"stage": self.desc, "done": done, "total": total, "rate": round(rate, 1),
-                  "elapsed_s": round(elapsed, 1), "eta_s": None if eta is None else round(eta, 1)}
+        msg = (
+            f"{self.desc}: {done:,}{of} {self.unit}{pct}, {rate:,.1f} {self.unit}/s, {_duration(elapsed)} "
+            f"elapsed{', ' + eta_text if eta_text else ''}"
+        )
+        fields = {
+            "stage": self.desc,
+            "done": done,
+            "total": total,
+            "rate": round(rate, 1),
+            "elapsed_s": round(elapsed, 1),
+            "eta_s": None if eta is None else round(eta, 1),
+        }
         return msg, fields
 
     def beat(self) -> None:
@@ -144,13 +164,13 @@ class Progress:
         self._closed.set()
         if self._thread is not None:
             self._thread.join(timeout=5)
-            if self.beats:      # a long job that showed heartbeats ends with its last figures
+            if self.beats:  # a long job that showed heartbeats ends with its last figures
                 self.beat()
         if self._bar is not None:
             with self._lock:
                 self._bar.close()
 
-    def __enter__(self) -> "Progress":
+    def __enter__(self) -> Progress:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -175,10 +195,10 @@ def _duration(seconds: float) -> str:
     return f"{h} h {m:02d} min"
 
 
-def progress_bar(total: int | None, desc: str, unit: str = "rows", enabled: bool | None = None,
-                 heartbeat: float = 30.0, file=None) -> Progress:
+def progress_bar(
+    total: int | None, desc: str, unit: str = "rows", enabled: bool | None = None, heartbeat: float = 30.0, file=None
+) -> Progress:
     """The progress of one stage: a tqdm bar (rows/s, ETA) when stderr is a terminal or enabled=True;
     heartbeat lines every `heartbeat` seconds when enabled is None and stderr is not a terminal;
     nothing when enabled=False."""
     return Progress(total, desc, unit, progress_mode(enabled, file), heartbeat, file)
-
