@@ -55,7 +55,7 @@ lint: $(STAMP)
 
 # the documentation site (mkdocs.yml, docs/): any broken link or missing page fails the build
 docs: $(STAMP)
-	$(BIN)/mkdocs build --strict --site-dir site
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir site
 
 # headless Chromium for the index.html render test (Debian's package; skipped where it cannot be had)
 chromium:

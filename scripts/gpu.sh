@@ -27,7 +27,7 @@ timeout 180 "$PY" -m pytest -q -p no:cacheprovider -m cuda "$ROOT/tests/gpu" 2>&
 
 log "3/6 $SHAPE checkpoint, fp16 bundle ($DEVICE)"
 W=$(mktemp -d)
-"$PY" -c "from emopulse.bench.shapes import build_random_checkpoint as b; b('$W/ckpt', '$SHAPE')"
+"$PY" -c "from emopulse.testing.shapes import build_random_checkpoint as b; b('$W/ckpt', '$SHAPE')"
 PREC=fp16; [ "$DEVICE" = cpu ] && PREC=optimized
 # The lent machine has onnxruntime (CPU build) and no optimum: the ONNX CUDA path needs onnxruntime-gpu
 # and optimum-onnx carried as wheels; without them it is skipped with the reason, torch fp16 still runs.
