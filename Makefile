@@ -70,7 +70,7 @@ test-llm: $(LLM_STAMP)
 	$(LLM_VENV)/bin/python -m pytest -q -p no:cacheprovider tests/llm
 
 # <= 5 minutes on 2 cores after the install: a short fine-tune, export, the shipped model on a
-# 6,000-comment sample, daily and monthly index with charts; it ends with the paths to open
+# 10,000-comment sample, daily and monthly index with charts; it ends with the paths to open
 demo: $(STAMP)
 	$(BIN)/emopulse demo --workdir demo-run
 

@@ -155,3 +155,20 @@ def test_a_piped_run_prints_heartbeats_inside_one_long_part(tiny_bundle, tmp_pat
     assert wall > 5 and len(beats) >= 3, (wall, r.stderr[-2000:])
     assert all(b["stage"] == "serve-batch" and 0 <= b["done"] <= b["total"] == 600 for b in beats)
     assert beats[-1]["done"] == 600
+
+
+def test_a_dropped_progress_stops_its_heartbeat():
+    import gc
+
+    out = io.StringIO()
+    bar = Progress(10, "x", mode="heartbeat", every=0.05, file=out)
+    thread = bar._thread
+    del bar
+    gc.collect()
+    thread.join(timeout=2)
+    assert not thread.is_alive()
+
+
+def test_a_step_without_counts_says_it_is_alive():
+    bar = Progress(None, "index (3 files)", mode="off")
+    assert bar.line()[0].startswith("index (3 files): ") and "elapsed" in bar.line()[0]

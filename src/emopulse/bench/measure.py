@@ -15,8 +15,9 @@ import pyarrow.parquet as pq
 
 from ..core import convert
 from ..core.backends import BackendSpec
-from ..core.bundle import MANIFEST, TextEncoder, load_encoder, model_max_length
+from ..core.bundle import TextEncoder, load_encoder, model_max_length
 from ..core.errors import InputError
+from ..core.manifest import MANIFEST, read_manifest
 from ..core.progress import progress_bar
 from . import ceilings
 from .args import BenchArgs
@@ -43,12 +44,9 @@ def resolve(args: BenchArgs) -> tuple[str | None, dict, dict]:
     """(checkpoint or None, {precision: onnx path}, bundle manifest or {})."""
     path = args.model
     if os.path.exists(os.path.join(path, MANIFEST)):
-        manifest = json.load(open(os.path.join(path, MANIFEST)))
-        ckpt = manifest.get("source_checkpoint")
-        if ckpt and not os.path.isabs(ckpt):       # written relative to the bundle since 0.2
-            ckpt = os.path.normpath(os.path.join(path, ckpt))
-        ckpt = ckpt if ckpt and os.path.exists(os.path.join(ckpt, "config.json")) else None
-        return ckpt, {f"bundle-{manifest.get('precision')}": os.path.join(path, "model.onnx")}, manifest
+        manifest = read_manifest(path)
+        return manifest.checkpoint_dir(path), {f"bundle-{manifest.precision}": os.path.join(path, manifest.model_file)}, \
+            manifest.to_dict()
     if os.path.exists(os.path.join(path, "config.json")):
         return path, {}, {}
     raise InputError(f"{path}: neither an emopulse bundle nor an HF checkpoint dir")
@@ -134,8 +132,7 @@ def compare_models(args: BenchArgs, data_path: str) -> dict:
     out = {}
     for m in models:
         rps = np.array(speed[m])
-        manifest = os.path.join(m, MANIFEST)
-        row = {"precision": json.load(open(manifest)).get("precision") if os.path.exists(manifest) else "checkpoint",
+        row = {"precision": read_manifest(m).precision if os.path.exists(os.path.join(m, MANIFEST)) else "checkpoint",
                "layers": json.load(open(os.path.join(m, "config.json"))).get("num_hidden_layers")
                if os.path.exists(os.path.join(m, "config.json")) else None,
                "rows_per_s": float(np.median(rps)), "rows_per_s_repeats": rps.tolist(),

@@ -16,6 +16,7 @@ import os
 import sys
 import threading
 import time
+import weakref
 from contextlib import contextmanager
 
 
@@ -98,7 +99,11 @@ class Progress:
                 mininterval=0.5,
             )
         elif mode == "heartbeat":
-            self._thread = threading.Thread(target=self._tick, daemon=True, name=f"emopulse-heartbeat-{desc}")
+            # the thread holds the object weakly: a Progress dropped without close() (an exception in a
+            # notebook) stops its heartbeat at the next tick instead of printing forever
+            self._thread = threading.Thread(
+                target=_tick, args=(weakref.ref(self), every, self._closed), daemon=True, name=f"emopulse-heartbeat-{desc}"
+            )
             self._thread.start()
 
     def update(self, n: int = 1) -> None:
@@ -120,10 +125,6 @@ class Progress:
             if self._bar is not None:
                 self._bar.set_description(desc)
 
-    def _tick(self) -> None:
-        while not self._closed.wait(self.every):
-            self.beat()
-
     def line(self) -> tuple[str, dict]:
         """The heartbeat text and its figures (JSON log fields)."""
         with self._lock:
@@ -131,6 +132,8 @@ class Progress:
         elapsed = time.perf_counter() - self.t0
         rate = done / elapsed if elapsed > 0 else 0.0
         eta = (total - done) / rate if rate > 0 and total is not None else None
+        if total is None and done == 0:  # a step that counts nothing (a model load, a lazy query): alive
+            return f"{self.desc}: {_duration(elapsed)} elapsed", {"stage": self.desc, "elapsed_s": round(elapsed, 1)}
         of = f"/{total:,}" if total is not None else ""
         pct = f" ({100 * done / total:.0f} %)" if total else ""
         eta_text = f"ETA {_duration(eta)}" if eta is not None else ("ETA unknown" if total else "")
@@ -175,6 +178,15 @@ class Progress:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def _tick(ref, every: float, closed: threading.Event) -> None:
+    while not closed.wait(every):
+        progress = ref()
+        if progress is None:
+            return
+        progress.beat()
+        del progress
 
 
 def _width(stream) -> int:

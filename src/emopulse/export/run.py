@@ -6,13 +6,13 @@ written (for inspection) but with "ready": false, and the command exits non-zero
 """
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import tempfile
 import time
 
-from ..core.bundle import MANIFEST, load_encoder, model_max_length, read_labels, sha256_text
+from ..core.bundle import load_encoder, model_max_length, read_labels, sha256_text
+from ..core.manifest import BundleManifest, write_manifest
 from ..core.storage import sha256 as sha256_file
 from ..core.errors import BundleError, OutputError
 from ..core.head import HEAD_FILES
@@ -141,13 +141,13 @@ def run(args: ExportArgs) -> dict:
         t0 = time.perf_counter()
         convert.export_plain(args.model, work, args.opset)
         bar.update(1)
-        tried, paths = [], []
+        tried, paths, references = [], [], {}
         for precision in ladder:  # fastest first: the first that passes is the one
             bar.set_description(f"export: build {precision}")
             path, tool = convert.build(precision, work, config, encoder, texts, args.static_method)
             bar.update(1)
             bar.set_description(f"export: gate {precision} on {len(texts)} rows")
-            figures = run_gate(args.model, path, encoder, labels, texts, gold, device, precision)
+            figures = run_gate(args.model, path, encoder, labels, texts, gold, device, precision, references)
             bar.update(1)
             ok, why = verdict(figures, args.min_agreement, args.max_f1_drop, args.max_abs_diff, args.min_macro_f1)
             tried.append({"precision": precision, "tool": tool, "passed": ok, "gate": figures | {"verdict": why}})
@@ -184,8 +184,7 @@ def run(args: ExportArgs) -> dict:
             "export_seconds": round(time.perf_counter() - t0, 2),
             "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         }
-        with open(os.path.join(bundle, MANIFEST), "w") as f:
-            json.dump(manifest, f, indent=2)
+        write_manifest(bundle, BundleManifest.from_dict(manifest))   # typed: a wrong field fails here
         replace_dir(bundle, args.output, work)
     finally:
         bar.close()

@@ -10,6 +10,7 @@ from datetime import date
 import polars as pl
 
 from ..core import storage
+from ..core.progress import Progress
 from . import charts
 from .args import IndexArgs
 from .compute import aggregate, fill_calendar, finish
@@ -42,7 +43,10 @@ def run(args: IndexArgs) -> dict:
     lf, labels, files = scan(args.inputs, args.date_col, args.timezone, args.allow_partial)
     lf, n_bad, n_null_dates = check_dates(lf, args.drop_bad_dates, date.fromisoformat(args.min_date),
                                           date.fromisoformat(args.max_date) if args.max_date else None)
-    df = aggregate(lf, labels, args.freq, args.weights, args.hard)
+    # one lazy query: no rows to count until it ends, so a line every 30 s says it is alive (large inputs,
+    # object storage); a terminal gets the same lines (a bar would not move)
+    with Progress(None, f"index: {len(files)} file(s)", mode="heartbeat", every=30.0):
+        df = aggregate(lf, labels, args.freq, args.weights, args.hard)
     df = finish(fill_calendar(df, args.freq), labels, args.freq, args.min_count, args.window, args.k)
     if args.adjust:
         df = adjusted(df, labels, load_confusion(None if args.adjust == "default" else args.adjust, labels),
