@@ -12,8 +12,8 @@ ROWS=${2:-200000}
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 export PYTHONPATH="$ROOT/src${PYTHONPATH:+:$PYTHONPATH}" HF_HUB_OFFLINE=1 TOKENIZERS_PARALLELISM=false PYTHONUNBUFFERED=1
 PY=${PYTHON:-python3}
-DEVICE=cuda SHAPE=roberta-base BS=32,128,512 SECS=10
-if [ "${DRY_RUN:-0}" = 1 ]; then DEVICE=cpu SHAPE=tiny ROWS=3000 BS=8,32 SECS=2; fi
+DEVICE=cuda SHAPE=roberta-base BS=32,128,512 SECS=600   # bench --max-seconds: the whole measurement budget
+if [ "${DRY_RUN:-0}" = 1 ]; then DEVICE=cpu SHAPE=tiny ROWS=3000 BS=8,32 SECS=30; fi
 mkdir -p "$OUT"
 log() { echo "[gpu.sh $(date +%T)] $*" | tee -a "$OUT/gpu.log"; }
 
@@ -27,7 +27,7 @@ timeout 180 "$PY" -m pytest -q -p no:cacheprovider -m cuda "$ROOT/tests/gpu" 2>&
 
 log "3/6 $SHAPE checkpoint, fp16 bundle ($DEVICE)"
 W=$(mktemp -d)
-"$PY" -c "from emopulse.bench.shapes import build_random_checkpoint as b; b('$W/ckpt', '$SHAPE')"
+"$PY" -c "from emopulse.testing.shapes import build_random_checkpoint as b; b('$W/ckpt', '$SHAPE')"
 PREC=fp16; [ "$DEVICE" = cpu ] && PREC=optimized
 # The lent machine has onnxruntime (CPU build) and no optimum: the ONNX CUDA path needs onnxruntime-gpu
 # and optimum-onnx carried as wheels; without them it is skipped with the reason, torch fp16 still runs.

@@ -25,7 +25,7 @@ from emopulse.core.metrics import report  # noqa: E402
 from emopulse.core.schema import LABELS  # noqa: E402
 from emopulse.label.args import LabelArgs  # noqa: E402
 from emopulse.label.run import run  # noqa: E402
-from emopulse.label.shapes import build_tiny_gemma  # noqa: E402
+from emopulse.testing.gemma import build_tiny_gemma  # noqa: E402
 
 
 def speed(workdir: str, n: int) -> dict:

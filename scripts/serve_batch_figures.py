@@ -18,7 +18,7 @@ import time
 import numpy as np
 import pyarrow.parquet as pq
 
-from emopulse.bench.shapes import build_random_checkpoint
+from emopulse.testing.shapes import build_random_checkpoint
 from emopulse.core.backends import build_backend
 from emopulse.core.batching import make_batches
 from emopulse.core.bundle import load_bundle

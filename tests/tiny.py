@@ -2,7 +2,7 @@
 randomly initialised 2-layer RoBERTa classifier (id2label anger/sadness/happiness/neutral)."""
 from __future__ import annotations
 
-from emopulse.bench.shapes import build_random_checkpoint
+from emopulse.testing.shapes import build_random_checkpoint
 
 
 def build_tiny_model(out_dir: str, seed: int = 0) -> str:

@@ -272,6 +272,32 @@ def _common(p: argparse.ArgumentParser) -> None:
                    "[env EMOPULSE_LOG_FORMAT]")
 
 
+class Parser(argparse.ArgumentParser):
+    """Usage errors in one line naming the problem (not the whole usage, 25 lines for serve-batch)."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message}\n(`{self.prog} --help` lists the options)\n")
+
+
+def unknown_options(parser: argparse.ArgumentParser, args: list[str]) -> str | None:
+    """A one-line error for the first option this (sub)parser does not know, with the closest known one:
+    argparse reports a missing required option before an unknown one, so `--inptu x` read as
+    "required: --input"."""
+    import difflib
+    known = [o for a in parser._actions for o in a.option_strings]
+    for a in args:
+        if a == "--":
+            break
+        if not a.startswith("-") or a == "-" or a[1:2].isdigit() or a[1:2] == ".":
+            continue
+        name = a.split("=", 1)[0]
+        if name in known or (name.startswith("--") and len([k for k in known if k.startswith(name)]) == 1):
+            continue    # argparse takes a unique prefix (--inp for --input)
+        close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+        return f"unknown option {name}" + (f"; did you mean {close[0]}?" if close else "")
+    return None
+
+
 def _prescan(argv: list[str]) -> tuple[str | None, str | None]:
     """(stage, --config value) before parsing, so the file can supply defaults (and required options)."""
     names = {s.name for s in STAGES}
@@ -288,10 +314,9 @@ def _prescan(argv: list[str]) -> tuple[str | None, str | None]:
 def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     from . import __version__
     stage_name, config_path = _prescan(list(sys.argv[1:] if argv is None else argv))
-    parser = argparse.ArgumentParser(prog="emopulse", description="Emotion classification of Korean comments at "
-                                     "population scale: train, label, export, serve-batch, index, watch, bench.",
-                                     epilog=EPILOG)
-    parser.add_argument("--version", action="version", version=f"emopulse {__version__}")
+    parser = Parser(prog="emopulse", description="Emotion classification of Korean comments at "
+                    "population scale: train, label, export, serve-batch, index, watch, bench.", epilog=EPILOG)
+    parser.add_argument("-V", "--version", action="version", version=f"emopulse {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="STAGE")
     for stage in STAGES:
         # only the stage being run imports its dataclasses (and their packages): `emopulse --help`
@@ -337,7 +362,28 @@ def main(argv=None) -> int:
     import signal
 
     from .core.errors import EmopulseError, InputError, ResourceError, Terminated
-    ns = build_parser(argv).parse_args(argv)
+    args = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(args)
+    stages = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices
+    if not args:                       # a bare `emopulse`: what it does and its stages
+        parser.print_help()
+        return 0
+    stage = next((a for a in args if a in stages), None)
+    if stage is None and not any(a in ("-h", "--help", "-V", "--version") for a in args):
+        import difflib
+        first = next((a for a in args if not a.startswith("-")), args[0])
+        close = difflib.get_close_matches(first, list(stages), n=1)
+        parser.error(f"unknown stage {first!r}" + (f"; did you mean {close[0]!r}?" if close else
+                                                   f" (stages: {', '.join(stages)})"))
+    if stage is not None:
+        sub = stages[stage]
+        rest = args[args.index(stage) + 1:]
+        if not rest and any(a.required for a in sub._actions):   # a bare stage that needs options: its help
+            sub.print_help()
+            return 0
+        if not any(a in ("-h", "--help") for a in rest) and (why := unknown_options(sub, rest)):
+            sub.error(why)
+    ns = parser.parse_args(args)
     setup_logging(ns.log_level, ns.log_format)
     from .core import quiet
     quiet.install()

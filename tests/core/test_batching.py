@@ -35,13 +35,3 @@ def test_dedup_keeps_first_seen_order():
     assert uniq == ["b", "a", "c"]
     assert inv.tolist() == [0, 1, 0, 2, 1]
 
-
-def test_heartbeat_prints_progress_without_a_terminal():
-    import io
-    from emopulse.core.progress import Heartbeat
-    out = io.StringIO()
-    hb = Heartbeat(1000, "serve-batch", "rows", every=0.0, file=out)
-    hb.update(250)
-    hb.update(250)
-    lines = out.getvalue().splitlines()
-    assert len(lines) == 2 and "500/1,000 rows" in lines[-1] and "ETA" in lines[-1]

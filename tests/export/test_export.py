@@ -153,3 +153,16 @@ def test_killed_exports_leave_no_work_dirs_and_replacement_is_atomic(tiny_model,
     assert json.load(open(target / "manifest.json"))["ready"] is True          # put back, not lost
     m = run(ExportArgs(model=tiny_model, output=str(target), precision="fp32", overwrite=True))
     assert m["ready"] and sorted(os.listdir(target)) == sorted(os.listdir(src))
+
+
+def test_manifests_name_no_build_machine_path(tiny_model, tiny_bundle):
+    """source_checkpoint is relative to the bundle (bench resolves it from there); the shipped one too."""
+    import emopulse.model
+    from emopulse.bench.args import BenchArgs
+    from emopulse.bench.measure import resolve
+    m = json.load(open(os.path.join(tiny_bundle, "manifest.json")))
+    assert not os.path.isabs(m["source_checkpoint"])
+    assert os.path.samefile(os.path.join(tiny_bundle, m["source_checkpoint"]), tiny_model)
+    assert os.path.samefile(resolve(BenchArgs(model=tiny_bundle, output="unused"))[0], tiny_model)
+    shipped = json.load(open(os.path.join(os.path.dirname(emopulse.model.__file__), "manifest.json")))
+    assert not os.path.isabs(shipped["source_checkpoint"]) and "/work/" not in json.dumps(shipped)

@@ -8,7 +8,7 @@ os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", "1")
 
 @pytest.fixture(scope="session")
 def tiny_gemma(tmp_path_factory) -> str:
-    from emopulse.label.shapes import build_tiny_gemma
+    from emopulse.testing.gemma import build_tiny_gemma
     return build_tiny_gemma(str(tmp_path_factory.mktemp("tiny-gemma")))
 
 

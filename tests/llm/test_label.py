@@ -192,7 +192,7 @@ def test_kill_and_resume_is_exactly_once(tiny_gemma, tmp_path):
 
 
 def test_cascade_sends_only_unsure_rows_to_the_llm(vllm_backend, tiny_gemma, tmp_path):
-    from emopulse.bench.shapes import build_random_checkpoint
+    from emopulse.testing.shapes import build_random_checkpoint
     clf = build_random_checkpoint(str(tmp_path / "clf"), "tiny")   # a PyTorch checkpoint serves as the cascade
     inp = comments(tmp_path, n=120)
     s = run(LabelArgs(inputs=[inp], output=str(tmp_path / "o"), model=tiny_gemma, id_col="id", cascade=clf,

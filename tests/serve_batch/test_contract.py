@@ -223,3 +223,21 @@ def test_parts_are_journalled_and_the_manifest_written_once(tmp_path):
         out.finish({"seconds": 0})
     assert len(json.load(open(tmp_path / "o" / MANIFEST))["parts"]) == 200
     assert os.path.exists(tmp_path / "o" / SUCCESS)
+    assert sorted(os.listdir(tmp_path / "o")) == sorted([f"{n}.parquet" for n in planned] +
+                                                        [MANIFEST, "_summary.json", SUCCESS])   # no _lock, no journal
+
+
+def test_a_finished_run_leaves_no_lock_and_a_new_run_locks_again(tmp_path):
+    from emopulse.core.errors import OutputError
+    t = pa.table({"x": [1]})
+    with OutputDir(str(tmp_path / "o"), {"k": 1}, planned=["part-00000"]) as out:
+        with pytest.raises(OutputError, match="another run"):
+            OutputDir(str(tmp_path / "o"), {"k": 1}, resume=True, planned=["part-00000"])
+        out.commit("part-00000", t)
+        out.finish({"seconds": 0})
+    assert not os.path.exists(tmp_path / "o" / "_lock")
+    with OutputDir(str(tmp_path / "o"), {"k": 1}, resume=True, planned=["part-00000"]):
+        assert os.path.exists(tmp_path / "o" / "_lock")
+        with pytest.raises(OutputError, match="another run"):
+            OutputDir(str(tmp_path / "o"), {"k": 1}, resume=True, planned=["part-00000"])
+    assert not os.path.exists(tmp_path / "o" / "_lock")

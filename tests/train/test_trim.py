@@ -7,7 +7,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from emopulse.bench.shapes import bundled_texts
+from emopulse.testing.shapes import bundled_texts
 from emopulse.core.errors import EmopulseError
 from emopulse.core.schema import LABELS
 from emopulse.train.trim import trim

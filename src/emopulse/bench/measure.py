@@ -15,8 +15,10 @@ import pyarrow.parquet as pq
 
 from ..core import convert
 from ..core.backends import BackendSpec
-from ..core.bundle import MANIFEST, TextEncoder, load_encoder, model_max_length
+from ..core.bundle import TextEncoder, load_encoder, model_max_length
 from ..core.errors import InputError
+from ..core.manifest import MANIFEST, read_manifest
+from ..core.progress import progress_bar
 from . import ceilings
 from .args import BenchArgs
 from .report import write_reports
@@ -42,10 +44,9 @@ def resolve(args: BenchArgs) -> tuple[str | None, dict, dict]:
     """(checkpoint or None, {precision: onnx path}, bundle manifest or {})."""
     path = args.model
     if os.path.exists(os.path.join(path, MANIFEST)):
-        manifest = json.load(open(os.path.join(path, MANIFEST)))
-        ckpt = manifest.get("source_checkpoint")
-        ckpt = ckpt if ckpt and os.path.exists(os.path.join(ckpt, "config.json")) else None
-        return ckpt, {f"bundle-{manifest.get('precision')}": os.path.join(path, "model.onnx")}, manifest
+        manifest = read_manifest(path)
+        return manifest.checkpoint_dir(path), {f"bundle-{manifest.precision}": os.path.join(path, manifest.model_file)}, \
+            manifest.to_dict()
     if os.path.exists(os.path.join(path, "config.json")):
         return path, {}, {}
     raise InputError(f"{path}: neither an emopulse bundle nor an HF checkpoint dir")
@@ -90,10 +91,11 @@ def plan_variants(args: BenchArgs, checkpoint, onnx: dict, encoder: TextEncoder,
     return [v for v in cands if wanted is None or v.name in wanted]
 
 
-def run_budgeted(v: Variant, texts, batch_size, args) -> list:
-    timings, deadline = [], time.perf_counter() + args.max_seconds
-    for i in range(0, len(texts), args.chunk_rows):
-        timings += v.run_chunk(texts[i:i + args.chunk_rows], batch_size, deadline)
+def run_budgeted(v: Variant, texts, batch_size, seconds: float, chunk_rows: int) -> list:
+    """Chunks of `texts` until they are done or `seconds` have passed (at least one batch runs)."""
+    timings, deadline = [], time.perf_counter() + seconds
+    for i in range(0, len(texts), chunk_rows):
+        timings += v.run_chunk(texts[i:i + chunk_rows], batch_size, deadline)
         if time.perf_counter() > deadline:
             break
     return timings
@@ -103,7 +105,7 @@ def run_e2e(model: str, data_path: str, args: BenchArgs) -> dict:
     """serve-batch end to end (Parquet in, Parquet out, process start included), default settings."""
     with tempfile.TemporaryDirectory() as out:
         cmd = [sys.executable, "-m", "emopulse", "serve-batch", "--model", model, "--input", data_path,
-               "--output", out, "--no-progress", "--device", args.device, "--max-length", str(args.max_length)]
+               "--output", out, "--no-progress", "--device", args.device, "--max-length", str(args.max_length or 0)]
         if args.threads:
             cmd += ["--threads", str(args.threads)]
         t0 = time.perf_counter()
@@ -130,8 +132,7 @@ def compare_models(args: BenchArgs, data_path: str) -> dict:
     out = {}
     for m in models:
         rps = np.array(speed[m])
-        manifest = os.path.join(m, MANIFEST)
-        row = {"precision": json.load(open(manifest)).get("precision") if os.path.exists(manifest) else "checkpoint",
+        row = {"precision": read_manifest(m).precision if os.path.exists(os.path.join(m, MANIFEST)) else "checkpoint",
                "layers": json.load(open(os.path.join(m, "config.json"))).get("num_hidden_layers")
                if os.path.exists(os.path.join(m, "config.json")) else None,
                "rows_per_s": float(np.median(rps)), "rows_per_s_repeats": rps.tolist(),
@@ -166,7 +167,8 @@ def run(args: BenchArgs) -> dict:
             skipped["onnx-*"] = f"could not export: {type(exc).__name__}: {exc}"
     from transformers import AutoConfig
     model_dir = checkpoint or args.model
-    encoder = load_encoder(model_dir, min(args.max_length, model_max_length(os.path.join(model_dir, "config.json"))))
+    encoder = load_encoder(model_dir, min(args.max_length or 1 << 30,
+                                          model_max_length(os.path.join(model_dir, "config.json"))))
     config = AutoConfig.from_pretrained(model_dir)
     variants = plan_variants(args, checkpoint, onnx, encoder, skipped)
 
@@ -191,25 +193,41 @@ def run(args: BenchArgs) -> dict:
     runs: dict = {v.name: {bs: [] for bs in args.batch_sizes} for v in variants}
     cold: dict = {}
     e2e: list = []
+    # --max-seconds is the whole measurement's budget: each (round, batch size, variant) slice gets an
+    # equal share of what is left; a serve-batch round (a process start) runs only while time is left
+    slices = args.repeat * len(args.batch_sizes) * len(variants)
+    deadline = time.perf_counter() + args.max_seconds
+    bar = progress_bar(slices + (args.repeat if want_e2e else 0), "bench", unit="runs")
     for r in range(args.repeat):
         for bs in args.batch_sizes:
             for v in list(variants):
+                share = max(0.0, deadline - time.perf_counter()) / max(1, slices)
+                slices -= 1
+                bar.set_description(f"bench: {v.name} batch {bs} round {r + 1}")
                 try:
                     if v.name not in cold:
                         t0 = time.perf_counter()
                         v.setup()
                         cold[v.name] = time.perf_counter() - t0
-                    runs[v.name][bs].append(run_budgeted(v, texts, bs, args))
+                    runs[v.name][bs].append(run_budgeted(v, texts, bs, share, args.chunk_rows))
                 except Exception as exc:  # noqa: BLE001 - a broken variant never stops the run
                     skipped[v.name] = f"{type(exc).__name__}: {exc}"
                     variants.remove(v)
                     runs.pop(v.name, None)
+                bar.update(1)
+        if want_e2e and e2e and time.perf_counter() > deadline:
+            skipped[E2E + f" rounds {r + 1}-{args.repeat}"] = (f"not run: the --max-seconds {args.max_seconds:g} "
+                                                              f"budget was spent ({len(e2e)} round(s) measured)")
+            want_e2e = False
         if want_e2e:
+            bar.set_description(f"bench: serve-batch end to end, round {r + 1}")
             try:
                 e2e.append(run_e2e(e2e_model, data_path, args))
             except Exception as exc:  # noqa: BLE001
                 skipped[E2E] = str(exc)
                 want_e2e = False
+            bar.update(1)
+    bar.close()
     models = compare_models(args, data_path) if args.compare or args.labelled else {}
     env = environment(args)
     return write_reports(args, runs, cold, {"e2e": e2e, "model": e2e_model}, skipped, ceil,

@@ -108,10 +108,18 @@ def markdown(res: dict, model: str) -> str:
         lines.append(f"| {model} | serve-batch (Parquet→Parquet, {os.path.basename(sb['model'] or '')}) | token budget "
                      f"{last['max_batch_tokens']} | {last['rows']} | {last['process_seconds']:.2f} | | | "
                      f"{sb['rows_per_s']:.1f} | | {last['padded_token_ratio']} | | |")
+    if not res["variants"] and not sb["rows_per_s"]:
+        lines.append("| (nothing measured: see Skipped below) |" + " |" * 11)
     lines += ["", "## Ratios (paired within each round: median [min, max])", ""]
+    if not res["ratios"]:
+        lines.append("No ratios: they compare with the transformers and optimum pipelines, which need the source "
+                     "checkpoint (not found for this bundle; pass the HF checkpoint as --model to get them)."
+                     if not any(b in res["variants"] for b in ("pipeline", "optimum")) else
+                     "No ratios: no other variant was measured beside the baselines.")
+        lines.append("")
     for base, per_variant in res["ratios"].items():
         lines += [f"### vs {base}", "", "| variant | " + " | ".join(f"bs {bs}" for bs in
-                  next(iter(per_variant.values())).keys()) + " |",
+                  next(iter(per_variant.values()))) + " |",
                   "|---|" + "---|" * len(next(iter(per_variant.values())))]
         for name, per_bs in per_variant.items():
             lines.append(f"| {name} | " + " | ".join(f"{m:.2f}× [{lo:.2f}, {hi:.2f}]" for m, lo, hi in per_bs.values()) + " |")
@@ -125,7 +133,8 @@ def markdown(res: dict, model: str) -> str:
             lines.append(f"| {os.path.basename(os.path.normpath(name))} | {m['precision']} | {m['layers'] or ''} | "
                          f"{m['rows_per_s']:.1f} | {m['speed_vs_model']:.2f}× | {q} |")
         lines.append("")
-    lines += ["## Ceilings", ""] + [f"- {k} GEMM: {v / 1e9:.0f} G op/s" for k, v in res["ceilings"].items()]
+    lines += ["## Ceilings", ""] + ([f"- {k} GEMM: {v / 1e9:.0f} G op/s" for k, v in res["ceilings"].items()] or
+                                    ["Not measured (no variant ran on this device)."])
     if res["skipped"]:
         lines += ["", "## Skipped", ""] + [f"- {k}: {v}" for k, v in res["skipped"].items()]
     return "\n".join(lines) + "\n"
@@ -142,10 +151,21 @@ def chart(res: dict, path: str) -> None:
         b.plot(xs, [per_bs[x]["p95_ms"] for x in xs], marker="o", label=name)
     if res["serve_batch"]["rows_per_s"]:
         a.axhline(res["serve_batch"]["rows_per_s"], color="k", ls="--", label="serve-batch end to end")
+    from matplotlib.ticker import FixedLocator, FuncFormatter, LogLocator, NullFormatter, NullLocator
+    sizes = sorted({bs for per_bs in res["variants"].values() for bs in per_bs})
+    plain = FuncFormatter(lambda v, _: f"{v:,.0f}" if v >= 10 else f"{v:g}")
     for ax, title in ((a, "rows/s (higher is better)"), (b, "p95 batch latency, ms")):
+        # log scales, labelled in plain numbers: the batch sizes themselves on x (not 2^0 ... 2^7), and
+        # 20, 50, 100 ... on y (not 2.6x10^1)
         ax.set_xscale("log", base=2)
         ax.set_yscale("log")
-        ax.set_xlabel("batch size")
+        ax.xaxis.set_major_locator(FixedLocator(sizes))
+        ax.xaxis.set_major_formatter(plain)
+        ax.xaxis.set_minor_locator(NullLocator())
+        ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+        ax.yaxis.set_major_formatter(plain)
+        ax.yaxis.set_minor_formatter(NullFormatter())
+        ax.set_xlabel("batch size (rows)")
         ax.set_title(title)
         ax.grid(alpha=0.3)
     a.legend(fontsize=8)

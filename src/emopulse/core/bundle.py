@@ -10,7 +10,7 @@ import hashlib
 import itertools
 import json
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -20,8 +20,9 @@ from .backends import BackendSpec
 from .batching import Tokens
 from .fingerprint import sha256_cached
 from .head import Head, head_sha256, load_head
+from .manifest import MANIFEST, BundleManifest, read_manifest
 
-MANIFEST = "manifest.json"
+CHECKPOINT_MAX_LENGTH = 256       # max_length 0 (auto) for a checkpoint or a bare .onnx file
 
 
 def sha256_text(text: str) -> str:
@@ -80,7 +81,7 @@ class Bundle:
     max_length: int
     precision: str
     model_dir: str                  # where tokenizer and config live
-    manifest: dict = field(default_factory=dict)
+    manifest: BundleManifest | None = None      # None for a checkpoint or a bare .onnx file
 
     def encoder(self) -> TextEncoder:
         return load_encoder(self.model_dir, self.max_length)
@@ -145,31 +146,24 @@ def _load_tokenizer_json(model_dir: str):
     return tok, pad_id if pad_id is not None else 0
 
 
-def read_bundle_manifest(path: str) -> dict:
-    """A bundle's manifest.json, checked: readable, ready is the boolean true, the model file's
-    bytes are the ones the export gated (sha256, cached by size and mtime)."""
-    mpath = os.path.join(path, MANIFEST)
-    try:
-        with open(mpath) as f:
-            manifest = json.load(f)
-        if not isinstance(manifest, dict):
-            raise ValueError("not a JSON object")
-    except (OSError, ValueError) as exc:
-        raise BundleError(f"{mpath}: unreadable bundle manifest ({exc}); export the bundle again") from exc
-    if manifest.get("ready") is not True:
+def read_bundle_manifest(path: str) -> BundleManifest:
+    """A bundle's manifest.json, checked for serving: readable, ready is the boolean true, the model
+    file's bytes are the ones the export gated (sha256, cached by size and mtime)."""
+    manifest = read_manifest(path)
+    if manifest.ready is not True:
         raise BundleError(f"{path}: bundle is not marked ready (it failed or never ran the accuracy gate: "
-                          f"{(manifest.get('gate') or {}).get('verdict', 'no gate')}; ready={manifest.get('ready')!r})")
+                          f"{manifest.gate.get('verdict', 'no gate')}; ready={manifest.ready!r})")
     model_file = bundle_model_file(path, manifest)
-    want = manifest.get("model_sha256")
+    want = manifest.model_sha256
     if want and sha256_cached(model_file) != want:
         raise BundleError(f"{model_file}: its bytes are not the ones the export gated (sha256 differs from "
                           "manifest.json): the model file was replaced or corrupted; export again")
     return manifest
 
 
-def bundle_model_file(path: str, manifest: dict) -> str:
+def bundle_model_file(path: str, manifest: BundleManifest) -> str:
     """The manifest's model_file, confined to the bundle directory."""
-    name = manifest.get("model_file", "model.onnx")
+    name = manifest.model_file
     root = os.path.realpath(path)
     full = os.path.realpath(os.path.join(root, str(name)))
     if not full.startswith(root + os.sep):
@@ -218,16 +212,18 @@ def resolve_model(path: str | None) -> str:
     return model.path()
 
 
-def load_bundle(path: str, max_length: int = 256, device: str = "cpu", threads: int = 0,
+def load_bundle(path: str, max_length: int = 0, device: str = "cpu", threads: int = 0,
                 dtype: str = "fp16") -> Bundle:
+    """A servable model; max_length is clipped to the model's own limit (0: a bundle's exported
+    max_length, or 256 for a checkpoint or bare .onnx file)."""
     path = os.path.expanduser(path)
-    manifest: dict = {}
+    manifest: BundleManifest | None = None
     if os.path.isfile(path) and path.endswith(".onnx"):
         model_dir, kind, precision, model_file = os.path.dirname(path) or ".", "onnx", "raw", path
     elif os.path.isdir(path) and os.path.exists(os.path.join(path, MANIFEST)):
         manifest = read_bundle_manifest(path)
         model_dir, kind = path, "onnx"
-        precision = str(manifest.get("precision", "unknown"))
+        precision = manifest.precision
         model_file = bundle_model_file(path, manifest)
         if device.startswith("cuda") and precision.startswith("int8"):
             raise BundleError(f"{path}: an int8 bundle is for CPU; export fp16 for CUDA")
@@ -248,7 +244,10 @@ def load_bundle(path: str, max_length: int = 256, device: str = "cpu", threads: 
     if not os.path.exists(os.path.join(model_dir, "tokenizer.json")) and \
             not os.path.exists(os.path.join(model_dir, "tokenizer_config.json")):
         raise BundleError(f"{model_dir}: no tokenizer (tokenizer.json) next to the model")
-    limit = int(manifest.get("max_length") or model_max_length(config))
+    # a bundle's limit is what it was exported and gated at; a checkpoint's, its position table (auto: 256)
+    limit = int((manifest and manifest.max_length) or model_max_length(config))
+    if not max_length and manifest is None:
+        max_length = CHECKPOINT_MAX_LENGTH
     return Bundle(path=path, spec=BackendSpec(kind, model_file, device, threads, dtype),
-                  labels=read_labels(config), max_length=min(max_length, limit),
+                  labels=read_labels(config), max_length=min(max_length or limit, limit),
                   precision=precision, model_dir=model_dir, manifest=manifest)

@@ -3,7 +3,8 @@
 Python sets a sub-package as an attribute of its parent when it is imported, so a function of the
 same name in `emopulse/__init__.py` would be replaced by the module. Instead the module itself is
 made callable: `emopulse.serve_batch(ServeBatchArgs(...))` or `emopulse.serve_batch(model=..., ...)`
-(keywords build the same dataclass the CLI builds, validated the same way).
+(keywords build the same dataclass the CLI builds, validated the same way, and are read as the CLI
+reads its options: `keep_cols="date,source"`, `inputs="pred/"`, `input=` as an alias of `inputs=`).
 """
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ import types
 def make_callable(module_name: str, fn, args_cls) -> None:
     def __call__(self, args=None, /, **kw):
         if args is None:
-            args = args_cls(**kw)
+            from .options import from_keywords
+            args = from_keywords(args_cls, kw, f"emopulse.{module_name.rsplit('.', 1)[-1]}()")
         elif kw:
             raise TypeError(f"{module_name}: pass an {args_cls.__name__} or keywords, not both")
         elif not isinstance(args, args_cls):

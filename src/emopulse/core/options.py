@@ -19,12 +19,18 @@ from dataclasses import MISSING, field
 
 def opt(default=MISSING, help: str = "", *, factory=None, flag: str | None = None, aliases=(),
         choices=None, metavar: str | None = None, nargs: str | None = None, positional: bool = False,
-        cli: bool = True):
+        cli: bool = True, auto: str | None = None):
+    """A field with its option's metadata. `auto` says what the default (0 or None) resolves to; help
+    shows it as "(default: auto: ...)"."""
     md = {"help": help, "flag": flag, "aliases": tuple(aliases), "choices": choices, "metavar": metavar,
-          "nargs": nargs, "positional": positional, "cli": cli}
+          "nargs": nargs, "positional": positional, "cli": cli, "auto": auto}
     if factory is not None:
         return field(default_factory=factory, metadata=md)
     return field(default=default, metadata=md)
+
+
+# what max_length 0 means (core.bundle.load_bundle); tests check the figure against the shipped manifest
+AUTO_MAX_LENGTH = "a bundle's exported limit (128 for the shipped model), 256 for a checkpoint"
 
 
 def csv(text: str) -> list[str]:
@@ -150,13 +156,13 @@ def add_options(parser: argparse.ArgumentParser, cls, skip=(), config: dict | No
                 default = [default]
         required = default is MISSING
         text = md.get("help") or ""
-        if not required and default not in (None, False, [], {}, ""):
-            text += f" (default: {_show(default)})"
+        text += default_text(default, origin, md, base, text)
         if origin != "default":
             text += f" [set by {env_name(f) if origin == 'env' else '--config'}]"
         kw = {"help": text.strip().replace("%", "%%"), "dest": f.name}
-        if base is not bool:
-            kw["metavar"] = md.get("metavar") or ("PATH" if md.get("nargs") else
+        if base is not bool:   # choices are listed in the option's own line: --device {cpu,cuda}
+            kw["metavar"] = md.get("metavar") or ("{" + ",".join(map(str, md["choices"])) + "}" if md.get("choices")
+                                                  else "PATH" if md.get("nargs") else
                                                   flag.lstrip("-").upper().replace("-", "_"))
         if md.get("choices"):
             kw["choices"] = md["choices"]
@@ -181,6 +187,21 @@ def add_options(parser: argparse.ArgumentParser, cls, skip=(), config: dict | No
                             default=None if required else default, **kw)
 
 
+def default_text(default, origin: str, md, base, text: str) -> str:
+    """' (default: ...)' for an option's help: the value, 'auto: ...' for one resolved at run time,
+    'off' for a switch, 'none' for an unset optional value; nothing for a required option or where the
+    help already says what the default is."""
+    if default is MISSING:
+        return ""
+    if md.get("auto") and origin == "default":
+        return f" (default: auto: {md['auto']})"
+    if base is bool and isinstance(default, bool):
+        return f" (default: {'on' if default else 'off'})"
+    if default in (None, [], {}, ""):
+        return "" if "default" in text else " (default: none)"
+    return f" (default: {_show(default)})"
+
+
 class _AppendDict(argparse.Action):
     """--storage-option KEY=VALUE, repeated: one dict."""
 
@@ -188,6 +209,63 @@ class _AppendDict(argparse.Action):
         current = dict(getattr(ns, self.dest) or {})
         current.update(values)
         setattr(ns, self.dest, current)
+
+
+def keyword_names(cls) -> dict[str, str]:
+    """Every keyword a stage function takes -> its field: the field name, its flag and aliases without
+    dashes (`input` for `--input`), and `inputs`/`input` for whichever field reads the data."""
+    names: dict[str, str] = {}
+    for f in dataclasses.fields(cls):
+        for flag in (flag_of(f), *f.metadata.get("aliases", ())):
+            names.setdefault(flag.lstrip("-").replace("-", "_"), f.name)
+        if flag_of(f) == "--input":
+            names.setdefault("inputs", f.name)
+            names.setdefault("input", f.name)
+    for f in dataclasses.fields(cls):
+        names[f.name] = f.name
+    return names
+
+
+def from_keywords(cls, kw: dict, where: str):
+    """The args dataclass from Python keywords, read as the command line reads its options: a comma
+    string for a list field (keep_cols="date,source"), one path for a list of paths (inputs="pred/"),
+    a one-item list for a single path (evaluate(inputs=["x.parquet"])), the flag's name as an alias
+    (input= for inputs=). An unknown keyword is a TypeError naming the closest one."""
+    import difflib
+    names = keyword_names(cls)
+    hints = typing.get_type_hints(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    out: dict = {}
+    for key, value in kw.items():
+        if key not in names:
+            close = difflib.get_close_matches(key, list(names), n=1)
+            raise TypeError(f"{where}: unknown keyword {key!r}" + (f"; did you mean {close[0]!r}?" if close else ""))
+        name = names[key]
+        if name in out:
+            raise TypeError(f"{where}: {key!r} and another name for the same option ({name!r}) given together")
+        out[name] = _coerce(value, hints[name], fields[name])
+    return cls(**out)
+
+
+def _coerce(value, tp, f: dataclasses.Field):
+    base, _ = _unwrap(tp)
+    if value is None:
+        return value
+    if typing.get_origin(base) is list and isinstance(value, str):
+        return [value] if f.metadata.get("nargs") else _converter(tp)(value)
+    if typing.get_origin(base) is list and isinstance(value, tuple):
+        return list(value)
+    if base is str and isinstance(value, (list, tuple)):
+        if len(value) != 1:
+            raise TypeError(f"{f.name} takes one path, got {len(value)}")
+        return value[0]
+    if base is str and hasattr(value, "__fspath__"):
+        return str(value)
+    if typing.get_origin(base) is list and isinstance(value, list):
+        return [str(v) if hasattr(v, "__fspath__") else v for v in value]
+    if typing.get_origin(base) is dict and isinstance(value, str):
+        return _converter(tp)(value)
+    return value
 
 
 def build(cls, ns, skip=(), **extra):
@@ -220,5 +298,5 @@ def load_config(path: str, stage: str) -> dict:
     if not isinstance(data, dict):
         raise SystemExit(f"emopulse: --config {path}: expected a table of options")
     out = {k: v for k, v in data.items() if not isinstance(v, dict)}
-    out.update({k: v for k, v in (data.get(stage) or data.get(stage.replace("-", "_")) or {}).items()})
+    out.update(data.get(stage) or data.get(stage.replace("-", "_")) or {})
     return out

@@ -155,21 +155,33 @@ class OutputDir:
         try:
             storage.makedirs(path)
             if not self.remote:
-                self._lock_file = open(self._at(LOCK), "a+")
+                self._lock_file = self._take_lock()
         except OSError as exc:
             raise OutputError(f"{path}: cannot write the output directory ({exc})") from exc
-        if self._lock_file is not None:
-            try:
-                fcntl.flock(self._lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                self._lock_file.close()
-                raise OutputError(f"{path}: another run is writing to this output directory") from None
         try:
             self._open(resume, overwrite, list(planned or []))
             self._open_journal()
         except Exception:
             self.close()
             raise
+
+    def _take_lock(self):
+        """flock on _lock. A run removes _lock when it closes, so a lock taken on a file that was
+        unlinked meanwhile is taken again on the new one (else two runs could both hold "the" lock)."""
+        for _ in range(10):
+            f = open(self._at(LOCK), "a+")
+            try:
+                fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                f.close()
+                raise OutputError(f"{self.path}: another run is writing to this output directory") from None
+            try:
+                if os.stat(self._at(LOCK)).st_ino == os.fstat(f.fileno()).st_ino:
+                    return f
+            except FileNotFoundError:
+                pass
+            f.close()
+        raise OutputError(f"{self.path}: another run is writing to this output directory")
 
     def _at(self, *names: str) -> str:
         return storage.join(self.path, *names)
@@ -287,9 +299,20 @@ class OutputDir:
                       "totals": totals, "invocations": invocations}
 
     def close(self) -> None:
+        """Release the directory: an empty journal and the _lock file are removed (nothing is left
+        behind by a finished run but its parts and bookkeeping)."""
         if self._journal is not None and not self._journal.closed:
             self._journal.close()
+            try:
+                if os.path.getsize(self._at(JOURNAL)) == 0:
+                    os.remove(self._at(JOURNAL))
+            except OSError:
+                pass
         if self._lock_file is not None and not self._lock_file.closed:
+            try:   # unlinked while still held: a run that opens it meanwhile sees another inode and retries
+                os.remove(self._at(LOCK))
+            except OSError:
+                pass
             fcntl.flock(self._lock_file, fcntl.LOCK_UN)
             self._lock_file.close()
 

@@ -7,7 +7,7 @@ import os
 import time
 from dataclasses import dataclass
 
-from ..core.options import opt
+from ..core.options import AUTO_MAX_LENGTH, opt
 
 from ..core.bundle import load_bundle, resolve_model
 from ..core.errors import EmopulseError
@@ -25,12 +25,13 @@ class EvaluateArgs:
     model: str | None = opt(None, "bundle, .onnx or checkpoint (default: the shipped model)")
     text_col: str = opt("text", "text column")
     label_col: str = opt("label", "label column")
-    max_length: int = opt(256, "max tokens")
-    threads: int = opt(0, "threads; 0: all cores")
+    max_length: int = opt(0, "truncate texts to this many tokens, at most the model's own limit; 0: automatic",
+                          auto=AUTO_MAX_LENGTH)
+    threads: int = opt(0, "threads; 0: automatic", auto="all cores")
 
     def __post_init__(self):
-        if self.max_length < 8:
-            raise EmopulseError(f"--max-length must be at least 8, got {self.max_length}")
+        if self.max_length and self.max_length < 8:
+            raise EmopulseError(f"--max-length must be 0 (the model's limit) or at least 8, got {self.max_length}")
 
 
 def run(args: EvaluateArgs) -> dict:

@@ -36,6 +36,7 @@ class ExportArgs:
     opset: int | None = opt(None, "ONNX opset (default: optimum's choice)")
     force: bool = opt(False, "mark the bundle ready even if the gate refuses")
     overwrite: bool = opt(False, "replace an existing bundle")
+    progress: bool | None = opt(None, "a bar over the export steps (default: on a terminal)")
 
     def __post_init__(self):
         from ..core.errors import EmopulseError

@@ -47,14 +47,21 @@ def gate_sample(checkpoint: str, calibration: str | None, text_col: str, label_c
 
 
 def run_gate(checkpoint: str, candidate: str, encoder: TextEncoder, labels_order: list[str],
-             texts: list[str], gold: list[str] | None, device: str = "cpu", precision: str = "") -> dict:
+             texts: list[str], gold: list[str] | None, device: str = "cpu", precision: str = "",
+             references: dict | None = None) -> dict:
+    """The gate's figures for one candidate. `references` (a dict the caller keeps across the candidates
+    of one export) holds the PyTorch reference per batching, so the ladder runs the checkpoint once."""
     # both sides through the served head (temperature, n-gram member) and the served batching
     # (bucketed for batch-invariant precisions): the gate judges what users get
     from ..core.batching import bucket_for
+    bucket = bucket_for(precision)
     predictor = Predictor(encoder, labels_order, max_batch_tokens=4096, max_batch_rows=64,
-                          head=load_head(checkpoint, labels_order), bucket=bucket_for(precision))
+                          head=load_head(checkpoint, labels_order), bucket=bucket)
     texts_arr = pa.array(texts, pa.string())
-    ref, _ = predictor.predict(texts_arr, build_backend(BackendSpec("torch", checkpoint)))
+    references = {} if references is None else references
+    if bucket not in references:
+        references[bucket], _ = predictor.predict(texts_arr, build_backend(BackendSpec("torch", checkpoint)))
+    ref = references[bucket]
     cand, dead = predictor.predict(texts_arr, build_backend(BackendSpec("onnx", candidate, device)))
     if dead:
         raise RuntimeError(f"candidate failed on {len(dead)} gate rows: {dead[0][1]}")

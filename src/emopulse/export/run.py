@@ -6,16 +6,17 @@ written (for inspection) but with "ready": false, and the command exits non-zero
 """
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import tempfile
 import time
 
-from ..core.bundle import MANIFEST, load_encoder, model_max_length, read_labels, sha256_text
+from ..core.bundle import load_encoder, model_max_length, read_labels, sha256_text
+from ..core.manifest import BundleManifest, write_manifest
 from ..core.storage import sha256 as sha256_file
 from ..core.errors import BundleError, OutputError
 from ..core.head import HEAD_FILES
+from ..core.progress import progress_bar
 from ..core import convert
 from .args import ExportArgs
 from .gate import gate_sample, run_gate, verdict
@@ -110,6 +111,11 @@ def _versions() -> dict:
             else version("optimum"), "optimum_onnx": version("optimum-onnx"), "transformers": transformers.__version__}
 
 
+def source_checkpoint(model: str, output: str) -> str:
+    """The checkpoint's path relative to the bundle directory (bench finds it again from there)."""
+    return os.path.relpath(os.path.abspath(model), os.path.abspath(output))
+
+
 def run(args: ExportArgs) -> dict:
     from ..core import quiet
     quiet.install()
@@ -131,13 +137,19 @@ def run(args: ExportArgs) -> dict:
     work = tempfile.mkdtemp(prefix=f".emopulse-export-{os.getpid()}-", dir=parent)
     with open(os.path.join(work, "target"), "w") as f:
         f.write(os.path.abspath(args.output))
+    bar = progress_bar(1 + 2 * len(ladder), "export: ONNX graph", unit="steps", enabled=args.progress)
     try:
         t0 = time.perf_counter()
         convert.export_plain(args.model, work, args.opset)
-        tried, paths = [], []
+        bar.update(1)
+        tried, paths, references = [], [], {}
         for precision in ladder:  # fastest first: the first that passes is the one
+            bar.set_description(f"export: build {precision}")
             path, tool = convert.build(precision, work, config, encoder, texts, args.static_method)
-            figures = run_gate(args.model, path, encoder, labels, texts, gold, device, precision)
+            bar.update(1)
+            bar.set_description(f"export: gate {precision} on {len(texts)} rows")
+            figures = run_gate(args.model, path, encoder, labels, texts, gold, device, precision, references)
+            bar.update(1)
             ok, why = verdict(figures, args.min_agreement, args.max_f1_drop, args.max_abs_diff, args.min_macro_f1)
             tried.append({"precision": precision, "tool": tool, "passed": ok, "gate": figures | {"verdict": why}})
             paths.append(path)
@@ -162,7 +174,8 @@ def run(args: ExportArgs) -> dict:
             "model_sha256": sha256_file(os.path.join(bundle, "model.onnx")),
             "tool": tool, "labels": labels, "max_length": max_length,
             "opset": onnx.load(os.path.join(bundle, "model.onnx"), load_external_data=False).opset_import[0].version,
-            "source_checkpoint": os.path.abspath(args.model),
+            # relative to the bundle: a shipped bundle names no build machine's directories
+            "source_checkpoint": source_checkpoint(args.model, args.output),
             "source_sha256": sha256_text(",".join(sha256_file(os.path.join(args.model, w)) for w in weights)),
             "tokenizer_sha256": encoder.fingerprint(),
             "gate": figures | {"verdict": why, "sample": sample_source, "thresholds": {
@@ -172,10 +185,10 @@ def run(args: ExportArgs) -> dict:
             "export_seconds": round(time.perf_counter() - t0, 2),
             "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         }
-        with open(os.path.join(bundle, MANIFEST), "w") as f:
-            json.dump(manifest, f, indent=2)
+        write_manifest(bundle, BundleManifest.from_dict(manifest))   # typed: a wrong field fails here
         replace_dir(bundle, args.output, work)
     finally:
+        bar.close()
         shutil.rmtree(work, ignore_errors=True)
     if not manifest["ready"]:
         raise GateRefused(f"{args.output}: the accuracy gate refused every candidate "

@@ -46,12 +46,17 @@ class TrainArgs:
     native_oversample: float = opt(1.0, "repeat native training rows this many times (see the README for "
                                    "measured effects)")
     trust_remote_code: bool = opt(False, "allow model code from the hub")
-    quiet: bool = opt(False, "no progress bars")
+    quiet: bool = opt(False, "no progress bars or heartbeat lines")
+    progress: bool | None = opt(None, "progress bar per optimizer step (default: on a terminal; otherwise "
+                                "heartbeat lines)")
+    heartbeat: float = opt(30.0, "without a terminal: seconds between heartbeat lines (steps, steps/s, ETA)")
 
     def __post_init__(self):
         from ..core.errors import EmopulseError
         if not 0 < self.eval_fraction < 1 or self.lr <= 0 or self.batch_size < 1 or self.epochs <= 0:
             raise EmopulseError("--eval-fraction must be in (0, 1), --lr > 0, --batch-size >= 1 and --epochs > 0")
+        if self.heartbeat <= 0:
+            raise EmopulseError(f"--heartbeat must be > 0 seconds, got {self.heartbeat}")
         if len(set(self.labels)) < 2:
             raise EmopulseError(f"--labels needs at least two distinct labels, got {self.labels}")
 

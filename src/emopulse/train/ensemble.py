@@ -146,7 +146,7 @@ def run(args: CalibrateArgs) -> dict:
         steps["bias"] = _figures(z / t + np.asarray(bias), gold, labels) | {"bias": bias}
     final = z / t + (np.asarray(bias) if bias else 0.0)
     spec = HeadSpec(temperature=t, ngram_weight=w, bias=bias,
-                    fitted_on={"eval": os.path.abspath(args.eval), "rows": len(gold), "steps": steps,
+                    fitted_on={"eval": os.path.basename(args.eval), "rows": len(gold), "steps": steps,
                                "validation_confusion": validation_confusion(np.exp(log_softmax(final)), gold, labels)})
     if out_dir != args.model:
         shutil.copytree(args.model, out_dir, dirs_exist_ok=True)

@@ -91,6 +91,29 @@ def _LogEvals():
     return LogEvals()
 
 
+def _HeartbeatSteps(every: float):
+    """Without a terminal: a heartbeat line every `every` seconds with optimizer steps done, steps/s and ETA
+    (tqdm's bar would write carriage returns into a log file)."""
+    from transformers import TrainerCallback
+
+    from ..core.progress import Progress
+
+    class HeartbeatSteps(TrainerCallback):
+        bar = None
+
+        def on_train_begin(self, args, state, control, **kw):
+            self.bar = Progress(state.max_steps or None, "train", unit="steps", mode="heartbeat", every=every)
+
+        def on_step_end(self, args, state, control, **kw):
+            if self.bar is not None:
+                self.bar.update(1)
+
+        def on_train_end(self, args, state, control, **kw):
+            if self.bar is not None:
+                self.bar.close()
+    return HeartbeatSteps()
+
+
 def fine_tune(args: TrainArgs, callbacks=(), save: bool = True) -> dict:
     import torch
     from transformers import (AutoModelForSequenceClassification, AutoTokenizer, DataCollatorWithPadding,
@@ -144,6 +167,8 @@ def fine_tune(args: TrainArgs, callbacks=(), save: bool = True) -> dict:
         return {"accuracy": r["accuracy"], "macro_f1": r["macro_f1"]}
 
     on_cpu = not torch.cuda.is_available()
+    from ..core.progress import progress_mode
+    progress = "off" if args.quiet else progress_mode(args.progress)
     steps_per_epoch = max(1, int(np.ceil(len(train_ds) / args.batch_size)))
     eval_steps = max(1, steps_per_epoch // max(1, args.evals_per_epoch))
     work = os.path.join(args.output, "_checkpoints")
@@ -156,14 +181,16 @@ def fine_tune(args: TrainArgs, callbacks=(), save: bool = True) -> dict:
         greater_is_better=True, logging_steps=max(1, eval_steps // 4), report_to=[],
         group_by_length=args.fast, optim="adamw_torch_fused" if args.fast else "adamw_torch",
         bf16=args.fast and (not on_cpu or cpu_supports_bf16()), use_cpu=on_cpu,
-        disable_tqdm=args.quiet, dataloader_num_workers=0, save_safetensors=True)
+        disable_tqdm=progress != "bar", dataloader_num_workers=0, save_safetensors=True)
     trainer = WeightedTrainer(model=model, args=targs, train_dataset=train_ds, eval_dataset=eval_ds,
                               data_collator=DataCollatorWithPadding(tok), compute_metrics=metrics,
                               callbacks=[EarlyStoppingCallback(args.patience), *callbacks])
-    if args.quiet:  # no dict printed per logging step; evaluations go to the log instead
+    if progress != "bar":  # no dict printed per logging step; evaluations go to the log instead
         from transformers import PrinterCallback
         trainer.remove_callback(PrinterCallback)
         trainer.add_callback(_LogEvals())
+    if progress == "heartbeat":
+        trainer.add_callback(_HeartbeatSteps(args.heartbeat))
     initial_loss = trainer.evaluate()["eval_loss"]
     t0 = time.perf_counter()
     train_out = trainer.train()
@@ -181,7 +208,7 @@ def fine_tune(args: TrainArgs, callbacks=(), save: bool = True) -> dict:
         "eval_loss_after": pred.metrics.get("test_loss"), "train_rows": len(train_ds), "eval_rows": len(eval_ds),
         "train_seconds": round(train_s, 1), "train_rows_per_s": train_out.metrics.get("train_samples_per_second"),
         "eval_rows_per_s": round(len(eval_ds) / infer_s, 1), "epochs_run": train_out.metrics.get("epoch"),
-        "settings": {k: v for k, v in vars(args).items() if k not in ("quiet",)},
+        "settings": {k: v for k, v in vars(args).items() if k not in ("quiet", "progress", "heartbeat")},
         "fast_settings": {"group_by_length": targs.group_by_length, "optim": str(getattr(targs.optim, "value", targs.optim)), "bf16": targs.bf16},
         **{k: v for k, v in data.items() if k.endswith("report") or k == "mixed_rows"},
     }

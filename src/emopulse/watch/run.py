@@ -35,6 +35,7 @@ from ..core.reader import resolve_inputs
 from ..index import charts
 from ..index.compute import add_sums, fill_calendar, finish, from_sums, sums
 from ..index.load import check_dates, scan
+from ..index.run import write_csv
 from ..serve_batch import run as serve_batch
 from ..serve_batch.args import ServeBatchArgs
 from .args import WatchArgs
@@ -262,7 +263,7 @@ def _write_atomic(df: pl.DataFrame, labels: list[str], idx: str, extra: str, arg
     def put(name, write):
         storage.write_via(os.path.join(idx, name), write)
     put("index.parquet", df.write_parquet)
-    put("index.csv", df.write_csv)
+    put("index.csv", lambda p: write_csv(df, p))
     title = f"emopulse watch — {args.freq} index ({int(df['n'].sum()):,} comments)"
     put("index.png", lambda p: charts.png(df, labels, p, title, fmt="png", holidays=record.get("holidays")))
     refresh = f'<meta http-equiv="refresh" content="{args.refresh}">'

@@ -3,9 +3,9 @@ a tokenizer trained locally on the bundled comments and a Gemma-style chat templ
 environment: transformers 5.x). vLLM's CPU attention needs a head size of at least 32."""
 from __future__ import annotations
 
-from ..bench.shapes import bundled_texts
 from ..core.schema import LABELS
-from .prompt import EXAMPLES, INSTRUCTION
+from ..label.prompt import EXAMPLES, INSTRUCTION
+from .shapes import bundled_texts
 
 CHAT_TEMPLATE = ("{{ bos_token }}{% for m in messages %}<start_of_turn>"
                  "{{ 'model' if m['role'] == 'assistant' else m['role'] }}\n{{ m['content'] }}<end_of_turn>\n"
