@@ -19,6 +19,7 @@ from .bundle import TextEncoder
 from .errors import BundleError
 from .head import Head
 from .reader import decode_texts
+from .text import canonical_list
 
 
 @dataclass
@@ -85,6 +86,7 @@ class Predictor:
 
     def prepare(self, texts: pa.Array) -> Prepared:
         values, bad = decode_texts(texts)
+        values = canonical_list(values)   # issue 22: every model member reads the canonical text (core.text)
         n = len(values)
         status = np.full(n, schema.OK, dtype=object)
         text_rows = []
