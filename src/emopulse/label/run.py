@@ -72,7 +72,8 @@ def run(args: LabelArgs, backend=None) -> dict:
     spec = PromptSpec.from_file(args.prompt)
     labels = spec.labels
     storage.configure(args.storage_options)
-    plan = plan_inputs(args.inputs, args.text_col, args.id_col, args.keep_cols, args.skip_bad_files, args.format)
+    plan = plan_inputs(args.inputs, args.text_col, args.id_col, args.keep_cols, args.skip_bad_files, args.format,
+                       args.encoding)
     id_col = args.id_col or schema.ID_COL
     parts = plan_parts(plan, args.rows_per_part)
     total = sum(plan.num_rows)
