@@ -62,6 +62,9 @@ def _index(ns) -> int:
     print(f"{s['rows']:,} rows -> {s['periods']} {s['freq']} periods in {s['seconds']:.1f} s "
           f"({s['rows_per_s']:,.0f} rows/s); mean index {s['mean_index']:.1f}; low-count periods "
           f"{s['low_count_periods']}; anomalies {len(s['anomalies'])}; unlabelled rows {s['rows_unlabelled']:,}")
+    if s["rows_without_date"] or s["rows_bad_dates_dropped"]:
+        print(f"rows left out: {s['rows_without_date']:,} without a date, {s['rows_bad_dates_dropped']:,} with a bad "
+              "date (--drop-bad-dates)")
     return 0
 
 
@@ -198,6 +201,11 @@ def _evaluate(ns) -> int:
     per = ", ".join(f"{k} {v:.3f}" for k, v in r["per_class_f1"].items())
     print(f"{r['n']:,} rows: accuracy {r['accuracy']:.4f}, macro-F1 {r['macro_f1']:.4f} (F1 {per}); "
           f"ECE {r['ece']:.4f}; report in {args.output}")
+    d = r.get("data_report") or {}
+    left = {k: d.get(k, 0) for k in ("empty", "unknown_label", "duplicates", "low_confidence") if d.get(k)}
+    if left:
+        unknown = f" (unknown labels: {', '.join(map(str, d.get('unknown_values', [])))})" if d.get("unknown_label") else ""
+        print("rows left out: " + ", ".join(f"{v:,} {k.replace('_', ' ')}" for k, v in left.items()) + unknown)
     return 0
 
 

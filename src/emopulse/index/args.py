@@ -16,7 +16,9 @@ class PeriodArgs:
     min_count: int = opt(30, "periods with fewer labelled rows are marked low_count (never alerts)")
     window: int | None = opt(None, "rolling window in periods (default 7 days, 4 weeks, 3 months)")
     k: float = opt(3.0, "anomaly when |index - rolling mean| > k rolling sd")
-    timezone: str = opt("Asia/Seoul", "calendar for tz-aware timestamps")
+    timezone: str = opt("Asia/Seoul", "the calendar of the periods: an instant (a timestamp with a time zone, "
+                        "an ISO string ending in an offset or Z, e.g. 2024-03-01T15:00:00Z) is converted to it; a "
+                        "naive timestamp or string and a date are taken as local already")
 
     def check_period(self) -> None:
         from ..core.errors import InputError

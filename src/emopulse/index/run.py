@@ -10,6 +10,7 @@ from datetime import date
 import polars as pl
 
 from ..core import storage
+from ..core.errors import InputError
 from . import charts
 from .args import IndexArgs
 from .compute import aggregate, fill_calendar, finish
@@ -34,9 +35,13 @@ def run(args: IndexArgs) -> dict:
     t0 = time.perf_counter()
     storage.configure(args.storage_options)
     lf, labels, files = scan(args.inputs, args.date_col, args.timezone, args.allow_partial)
-    lf, n_bad, n_null_dates = check_dates(lf, args.drop_bad_dates, date.fromisoformat(args.min_date),
-                                          date.fromisoformat(args.max_date) if args.max_date else None)
-    df = aggregate(lf, labels, args.freq, args.weights, args.hard)
+    try:
+        lf, n_bad, n_null_dates = check_dates(lf, args.drop_bad_dates, date.fromisoformat(args.min_date),
+                                              date.fromisoformat(args.max_date) if args.max_date else None)
+        df = aggregate(lf, labels, args.freq, args.weights, args.hard)
+    except pl.exceptions.PolarsError as exc:   # a corrupt part the size check cannot see
+        raise InputError(f"{', '.join(args.inputs)}: the predictions cannot be read "
+                         f"({type(exc).__name__}: {str(exc).strip().splitlines()[0][:300]})") from None
     df = finish(fill_calendar(df, args.freq), labels, args.freq, args.min_count, args.window, args.k)
     if args.adjust:
         df = adjusted(df, labels, load_confusion(None if args.adjust == "default" else args.adjust, labels),
