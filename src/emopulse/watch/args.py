@@ -13,6 +13,9 @@ class WatchArgs(PeriodArgs, ServeBatchArgs):
     --input (through the serve-batch run contract: each file exactly once, across restarts and kill -9),
     folds its per-period statistics into --index-output (an update costs the new rows, not the history),
     rewrites the index, its charts and a self-reloading dashboard, and raises anomaly alerts."""
+    # --output (inherited) holds one serve-batch run per input file, named after it without the extension's
+    # dot (pred/day0_parquet/): read them all with pl.scan_parquet("pred/*/part-*.parquet"), DuckDB
+    # "FROM 'pred/*/part-*.parquet'", pyarrow.dataset.dataset("pred", format="parquet"), or emopulse index --input pred
     index_output: str = opt(help="directory of the index, its statistics, the dashboard and alerts")
     poll: float = opt(10.0, "seconds between looks at --input")
     settle: float = opt(5.0, "a file is complete when its size and mtime have not changed for this many seconds "
