@@ -10,7 +10,7 @@ import sys
 from dataclasses import dataclass
 from typing import Callable
 
-from .core.options import add_options, build, load_config
+from .core.options import SettingsExit, add_options, build, load_config, option_keys, unknown_config_keys
 
 log = logging.getLogger("emopulse")
 
@@ -265,19 +265,49 @@ STAGES = [
 
 EPILOG = ("Every option can also be set by an environment variable EMOPULSE_<OPTION> (e.g. EMOPULSE_MAX_BATCH_TOKENS"
           "=4096) or in a --config file (TOML or YAML: option names as keys, at the top level or under a [stage] "
-          "table); the command line wins over the environment, which wins over the file. Exit codes: 0 done, "
-          "1 failed, 2 usage, 3 gate refused, 10 settings, 11 input, 12 bundle, 13 output, 14 resources, "
-          "130/143 interrupted (finished parts are kept).")
+          "table; a key no option takes is an error); the command line wins over the environment, which wins over "
+          "the file. Exit codes: 0 done, 1 an unexpected error (a bug), 2 usage, 3 gate refused, 10 settings, "
+          "11 input, 12 bundle, 13 output, 14 resources, 130/143 interrupted (finished parts are kept).")
 
 
-def _common(p: argparse.ArgumentParser) -> None:
+COMMON_KEYS = {"config", "log-level", "log_level", "log-format", "log_format"}
+LOG_LEVELS, LOG_FORMATS = ["debug", "info", "warning", "error"], ["text", "json"]
+
+
+def _common_default(name: str, config: dict, choices: list[str], default: str) -> str:
+    """--log-level / --log-format from the environment or --config, checked as a flag would be."""
+    env = "EMOPULSE_" + name.upper().replace("-", "_")
+    value, src = default, None
+    for key in (name, name.replace("-", "_")):
+        if key in config:
+            value, src = config[key], f"--config key {key}"
+    if env in os.environ:
+        value, src = os.environ[env], env
+    if value not in choices:
+        raise SettingsExit(f"{src}={value!r}: not one of {', '.join(choices)}")
+    return value
+
+
+def _common(p: argparse.ArgumentParser, config: dict | None = None) -> None:
+    config = config or {}
     g = p.add_argument_group("common")
-    g.add_argument("--config", metavar="FILE", help="TOML or YAML file with option defaults")
-    g.add_argument("--log-level", default=os.environ.get("EMOPULSE_LOG_LEVEL", "info"),
-                   choices=["debug", "info", "warning", "error"], help="(default: info) [env EMOPULSE_LOG_LEVEL]")
-    g.add_argument("--log-format", default=os.environ.get("EMOPULSE_LOG_FORMAT", "text"), choices=["text", "json"],
-                   help="json: one JSON object per log line, for log collectors (default: text) "
+    g.add_argument("--config", metavar="FILE", help="TOML or YAML file with option defaults; a key no option "
+                   "takes is an error")
+    g.add_argument("--log-level", default=_common_default("log-level", config, LOG_LEVELS, "info"),
+                   choices=LOG_LEVELS, help="(default: info) [env EMOPULSE_LOG_LEVEL]")
+    g.add_argument("--log-format", default=_common_default("log-format", config, LOG_FORMATS, "text"),
+                   choices=LOG_FORMATS, help="json: one JSON object per log line, for log collectors (default: text) "
                    "[env EMOPULSE_LOG_FORMAT]")
+
+
+def _check_config_keys(path: str, stage: Stage, classes) -> None:
+    stage_keys = option_keys([c for c, _ in classes], dict(classes).get) | COMMON_KEYS
+    all_keys = {s.name: (stage_keys if s is stage else option_keys([c for c, _ in s.classes()], dict(s.classes()).get))
+                for s in STAGES}
+    bad = unknown_config_keys(path, stage.name, stage_keys, all_keys)
+    if bad:
+        raise SettingsExit(f"--config {path}: unknown option(s) {', '.join(bad)} (a misspelling? "
+                           f"`emopulse {stage.name} --help` lists the options)")
 
 
 def _prescan(argv: list[str]) -> tuple[str | None, str | None]:
@@ -312,9 +342,11 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
                    stage.help)
         p = sub.add_parser(stage.name, help=stage.help, description=doc.split(": ", 1)[-1], epilog=EPILOG)
         config = load_config(config_path, stage.name) if config_path and stage.name == stage_name else {}
+        if config_path and stage.name == stage_name:
+            _check_config_keys(config_path, stage, classes)
         for cls, skip in classes:
             add_options(p, cls, skip, config)
-        _common(p)
+        _common(p, config)
         p.set_defaults(func=stage.run)
     return parser
 
