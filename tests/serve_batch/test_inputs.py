@@ -48,3 +48,51 @@ def test_na_words_bad_bytes_and_categorical_texts_are_classified(tiny_onnx, tmp_
     a, b = read_output(tmp_path / "oc"), read_output(tmp_path / "op")
     assert a.column("status").to_pylist() == ["ok"] * 3
     assert a.select(["id", "label", "p_happiness"]).equals(b.select(["id", "label", "p_happiness"]))
+
+
+def test_a_zero_row_input_is_a_complete_run(tiny_onnx, tmp_path):
+    from emopulse.index import IndexArgs
+    from emopulse.index import run as index
+    p = tmp_path / "empty.parquet"
+    pq.write_table(pa.table({"id": pa.array([], pa.string()), "text": pa.array([], pa.string()),
+                             "date": pa.array([], pa.date32())}), p)
+    s = serve(tiny_onnx, [str(p)], tmp_path / "o", keep_cols=["date"])
+    assert s["totals"]["complete"] and (tmp_path / "o" / "_SUCCESS").exists()
+    c = tmp_path / "empty.csv"
+    c.write_text("id,text\n", encoding="utf-8")
+    assert serve(tiny_onnx, [str(c)], tmp_path / "oc")["totals"]["complete"]
+    assert index(IndexArgs(inputs=[str(tmp_path / "o")], output=str(tmp_path / "i")))["rows"] == 0
+
+
+def test_a_model_whose_id2label_does_not_fit_fails_before_the_output_exists(tiny_bundle, tmp_path):
+    import json
+    import shutil
+
+    import pytest
+
+    from emopulse.core.errors import BundleError
+    bad = tmp_path / "bundle"
+    shutil.copytree(tiny_bundle, bad)
+    cfg = json.loads((bad / "config.json").read_text())
+    cfg["id2label"] = {str(i): lab for i, lab in enumerate(["anger", "sadness", "happiness"])}
+    (bad / "config.json").write_text(json.dumps(cfg))
+    inp = tmp_path / "in.parquet"
+    pq.write_table(pa.table({"id": ["1"], "text": ["좋아요"]}), inp)
+    with pytest.raises(BundleError, match="id2label names 3 classes .* returns 4"):
+        serve(str(bad), [str(inp)], tmp_path / "o")
+    assert not (tmp_path / "o").exists()
+
+
+def test_overwrite_is_the_way_out_of_a_corrupt_manifest(tiny_onnx, tmp_path):
+    import pytest
+
+    from emopulse.core.errors import OutputError
+    inp = tmp_path / "in.parquet"
+    pq.write_table(pa.table({"id": [str(i) for i in range(30)], "text": ["좋아요"] * 30}), inp)
+    serve(tiny_onnx, [str(inp)], tmp_path / "o", rows_per_part=10)
+    (tmp_path / "o" / "_manifest.json").write_text("{garbage")
+    for kw in ({}, {"resume": True}):
+        with pytest.raises(OutputError, match="unreadable run manifest"):
+            serve(tiny_onnx, [str(inp)], tmp_path / "o", rows_per_part=10, **kw)
+    s = serve(tiny_onnx, [str(inp)], tmp_path / "o", rows_per_part=10, overwrite=True)
+    assert s["totals"]["complete"] and read_output(tmp_path / "o").num_rows == 30

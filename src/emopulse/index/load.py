@@ -64,9 +64,21 @@ def resolve(paths: list[str], allow_partial: bool = False) -> list[str]:
         else:
             raise InputError(f"{p}: no such file or directory")
     files = [f for f in files if not storage.basename(f).startswith(("_", "."))]
-    if not files:
+    if not files and not _empty_run_labels(paths):
         raise InputError(f"no prediction files in {', '.join(paths)}")
     return files
+
+
+def _empty_run_labels(paths: list[str]) -> list[str] | None:
+    """The labels of complete runs of zero rows (their manifests' model labels), or None."""
+    from ..core.parts import load_run
+    for p in paths:
+        if storage.isdir(p) and storage.exists(storage.join(p, "_SUCCESS")):
+            m = load_run(p)
+            labels = (m.fingerprint.get("labels") if m else None)
+            if labels:
+                return list(labels)
+    return None
 
 
 # an ISO date-time whose text ends in an offset or Z: an instant, moved to --timezone's calendar
@@ -98,6 +110,11 @@ def scan(paths: list[str], date_col: str, timezone: str,
     columns differ in type (date32 in one part, strings in another) are each converted by
     `local_date` and read as one frame."""
     files = resolve(paths, allow_partial)
+    if not files:     # complete runs of zero rows: an empty frame, an empty index
+        labels = _empty_run_labels(paths)
+        empty = pl.DataFrame(schema={"date": pl.Date, "_date_null": pl.Boolean, "_date_raw": pl.String,
+                                     LABEL_COL: pl.String, **{f"p_{lab}": pl.Float32 for lab in labels}})
+        return empty.lazy(), labels, []
     groups: dict[str, list[str]] = {}
     schemas = {}
     for f in files:
