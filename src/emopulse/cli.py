@@ -267,7 +267,7 @@ EPILOG = ("Every option can also be set by an environment variable EMOPULSE_<OPT
           "=4096) or in a --config file (TOML or YAML: option names as keys, at the top level or under a [stage] "
           "table; a key no option takes is an error); the command line wins over the environment, which wins over "
           "the file. Exit codes: 0 done, 1 an unexpected error (a bug), 2 usage, 3 gate refused, 10 settings, "
-          "11 input, 12 bundle, 13 output, 14 resources, 130/143 interrupted (finished parts are kept).")
+          "11 input, 12 bundle, 13 output, 14 resources, 15 object storage (endpoint, credentials), 130/143 interrupted (finished parts are kept).")
 
 
 COMMON_KEYS = {"config", "log-level", "log_level", "log-format", "log_format"}
@@ -376,7 +376,8 @@ def main(argv=None) -> int:
     import errno
     import signal
 
-    from .core.errors import EmopulseError, InputError, ResourceError, Terminated
+    from .core.errors import EmopulseError, InputError, ResourceError, StorageError, Terminated
+    from .core.storage import explain
     ns = build_parser(argv).parse_args(argv)
     setup_logging(ns.log_level, ns.log_format)
     from .core import quiet
@@ -399,6 +400,9 @@ def main(argv=None) -> int:
         print(f"emopulse {ns.command}: error: {exc}", file=sys.stderr)
         code = InputError.exit_code
     except OSError as exc:
+        if explain(exc):
+            print(f"emopulse {ns.command}: error: {explain(exc)}", file=sys.stderr)
+            return _leave(StorageError.exit_code, argv)
         if exc.errno not in (errno.ENOSPC, errno.EDQUOT, errno.EMFILE, errno.ENOMEM):
             raise
         print(f"emopulse {ns.command}: error: {exc.strerror} ({exc.filename or 'output'}); finished parts "
@@ -407,6 +411,10 @@ def main(argv=None) -> int:
     except (KeyboardInterrupt, Terminated) as exc:
         code = 130 if isinstance(exc, KeyboardInterrupt) else 143
         print(f"emopulse {ns.command}: interrupted; finished parts are kept (use --resume)", file=sys.stderr)
+    return _leave(code, argv)
+
+
+def _leave(code: int, argv) -> int:
     if code in (130, 143) and argv is None:
         # Model threads may still be inside ONNX Runtime / torch kernels: tearing the interpreter
         # down around them can abort ("FATAL: exception not rethrown", rc 134). The run's files are

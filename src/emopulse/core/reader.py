@@ -133,7 +133,9 @@ def resolve_inputs(paths, fmt: str = "auto") -> list[str]:
         elif storage.isfile(path):
             found.append(path)
         else:
-            raise InputError(f"{raw}: no such file or directory")
+            bucket = storage.bucket_missing(path) if remote else None
+            raise InputError(f"{raw}: bucket {bucket!r} does not exist (at {storage.endpoint()})" if bucket
+                             else f"{raw}: no such file or directory")
     seen, files = set(), []
     for f in found:
         real = storage.real(f)
@@ -142,6 +144,10 @@ def resolve_inputs(paths, fmt: str = "auto") -> list[str]:
         seen.add(real)
         files.append(real)
     if not files:
+        for raw in paths:
+            bucket = storage.bucket_missing(str(raw)) if storage.is_remote(str(raw)) else None
+            if bucket:
+                raise InputError(f"{raw}: bucket {bucket!r} does not exist (at {storage.endpoint()})")
         kinds = "Parquet, CSV or JSON Lines" if fmt == "auto" else fmt
         raise InputError(f"no {kinds} file found in {', '.join(map(str, paths))}")
     return files
@@ -317,6 +323,14 @@ def _scan_jsonl_lines(path: str, encoding: str) -> tuple[pa.Schema, int]:
     return pa.schema([pa.field(c, pa.string()) for c in keys]), n
 
 
+def _raise_storage(exc: BaseException) -> None:
+    """An object-storage failure (endpoint, credentials) is not a bad file: StorageError, exit 15."""
+    why = storage.explain(exc) if isinstance(exc, OSError) else None
+    if why and "does not exist" not in why:
+        from .errors import StorageError
+        raise StorageError(why) from None
+
+
 def _not_utf8(path: str, encoding: str) -> str | None:
     """A reason to refuse a file that is not UTF-8 at all (a cp949 / EUC-KR export), from its first
     64 KiB: its header line, or at least 2 and a fifth of its lines, are not valid UTF-8. A few bad rows
@@ -425,6 +439,7 @@ def plan_inputs(paths, text_col: str, id_col: str | None = None, keep_cols=(),
         except UnicodeError as exc:
             problem = f"cannot be decoded as {encoding} ({exc})"
         except (OSError, pa.ArrowException) as exc:
+            _raise_storage(exc)
             problem = f"cannot be read as {kind} ({exc})"
         if problem:
             if not skip_bad_files:
@@ -544,6 +559,7 @@ def _read_file_parts(plan: InputPlan, i: int, parts: list[Part], batch_rows: int
     except UnicodeError as exc:
         raise InputError(f"{path}: cannot be decoded as {plan.encoding} ({exc})") from None
     except (OSError, pa.ArrowException) as exc:
+        _raise_storage(exc)
         raise InputError(f"{path}: failed while reading ({exc})") from None
     finally:
         batches.close()      # the file's reader closes now, not at exit (see _drain)
