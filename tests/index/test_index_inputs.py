@@ -117,3 +117,13 @@ def test_index_says_rows_left_out_on_stdout(tmp_path):
                        env=dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path)), timeout=300)
     assert r.returncode == 0, r.stderr
     assert "rows left out: 1 without a date, 1 with a bad date" in r.stdout
+
+
+@pytest.mark.parametrize("kw,why", [({"timezone": "Mars/Olympus"}, "not an IANA time zone"),
+                                    ({"min_date": "yesterday"}, "--min-date 'yesterday' is not a date"),
+                                    ({"max_date": "2024-13-01"}, "--max-date")])
+def test_bad_period_settings_are_settings_errors(tmp_path, kw, why):
+    from emopulse.core.errors import EmopulseError
+    with pytest.raises(EmopulseError, match=why) as exc:
+        IndexArgs(inputs=["p"], output=str(tmp_path / "i"), **kw)
+    assert exc.value.exit_code == 10

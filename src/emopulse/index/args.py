@@ -28,6 +28,12 @@ class PeriodArgs:
             raise InputError("--min-count must be >= 0, --k > 0 and --window >= 1")
         if not self.weights:
             self.weights = dict(DEFAULT_WEIGHTS)
+        import zoneinfo
+        try:
+            zoneinfo.ZoneInfo(self.timezone)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            from ..core.errors import EmopulseError
+            raise EmopulseError(f"--timezone {self.timezone!r} is not an IANA time zone (e.g. Asia/Seoul, UTC)") from None
 
 
 @dataclass(kw_only=True)
@@ -53,3 +59,11 @@ class IndexArgs(PeriodArgs):
 
     def __post_init__(self):
         self.check_period()
+        import datetime as dt
+        from ..core.errors import EmopulseError
+        for flag, value in (("--min-date", self.min_date), ("--max-date", self.max_date)):
+            if value is not None:
+                try:
+                    dt.date.fromisoformat(value)
+                except (TypeError, ValueError):
+                    raise EmopulseError(f"{flag} {value!r} is not a date (YYYY-MM-DD)") from None
