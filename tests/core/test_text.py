@@ -81,3 +81,13 @@ def test_the_ngram_member_is_fit_on_canonical_text():
                       ["anger", "sadness", "happiness", "neutral"])
     assert all(unicodedata.is_normalized("NFC", g) for g in model.vocab)
     assert not any("\u200b" in g for g in model.vocab) and " 좋아" in model.vocab
+
+
+def test_two_hundred_real_comments_in_nfd_get_the_labels_of_their_nfc_form(clf):
+    # issue 22: 138 of 208 real reviews flipped label in NFD before the canonical text
+    from tests.conftest import comments
+    texts = [t for t in comments(240, offset=3000).column("text").to_pylist() if t and t.strip()][:200]
+    nfc = clf.predict([unicodedata.normalize("NFC", t) for t in texts])
+    nfd = clf.predict([unicodedata.normalize("NFD", t) for t in texts])
+    assert nfc.column("label").to_pylist() == nfd.column("label").to_pylist()
+    np.testing.assert_allclose(_probs(nfc), _probs(nfd), atol=1e-6)

@@ -54,3 +54,14 @@ def test_sigterm_stops_between_files_not_after_the_backlog(tmp_path, monkeypatch
     monkeypatch.setattr(wr, "classify", classify_then_term)
     s = w.run()
     assert s["files"] == 1 and s["rows"] == 5
+
+
+def test_an_empty_file_is_folded_not_set_aside(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    (tmp_path / "in").mkdir()
+    pq.write_table(pa.table({"id": pa.array([], pa.string()), "text": pa.array([], pa.string()),
+                             "date": pa.array([], pa.date32())}), tmp_path / "in" / "empty.parquet")
+    n = day_file(tmp_path / "in" / "day1.parquet", dt.date(2024, 3, 1), normal_day(1)[:6], 0)
+    s = run(_wargs(tmp_path))
+    assert s["bad_files"] == 0 and s["files"] == 2 and s["rows"] == n
