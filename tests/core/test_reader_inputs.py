@@ -116,3 +116,19 @@ def test_an_explicit_id_column_that_is_absent_is_an_error(tmp_path):
     q = tmp_path / "b.csv"
     q.write_text("text\nb\n", encoding="utf-8")
     assert _read([q])[1]["id"] == ["b.csv:0"]           # not named, absent: generated
+
+
+def test_a_bom_is_read_past_in_every_reader(tmp_path):
+    c = tmp_path / "bom.csv"
+    c.write_bytes(b"\xef\xbb\xbfid,text\n1,a\n")
+    j = tmp_path / "bom.jsonl"
+    j.write_bytes(b'\xef\xbb\xbf{"id": 1, "text": "a"}\n{"id": "x", "text": "b"}\n')     # drift: line by line
+    assert _read([c], id_col="id")[1]["id"] == ["1"]
+    plan, got = _read([j], id_col="id")
+    assert plan.formats == ["jsonl-lines"] and got["id"] == ["1", "x"]
+
+
+def test_an_empty_id_col_asks_for_generated_ids(tmp_path):
+    p = tmp_path / "a.csv"
+    p.write_text("id,text\n7,a\n", encoding="utf-8")
+    assert _read([p], id_col="")[1]["id"] == ["a.csv:0"]

@@ -266,6 +266,8 @@ def _lines(path: str, encoding: str):
             rest = lines.pop() if chunk else b""
             for line in lines:
                 k += 1
+                if k == 1 and line.startswith(b"\xef\xbb\xbf"):
+                    line = line[3:]      # a BOM
                 if line.strip():
                     yield k, line
             if not chunk:
@@ -398,8 +400,8 @@ def plan_inputs(paths, text_col: str, id_col: str | None = None, keep_cols=(),
                 skip_bad_files: bool = False, fmt: str = "auto", encoding: str = "utf-8") -> InputPlan:
     """Open every file (Parquet: its footer; CSV/JSON Lines: one streaming pass) and check the
     columns; raise InputError naming file and column. `id_col` None: the column "id" where a file has
-    one, else generated ids; a named `id_col` must be in every file (a typo would silently replace the
-    real ids with generated ones). `encoding`: of CSV / JSON Lines files (Python codec name)."""
+    one, else generated ids; "": generated ids ("<file>:<row>") for every row; a named `id_col` must be
+    in every file (a typo would silently replace the real ids with generated ones). `encoding`: of CSV / JSON Lines files (Python codec name)."""
     import codecs
     if fmt not in FORMATS:
         raise InputError(f"--format must be one of {', '.join(FORMATS)}, not {fmt!r}")
@@ -408,7 +410,7 @@ def plan_inputs(paths, text_col: str, id_col: str | None = None, keep_cols=(),
     except LookupError:
         from .errors import EmopulseError
         raise EmopulseError(f"--encoding {encoding!r} is not an encoding Python knows (e.g. utf-8, cp949, euc-kr)")
-    explicit_id = id_col is not None
+    explicit_id, generate = bool(id_col), id_col == ""
     id_col = id_col or "id"
     files = resolve_inputs(paths, fmt)
     good, rows, schemas, formats, bad = [], [], [], [], {}
@@ -462,8 +464,8 @@ def plan_inputs(paths, text_col: str, id_col: str | None = None, keep_cols=(),
         t = owners[0].field(col).type
         keep_fields.append(pa.field(col, pa.large_string() if _is_text(t) else t))
     return InputPlan(
-        files=good, rel_names=_rel_names(good), num_rows=rows, text_col=text_col, id_col=id_col,
-        has_id=[id_col in s.names for s in schemas],
+        files=good, rel_names=_rel_names(good), num_rows=rows, text_col=text_col, id_col="" if generate else id_col,
+        has_id=[not generate and id_col in s.names for s in schemas],
         keep_schema=pa.schema(keep_fields),
         keep_present=[[c for c in keep_cols if c in s.names] for s in schemas],
         bad_files=bad, formats=formats, schemas=schemas, encoding=encoding or "utf-8",

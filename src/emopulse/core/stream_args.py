@@ -15,8 +15,8 @@ class StreamArgs:
     output: str = opt(help="output directory or URI (read it as a Parquet dataset)")
     text_col: str = opt("text", "column with the comment text")
     id_col: str | None = opt(None, "id column carried over (must be in every file); not given: the column 'id' "
-                             "where a file has one; a row without an id (or with a null one) gets '<file>:<row>' "
-                             "as a stable id")
+                             "where a file has one; '' for generated ids only; a row without an id (or with a null "
+                             "one) gets '<file>:<row>' as a stable id")
     keep_cols: list[str] = opt(help="comma-separated input columns copied to the output, e.g. date,source",
                                factory=list)
     encoding: str = opt("utf-8", "text encoding of CSV / JSON Lines inputs (a Python codec name), e.g. cp949 for "
