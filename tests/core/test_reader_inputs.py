@@ -9,7 +9,13 @@ import pytest
 
 from emopulse.core import reader
 from emopulse.core.errors import EmopulseError
-from emopulse.core.reader import InputError, plan_inputs, plan_parts, read_parts, row_columns
+from emopulse.core.reader import (
+    InputError,
+    plan_inputs,
+    plan_parts,
+    read_parts,
+    row_columns,
+)
 
 
 def _read(paths, text_col="text", id_col=None, keep=(), rows_per_part=1000, **kw):
@@ -74,16 +80,16 @@ def test_a_categorical_parquet_text_column_is_decoded(tmp_path, make):
         pl.DataFrame({"text": texts, "id": list("abcde")}, schema={"text": pl.Categorical, "id": pl.String}) \
             .write_parquet(p)
     assert pa.types.is_dictionary(pq.read_schema(p).field("text").type)
-    plan, got = _read([p], id_col="id", keep=["text"])
+    _, got = _read([p], id_col="id", keep=["text"])
     assert got["text"] == got["keep:text"] == texts and got["id"] == list("abcde")
 
 
 def test_an_invalid_byte_in_one_csv_row_stays_in_that_row(tmp_path):
     p = tmp_path / "bad_byte.csv"
     p.write_bytes("id,text\n1,좋아요\n2,".encode() + b"bad \xff byte" + "\n3,싫어요\n".encode())
-    plan, got = _read([p], id_col="id")
+    _, got = _read([p], id_col="id")
     assert got["id"] == ["1", "2", "3"]
-    texts, bad = reader.decode_texts(pa.array([b"ok", b"bad \xff"], pa.binary()).view(pa.string()))
+    _, bad = reader.decode_texts(pa.array([b"ok", b"bad \xff"], pa.binary()).view(pa.string()))
     assert list(bad) == [1]
     assert got["text"][0] == "좋아요" and got["text"][2] == "싫어요" and "\ufffd" in got["text"][1]
 
@@ -94,7 +100,7 @@ def test_a_cp949_csv_is_refused_with_the_hint_and_read_with_its_encoding(tmp_pat
     p.write_bytes(("아이디,text\n" + "\n".join(f"{a},{b}" for a, b in rows) + "\n").encode("cp949"))
     with pytest.raises(InputError, match=r"excel\.csv: is not UTF-8 .*try --encoding cp949"):
         plan_inputs([str(p)], "text")
-    plan, got = _read([p], id_col="아이디", encoding="cp949")
+    _, got = _read([p], id_col="아이디", encoding="cp949")
     assert got["text"] == [b for _, b in rows] and got["id"] == [a for a, _ in rows]
     j = tmp_path / "excel.jsonl"
     j.write_bytes("\n".join(json.dumps({"text": b}, ensure_ascii=False) for _, b in rows).encode("euc-kr"))

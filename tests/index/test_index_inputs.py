@@ -6,7 +6,6 @@ import os
 import subprocess
 import sys
 
-import numpy as np
 import polars as pl
 import pytest
 
@@ -69,20 +68,24 @@ def _serve_like_run(path, dates):
         _preds(os.path.join(path, f"{name}.parquet"), ds)
         parts[name] = {"rows": len(ds), "bytes": os.path.getsize(os.path.join(path, f"{name}.parquet")),
                        "sha256": "0"}
-    json.dump({"version": 1, "fingerprint": {}, "planned": list(parts), "parts": parts},
-              open(os.path.join(path, MANIFEST), "w"))
-    open(os.path.join(path, SUCCESS), "w").close()
+    with open(os.path.join(path, MANIFEST), "w") as f:
+        json.dump({"version": 1, "fingerprint": {}, "planned": list(parts), "parts": parts}, f)
+    with open(os.path.join(path, SUCCESS), "w"):
+        pass
 
 
 def test_a_truncated_part_inside_a_complete_run_is_one_line(tmp_path):
     run_dir = str(tmp_path / "pred")
     _serve_like_run(run_dir, [[dt.date(2024, 3, 1)] * 50, [dt.date(2024, 3, 2)] * 50])
     part = os.path.join(run_dir, "part-00000-000001.parquet")
-    data = open(part, "rb").read()
-    open(part, "wb").write(data[: len(data) // 2])
+    with open(part, "rb") as f:
+        data = f.read()
+    with open(part, "wb") as f:
+        f.write(data[: len(data) // 2])
     with pytest.raises(InputError, match=r"part-00000-000001\.parquet: \d+ bytes, the manifest records"):
         run(IndexArgs(inputs=[run_dir], output=str(tmp_path / "i")))
-    open(part, "wb").write(data[:8] + b"\0" * (len(data) - 8))        # same size, garbage inside
+    with open(part, "wb") as f:
+        f.write(data[:8] + b"\0" * (len(data) - 8))        # same size, garbage inside
     with pytest.raises(InputError, match="cannot be read"):
         run(IndexArgs(inputs=[run_dir], output=str(tmp_path / "i")))
 

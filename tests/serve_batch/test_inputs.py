@@ -30,7 +30,7 @@ def test_twenty_runs_on_a_failing_csv_all_exit_11(tmp_path):
 
 def test_na_words_bad_bytes_and_categorical_texts_are_classified(tiny_onnx, tmp_path):
     p = tmp_path / "in.csv"
-    p.write_bytes("id,text\n001,NA\n002,#N/A\n003,".encode() + b"\xffbad" + "\n004,좋아요\n005,\n".encode())
+    p.write_bytes(b"id,text\n001,NA\n002,#N/A\n003," + b"\xffbad" + "\n004,좋아요\n005,\n".encode())
     s = serve(tiny_onnx, [str(p)], tmp_path / "o")
     out = read_output(tmp_path / "o")
     assert out.column("id").to_pylist() == ["001", "002", "003", "004", "005"]

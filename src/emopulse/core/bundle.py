@@ -13,9 +13,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .errors import BundleError
-
 from .backends import BackendSpec
+from .errors import BundleError
 from .fingerprint import sha256_cached
 from .head import Head, head_sha256, load_head
 
@@ -254,7 +253,7 @@ def check_classes(kind: str, model_file: str, model_dir: str, config: str, label
             from safetensors import safe_open
             for name in sorted(f for f in os.listdir(model_dir) if f.endswith(".safetensors")):
                 with safe_open(os.path.join(model_dir, name), "np") as st:
-                    for key in st.keys():
+                    for key in st.keys():  # noqa: SIM118 - safe_open is not a dict
                         if key.endswith(("classifier.weight", "classifier.out_proj.weight", "score.weight")):
                             n = st.get_slice(key).get_shape()[0]
     except Exception as exc:  # noqa: BLE001 - onnx / safetensors raise their own kinds

@@ -60,6 +60,7 @@ class IndexArgs(PeriodArgs):
     def __post_init__(self):
         self.check_period()
         import datetime as dt
+
         from ..core.errors import EmopulseError
         for flag, value in (("--min-date", self.min_date), ("--max-date", self.max_date)):
             if value is not None:
