@@ -14,6 +14,7 @@ from ..core import storage
 from ..core.parts import OutputDir
 from ..core.progress import Timers, progress_bar
 from ..core.reader import dead_table, decode_texts, plan_inputs, plan_parts, read_parts, row_columns
+from ..core.text import canonical_list
 from .answers import probabilities
 from .args import LabelArgs
 from .prompt import PromptBuilder, PromptSpec, check_answer
@@ -111,6 +112,7 @@ def run(args: LabelArgs, backend=None) -> dict:
                 keep = np.arange(part.n_rows)
             base = row_columns(plan, part, table, id_col, stats)
             texts, undecodable = decode_texts(table.column(plan.text_col))
+            texts = canonical_list(texts)   # issue 22: the LLM and the cascade read the canonical text
             rows = _label_rows([None if i in undecodable else texts[i] for i in keep], labels, backend, prompts,
                                cascade, args.batch_size, stats, timers)
             for k, i in enumerate(keep):  # invalid UTF-8: dead-lettered with the reason, never sent
