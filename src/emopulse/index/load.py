@@ -13,23 +13,27 @@ from ..core.schema import LABEL_COL
 FREQ = {"day": "1d", "week": "1w", "month": "1mo"}
 
 
-def _run_parts(run: str) -> list[str]:
+def _run_parts(run: str, allow_partial: bool = False) -> list[str]:
     """The part files of one run directory, checked against its manifest: a part the manifest records
     must be there with its recorded size (a truncated or swapped part is named, not a polars traceback)."""
     from ..core.parts import load_run
     names = [n for n in storage.listdir(run) if n.endswith(".parquet") and not n.startswith(("_", "."))
              and storage.isfile(storage.join(run, n))]
     m = load_run(run)
-    if m is not None:
-        for name in names:
-            rec = m.parts.get(name[:-len(".parquet")])
-            if rec is None:
-                raise InputError(f"{storage.join(run, name)}: a part file the run's manifest does not list")
-            size = storage.size(storage.join(run, name))
-            if size != rec.bytes:
-                raise InputError(f"{storage.join(run, name)}: {size} bytes, the manifest records {rec.bytes} "
-                                 "(truncated or replaced); rerun serve-batch with --resume to recompute it")
-    return [storage.join(run, n) for n in names]
+    if m is None:
+        return [storage.join(run, n) for n in names]
+    out = []
+    for name in names:
+        rec, path = m.parts.get(name[:-len(".parquet")]), storage.join(run, name)
+        if rec is None:
+            if allow_partial:
+                continue        # a part being committed right now
+            raise InputError(f"{path}: a part file the run's manifest does not list")
+        if storage.size(path) != rec.bytes:
+            raise InputError(f"{path}: {storage.size(path)} bytes, the manifest records {rec.bytes} "
+                             "(truncated or replaced); rerun serve-batch with --resume to recompute it")
+        out.append(path)
+    return out
 
 
 def _walk_runs(path: str, allow_partial: bool) -> list[str]:
@@ -41,7 +45,7 @@ def _walk_runs(path: str, allow_partial: bool) -> list[str]:
     complete, why = run_status(path)
     if not complete and not allow_partial:
         raise InputError(f"{path}: the run is not complete: {why}; or pass --allow-partial")
-    files += _run_parts(path)
+    files += _run_parts(path, allow_partial)
     for name in sorted(storage.listdir(path)):
         sub = storage.join(path, name)
         if not name.startswith(("_", ".")) and storage.isdir(sub):
