@@ -368,8 +368,7 @@ def _decodes(b: bytes, encoding: str) -> bool:
         return False
 
 
-def _scan_text(path: str, fmt: str, text_col: str, id_col: str | None, keep_cols=(),
-               encoding: str = "utf-8") -> tuple[pa.Schema, int, str]:
+def _scan_text(path: str, fmt: str, text_col: str, encoding: str = "utf-8") -> tuple[pa.Schema, int, str]:
     """(schema, rows, format) of a CSV / JSON Lines file in one streaming pass. CSV columns are
     strings; a JSON Lines file Arrow cannot read whole (types that change along the file, a text that
     is a number) is read line by line ("jsonl-lines") with its columns as their JSON text."""
@@ -401,7 +400,8 @@ def plan_inputs(paths, text_col: str, id_col: str | None = None, keep_cols=(),
     """Open every file (Parquet: its footer; CSV/JSON Lines: one streaming pass) and check the
     columns; raise InputError naming file and column. `id_col` None: the column "id" where a file has
     one, else generated ids; "": generated ids ("<file>:<row>") for every row; a named `id_col` must be
-    in every file (a typo would silently replace the real ids with generated ones). `encoding`: of CSV / JSON Lines files (Python codec name)."""
+    in every file (a typo would silently replace the real ids with generated ones). `encoding`: of CSV /
+    JSON Lines files (a Python codec name); EmopulseError when Python does not know it."""
     import codecs
     if fmt not in FORMATS:
         raise InputError(f"--format must be one of {', '.join(FORMATS)}, not {fmt!r}")
@@ -421,7 +421,7 @@ def plan_inputs(paths, text_col: str, id_col: str | None = None, keep_cols=(),
                 pf = storage.parquet_file(f)
                 schema, n = pf.schema_arrow, pf.metadata.num_rows
             else:
-                schema, n, kind = _scan_text(f, kind, text_col, id_col, keep_cols, encoding)
+                schema, n, kind = _scan_text(f, kind, text_col, encoding)
             problem = None
             dup = sorted({c for c in schema.names if schema.names.count(c) > 1})
             if dup:
