@@ -176,7 +176,7 @@ def _demo(ns) -> int:
         run(build(DemoArgs, ns))
     except StepFailed as exc:
         print(f"emopulse demo: {exc}", file=sys.stderr)
-        return 1
+        return getattr(exc.__cause__, "exit_code", 1)    # a step's handled failure keeps its code
     return 0
 
 
