@@ -78,3 +78,60 @@ def test_a_missing_bucket_is_named(tmp_path):
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+def _moto(port):
+    proc = subprocess.Popen([MOTO, "-H", "127.0.0.1", "-p", str(port)], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    for _ in range(100):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            break
+        except OSError:
+            time.sleep(0.1)
+    return proc
+
+
+def test_an_endpoint_that_dies_mid_run_then_resume_is_exact(tiny_onnx, tmp_path):
+    from .helpers import parts_done, read_output, serve
+    from ..conftest import comments
+    port = _free_port()
+    data = str(tmp_path / "a.parquet")
+    pq.write_table(comments(3000, offset=9000), data, row_group_size=100)
+
+    def up():
+        proc = _moto(port)
+        fs = pafs.S3FileSystem(endpoint_override=f"127.0.0.1:{port}", scheme="http", allow_bucket_creation=True,
+                               access_key="test", secret_key="test", region="us-east-1")
+        fs.create_dir("bkt")
+        with open(data, "rb") as src, fs.open_output_stream("bkt/in/a.parquet") as dst:
+            dst.write(src.read())          # the same bytes each time: the same input fingerprint
+        return proc
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path), AWS_ENDPOINT_URL=f"http://127.0.0.1:{port}",
+               AWS_REGION="us-east-1", AWS_ACCESS_KEY_ID="test", AWS_SECRET_ACCESS_KEY="test")
+    out = tmp_path / "o"
+    cmd = [sys.executable, "-m", "emopulse", "serve-batch", "--model", tiny_onnx, "--input", "s3://bkt/in/",
+           "--output", str(out), "--rows-per-part", "100", "--max-batch-tokens", "256", "--no-progress"]
+    moto = up()
+    try:
+        run = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
+        deadline = time.time() + 240
+        while run.poll() is None and parts_done(out) < 3 and time.time() < deadline:
+            time.sleep(0.05)
+        moto.terminate()
+        moto.wait(10)
+        err = run.communicate(timeout=300)[1]
+        assert run.returncode == 15, err[-2000:]
+        errors = [ln for ln in err.splitlines() if " INFO " not in ln and " WARNING " not in ln]
+        assert len(errors) == 1 and "cannot be reached" in errors[0] and "--resume" in errors[0]
+        moto = up()
+        r = subprocess.run(cmd + ["--resume"], capture_output=True, text=True, env=env, timeout=300)
+        assert r.returncode == 0, r.stderr[-2000:]
+    finally:
+        moto.terminate()
+        moto.wait(10)
+    ref = serve(tiny_onnx, [data], tmp_path / "ref", rows_per_part=100, max_batch_tokens=256)
+    assert ref["totals"]["rows"] == 3000
+    got, want = read_output(out), read_output(tmp_path / "ref")
+    assert got.column("id").to_pylist() == want.column("id").to_pylist()
+    assert got.select(["label", "p_anger"]).equals(want.select(["label", "p_anger"]))
