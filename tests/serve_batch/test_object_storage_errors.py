@@ -93,8 +93,8 @@ def _moto(port):
 
 
 def test_an_endpoint_that_dies_mid_run_then_resume_is_exact(tiny_onnx, tmp_path):
-    from .helpers import parts_done, read_output, serve
     from ..conftest import comments
+    from .helpers import parts_done, read_output, serve
     port = _free_port()
     data = str(tmp_path / "a.parquet")
     pq.write_table(comments(3000, offset=9000), data, row_group_size=100)
