@@ -10,7 +10,8 @@ import sys
 from dataclasses import dataclass
 from typing import Callable
 
-from .core.options import SettingsExit, add_options, build, load_config, option_keys, unknown_config_keys
+from .core.options import (SettingsExit, add_options, build, cli_fields, env_name, load_config, option_keys,
+                           unknown_config_keys)
 
 log = logging.getLogger("emopulse")
 
@@ -300,6 +301,24 @@ def _common(p: argparse.ArgumentParser, config: dict | None = None) -> None:
                    "[env EMOPULSE_LOG_FORMAT]")
 
 
+def _check_env_names(stage: Stage, classes) -> None:
+    """An EMOPULSE_* variable no option of any stage reads is a misspelling (ignored without a word
+    otherwise): exit 10. Other stages' variables are fine (one environment serves several stages)."""
+    def names(cls_skip):
+        return {env_name(f) for c, skip in cls_skip for f in cli_fields(c, skip)}
+    known = names(classes) | {"EMOPULSE_LOG_LEVEL", "EMOPULSE_LOG_FORMAT"}
+    unknown = sorted(k for k in os.environ if k.startswith("EMOPULSE_") and k not in known)
+    if unknown:
+        for other in STAGES:
+            if other is not stage:
+                known |= names(other.classes())
+        unknown = [k for k in unknown if k not in known]
+    if unknown:
+        raise SettingsExit(f"{', '.join(unknown)}: no option of any stage reads "
+                           f"{'this variable' if len(unknown) == 1 else 'these variables'} (a misspelling? "
+                           f"`emopulse {stage.name} --help` lists each option's variable)")
+
+
 def _check_config_keys(path: str, stage: Stage, classes) -> None:
     stage_keys = option_keys([c for c, _ in classes], dict(classes).get) | COMMON_KEYS
     all_keys = {s.name: (stage_keys if s is stage else option_keys([c for c, _ in s.classes()], dict(s.classes()).get))
@@ -344,6 +363,8 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
         config = load_config(config_path, stage.name) if config_path and stage.name == stage_name else {}
         if config_path and stage.name == stage_name:
             _check_config_keys(config_path, stage, classes)
+        if stage.name == stage_name:
+            _check_env_names(stage, classes)
         for cls, skip in classes:
             add_options(p, cls, skip, config)
         _common(p, config)

@@ -60,3 +60,14 @@ def test_the_real_command_exits_10_with_one_line(tmp_path):
     assert r.returncode == 10 and r.stderr == "emopulse: error: EMOPULSE_MAX_BATCH_TOKENS='abc': not an integer\n"
     r = _cli(*ARGV, env={"EMOPULSE_LOG_LEVEL": "loud"}, cwd=tmp_path)
     assert r.returncode == 10 and r.stderr.count("\n") == 1
+
+
+def test_a_misspelled_environment_variable_is_an_error_but_other_stages_ones_are_fine(monkeypatch, capsys):
+    monkeypatch.setenv("EMOPULSE_TIMEZONE", "UTC")            # index's: fine for serve-batch
+    monkeypatch.setenv("EMOPULSE_MAX_BATCH_TOKENS", "4096")
+    assert build_parser(ARGV).parse_args(ARGV).max_batch_tokens == 4096
+    monkeypatch.setenv("EMOPULSE_MAX_BATCH_TOKEN", "4096")
+    with pytest.raises(SystemExit) as exc:
+        build_parser(ARGV)
+    err = capsys.readouterr().err
+    assert exc.value.code == 10 and "EMOPULSE_MAX_BATCH_TOKEN:" in err and err.count("\n") == 1
