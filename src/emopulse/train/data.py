@@ -34,6 +34,10 @@ def load_labelled(path: str, text_col: str, label_col: str, labels: list[str],
         if col not in table.column_names:
             raise InputError(f"{path}: no column {col!r} (columns: {', '.join(table.column_names)})")
     col = table.column(text_col)
+    if pa.types.is_dictionary(col.type):      # pandas category / polars Categorical
+        col = col.combine_chunks().dictionary_decode()
+    if pa.types.is_null(col.type):
+        col = col.cast(pa.string())
     if not (pa.types.is_string(col.type) or pa.types.is_large_string(col.type)):
         raise InputError(f"{path}: text column {text_col!r} is {col.type}, not strings")
     texts = canonical(col).to_pylist()   # what every model member is fit on and served (core.text)
