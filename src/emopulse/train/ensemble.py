@@ -177,7 +177,7 @@ def confident_rows(path: str, labels: list[str], min_confidence: float, exclude:
     probs = np.column_stack([t.column(c).to_numpy(zero_copy_only=False) for c in schema.prob_cols(labels)])
     ok = np.isfinite(probs).all(1)
     conf = np.where(ok, np.nan_to_num(probs).max(1), 0)
-    texts = t.column("text").to_pylist()
+    texts = canonical_list(t.column("text").to_pylist())   # compared with the (canonical) held-out texts
     out_t, out_l, seen = [], [], set(exclude)
     for i in np.flatnonzero(conf >= min_confidence):
         if texts[i] and texts[i] not in seen:
