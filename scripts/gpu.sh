@@ -2,7 +2,8 @@
 # The GPU checks of issue 15 as one prepared script (a lent H200 has 15 minutes in all; this takes
 # <= 8): CUDA-marked tests, serve-batch end to end on >= 200,000 rows with a roberta-base-shaped
 # fp16 bundle (ONNX Runtime CUDA EP with IO binding; TensorRT EP when it loads) and with the torch
-# fp16 backend, then `emopulse bench --device cuda`; writes gpu.md / gpu.json / bench.* to OUTDIR.
+# fp16 backend, the host side alone (`bench --host-only`, 1..16 host threads), then `emopulse bench
+# --device cuda`; writes gpu.md / gpu.json / host/host.md / bench.* to OUTDIR.
 #   bash scripts/gpu.sh OUTDIR [ROWS]            on the GPU machine (no network: uses what is installed)
 #   DRY_RUN=1 bash scripts/gpu.sh OUTDIR         the same steps on this CPU, tiny shape, 3,000 rows
 # A random checkpoint is used: speed depends on the shape, not the weights (the gate is forced).
@@ -17,15 +18,15 @@ if [ "${DRY_RUN:-0}" = 1 ]; then DEVICE=cpu SHAPE=tiny ROWS=3000 BS=8,32 SECS=30
 mkdir -p "$OUT"
 log() { echo "[gpu.sh $(date +%T)] $*" | tee -a "$OUT/gpu.log"; }
 
-log "1/6 machine"
+log "1/7 machine"
 { nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv 2>&1 || echo "no nvidia-smi"
   "$PY" -c "import torch, onnxruntime as o; print('torch', torch.__version__, 'cuda', torch.cuda.is_available()); print('onnxruntime', o.__version__, o.get_available_providers())"
 } > "$OUT/machine.txt" 2>&1; cat "$OUT/machine.txt"
 
-log "2/6 CUDA-marked tests"
+log "2/7 CUDA-marked tests"
 timeout 180 "$PY" -m pytest -q -p no:cacheprovider -m cuda "$ROOT/tests/gpu" 2>&1 | tail -15 | tee "$OUT/tests.txt"
 
-log "3/6 $SHAPE checkpoint, fp16 bundle ($DEVICE)"
+log "3/7 $SHAPE checkpoint, fp16 bundle ($DEVICE)"
 W=$(mktemp -d)
 "$PY" -c "from emopulse.testing.shapes import build_random_checkpoint as b; b('$W/ckpt', '$SHAPE')"
 PREC=fp16; [ "$DEVICE" = cpu ] && PREC=optimized
@@ -38,7 +39,7 @@ else
   log "ONNX $PREC skipped: needs optimum-onnx and onnxruntime-gpu (CUDA EP) here"
 fi
 
-log "4/6 $ROWS rows of Parquet"
+log "4/7 $ROWS rows of Parquet"
 "$PY" - "$ROOT/src/emopulse/data/comments_sample.parquet" "$W/rows.parquet" "$ROWS" <<'PYEOF'
 import sys, pyarrow as pa, pyarrow.parquet as pq
 src, dst, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
@@ -49,7 +50,7 @@ t = t.set_column(0, "id", pa.array([f"r{i}" for i in range(n)]))
 pq.write_table(t, dst, row_group_size=50_000)
 PYEOF
 
-log "5/6 serve-batch end to end: ONNX $PREC and torch fp16"
+log "5/7 serve-batch end to end: ONNX $PREC and torch fp16"
 for V in onnx torch; do
   M="$W/bundle"; EXTRA=""; [ $V = torch ] && M="$W/ckpt" && EXTRA="--dtype fp16"
   [ -e "$M/manifest.json" ] || [ $V = torch ] || continue
@@ -58,7 +59,12 @@ for V in onnx torch; do
   cp "$W/pred-$V/_summary.json" "$OUT/serve-$V.json" 2>/dev/null || log "serve-batch $V failed"
 done
 
-log "6/6 emopulse bench"
+log "6/7 host side: the shipped model's tokenizer and head before a null model, 1..all cores"
+HOSTS=1,4,8,16; [ "${DRY_RUN:-0}" = 1 ] && HOSTS=1,2
+timeout 150 "$PY" -m emopulse bench --host-only --input "$ROOT/src/emopulse/data/comments_sample.parquet" --max-rows 100000 \
+    --host-workers $HOSTS --repeat 2 --output "$OUT/host" --log-level warning 2>&1 | tail -22
+
+log "7/7 emopulse bench"
 timeout 240 "$PY" -m emopulse bench --model "$W/ckpt" --input "$ROOT/src/emopulse/data/comments_sample.parquet" \
     --device $DEVICE --max-rows $(( ROWS < 20000 ? ROWS : 20000 )) --batch-sizes $BS --repeat 2 \
     --max-seconds $SECS --chunk-rows 4096 --output "$OUT" 2>&1 | tail -25

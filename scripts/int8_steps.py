@@ -143,7 +143,7 @@ def end_to_end(checkpoint, work, data, rows, rounds, dev) -> dict:
     for _ in range(rounds):
         for name, kw in configs.items():
             with tempfile.TemporaryDirectory() as o:
-                s = serve(ServeBatchArgs(model=bundle, inputs=[inp], output=o, progress=False, id_col=None,
+                s = serve(ServeBatchArgs(model=bundle, inputs=[inp], output=o, progress=False, id_col="",
                                          max_length=128, **kw))
                 out[name].append(s["rows_per_s"])
         print({n: round(float(np.median(v)), 1) for n, v in out.items()}, flush=True)

@@ -43,6 +43,7 @@ def main() -> None:
         # the source checkpoint lived on the build machine: its name, not a path of that machine
         "source_checkpoint": os.path.basename(str(manifest.get("source_checkpoint", "")).rstrip("/")),
     }
+    manifest["tried"] = []
     manifest["gate"] = before["gate"] | {"note": "measured on the int8-mixed source; the weight-only "
                                          "figures against it are in MODEL_CARD.md (scripts/invariance_figures.py)"}
     with open(mpath, "w") as f:

@@ -65,7 +65,7 @@ def main() -> None:
         for rpp in (2500, 10000):
             o = os.path.join(a.workdir, f"{name}-pred-{rpp}")
             s = serve(ServeBatchArgs(model=out, inputs=[inp], output=o, rows_per_part=rpp, overwrite=True,
-                                     progress=False, id_col=None))
+                                     progress=False, id_col=""))
             r[f"rows_per_s_{rpp}"] = s["rows_per_s"]
             t = ds.dataset(o, format="parquet").to_table().sort_by("id")
             outs[rpp] = (t["label"].to_pylist(), np.array(t.select([c for c in t.column_names if c.startswith("p_")])))

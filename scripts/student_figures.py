@@ -53,7 +53,7 @@ def main() -> None:
                 m = exc.manifest
             ev = evaluate(EvaluateArgs(model=out, data=test, output=os.path.join(out, "eval-test"), max_length=128))
             s = serve(ServeBatchArgs(model=out, inputs=[inp], output=os.path.join(a.workdir, "pred", name),
-                                     overwrite=True, progress=False, id_col=None))
+                                     overwrite=True, progress=False, id_col=""))
             res[name] = {"layers": layers, "precision": precision, "gate": m["gate"]["verdict"],
                          "agreement_with_own_fp32": m["gate"]["agreement"], "test_macro_f1": ev["macro_f1"],
                          "test_accuracy": ev["accuracy"], "rows_per_s": s["rows_per_s"],

@@ -10,7 +10,8 @@ import sys
 from dataclasses import dataclass
 from typing import Callable
 
-from .core.options import add_options, build, load_config
+from .core.options import (SettingsExit, add_options, build, cli_fields, env_name, load_config, option_keys,
+                           unknown_config_keys)
 
 log = logging.getLogger("emopulse")
 
@@ -62,6 +63,9 @@ def _index(ns) -> int:
     print(f"{s['rows']:,} rows -> {s['periods']} {s['freq']} periods in {s['seconds']:.1f} s "
           f"({s['rows_per_s']:,.0f} rows/s); mean index {s['mean_index']:.1f}; low-count periods "
           f"{s['low_count_periods']}; anomalies {len(s['anomalies'])}; unlabelled rows {s['rows_unlabelled']:,}")
+    if s["rows_without_date"] or s["rows_bad_dates_dropped"]:
+        print(f"rows left out: {s['rows_without_date']:,} without a date, {s['rows_bad_dates_dropped']:,} with a bad "
+              "date (--drop-bad-dates)")
     return 0
 
 
@@ -173,7 +177,7 @@ def _demo(ns) -> int:
         run(build(DemoArgs, ns))
     except StepFailed as exc:
         print(f"emopulse demo: {exc}", file=sys.stderr)
-        return 1
+        return getattr(exc.__cause__, "exit_code", 1)    # a step's handled failure keeps its code
     return 0
 
 
@@ -198,6 +202,11 @@ def _evaluate(ns) -> int:
     per = ", ".join(f"{k} {v:.3f}" for k, v in r["per_class_f1"].items())
     print(f"{r['n']:,} rows: accuracy {r['accuracy']:.4f}, macro-F1 {r['macro_f1']:.4f} (F1 {per}); "
           f"ECE {r['ece']:.4f}; report in {args.output}")
+    d = r.get("data_report") or {}
+    left = {k: d.get(k, 0) for k in ("empty", "unknown_label", "duplicates", "low_confidence") if d.get(k)}
+    if left:
+        unknown = f" (unknown labels: {', '.join(map(str, d.get('unknown_values', [])))})" if d.get("unknown_label") else ""
+        print("rows left out: " + ", ".join(f"{v:,} {k.replace('_', ' ')}" for k, v in left.items()) + unknown)
     return 0
 
 
@@ -257,18 +266,38 @@ STAGES = [
 
 EPILOG = ("Every option can also be set by an environment variable EMOPULSE_<OPTION> (e.g. EMOPULSE_MAX_BATCH_TOKENS"
           "=4096) or in a --config file (TOML or YAML: option names as keys, at the top level or under a [stage] "
-          "table); the command line wins over the environment, which wins over the file. Exit codes: 0 done, "
-          "1 failed, 2 usage, 3 gate refused, 10 settings, 11 input, 12 bundle, 13 output, 14 resources, "
-          "130/143 interrupted (finished parts are kept).")
+          "table; a key no option takes is an error); the command line wins over the environment, which wins over "
+          "the file. Exit codes: 0 done, 1 an unexpected error (a bug), 2 usage, 3 gate refused, 10 settings, "
+          "11 input, 12 bundle, 13 output, 14 resources, 15 object storage (endpoint, credentials), 130/143 interrupted (finished parts are kept).")
 
 
-def _common(p: argparse.ArgumentParser) -> None:
+COMMON_KEYS = {"config", "log-level", "log_level", "log-format", "log_format"}
+LOG_LEVELS, LOG_FORMATS = ["debug", "info", "warning", "error"], ["text", "json"]
+
+
+def _common_default(name: str, config: dict, choices: list[str], default: str) -> str:
+    """--log-level / --log-format from the environment or --config, checked as a flag would be."""
+    env = "EMOPULSE_" + name.upper().replace("-", "_")
+    value, src = default, None
+    for key in (name, name.replace("-", "_")):
+        if key in config:
+            value, src = config[key], f"--config key {key}"
+    if env in os.environ:
+        value, src = os.environ[env], env
+    if value not in choices:
+        raise SettingsExit(f"{src}={value!r}: not one of {', '.join(choices)}")
+    return value
+
+
+def _common(p: argparse.ArgumentParser, config: dict | None = None) -> None:
+    config = config or {}
     g = p.add_argument_group("common")
-    g.add_argument("--config", metavar="FILE", help="TOML or YAML file with option defaults")
-    g.add_argument("--log-level", default=os.environ.get("EMOPULSE_LOG_LEVEL", "info"),
-                   choices=["debug", "info", "warning", "error"], help="(default: info) [env EMOPULSE_LOG_LEVEL]")
-    g.add_argument("--log-format", default=os.environ.get("EMOPULSE_LOG_FORMAT", "text"), choices=["text", "json"],
-                   help="json: one JSON object per log line, for log collectors (default: text) "
+    g.add_argument("--config", metavar="FILE", help="TOML or YAML file with option defaults; a key no option "
+                   "takes is an error")
+    g.add_argument("--log-level", default=_common_default("log-level", config, LOG_LEVELS, "info"),
+                   choices=LOG_LEVELS, help="(default: info) [env EMOPULSE_LOG_LEVEL]")
+    g.add_argument("--log-format", default=_common_default("log-format", config, LOG_FORMATS, "text"),
+                   choices=LOG_FORMATS, help="json: one JSON object per log line, for log collectors (default: text) "
                    "[env EMOPULSE_LOG_FORMAT]")
 
 
@@ -296,6 +325,34 @@ def unknown_options(parser: argparse.ArgumentParser, args: list[str]) -> str | N
         close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
         return f"unknown option {name}" + (f"; did you mean {close[0]}?" if close else "")
     return None
+
+
+def _check_env_names(stage: Stage, classes) -> None:
+    """An EMOPULSE_* variable no option of any stage reads is a misspelling (ignored without a word
+    otherwise): exit 10. Other stages' variables are fine (one environment serves several stages)."""
+    def names(cls_skip):
+        return {env_name(f) for c, skip in cls_skip for f in cli_fields(c, skip)}
+    known = names(classes) | {"EMOPULSE_LOG_LEVEL", "EMOPULSE_LOG_FORMAT"}
+    unknown = sorted(k for k in os.environ if k.startswith("EMOPULSE_") and k not in known)
+    if unknown:
+        for other in STAGES:
+            if other is not stage:
+                known |= names(other.classes())
+        unknown = [k for k in unknown if k not in known]
+    if unknown:
+        raise SettingsExit(f"{', '.join(unknown)}: no option of any stage reads "
+                           f"{'this variable' if len(unknown) == 1 else 'these variables'} (a misspelling? "
+                           f"`emopulse {stage.name} --help` lists each option's variable)")
+
+
+def _check_config_keys(path: str, stage: Stage, classes) -> None:
+    stage_keys = option_keys([c for c, _ in classes], dict(classes).get) | COMMON_KEYS
+    all_keys = {s.name: (stage_keys if s is stage else option_keys([c for c, _ in s.classes()], dict(s.classes()).get))
+                for s in STAGES}
+    bad = unknown_config_keys(path, stage.name, stage_keys, all_keys)
+    if bad:
+        raise SettingsExit(f"--config {path}: unknown option(s) {', '.join(bad)} (a misspelling? "
+                           f"`emopulse {stage.name} --help` lists the options)")
 
 
 def _prescan(argv: list[str]) -> tuple[str | None, str | None]:
@@ -329,9 +386,13 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
                    stage.help)
         p = sub.add_parser(stage.name, help=stage.help, description=doc.split(": ", 1)[-1], epilog=EPILOG)
         config = load_config(config_path, stage.name) if config_path and stage.name == stage_name else {}
+        if config_path and stage.name == stage_name:
+            _check_config_keys(config_path, stage, classes)
+        if stage.name == stage_name:
+            _check_env_names(stage, classes)
         for cls, skip in classes:
             add_options(p, cls, skip, config)
-        _common(p)
+        _common(p, config)
         p.set_defaults(func=stage.run)
     return parser
 
@@ -361,7 +422,8 @@ def main(argv=None) -> int:
     import errno
     import signal
 
-    from .core.errors import EmopulseError, InputError, ResourceError, Terminated
+    from .core.errors import EmopulseError, InputError, ResourceError, StorageError, Terminated
+    from .core.storage import explain
     args = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser(args)
     stages = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices
@@ -405,6 +467,9 @@ def main(argv=None) -> int:
         print(f"emopulse {ns.command}: error: {exc}", file=sys.stderr)
         code = InputError.exit_code
     except OSError as exc:
+        if explain(exc):
+            print(f"emopulse {ns.command}: error: {explain(exc)}", file=sys.stderr)
+            return _leave(StorageError.exit_code, argv)
         if exc.errno not in (errno.ENOSPC, errno.EDQUOT, errno.EMFILE, errno.ENOMEM):
             raise
         print(f"emopulse {ns.command}: error: {exc.strerror} ({exc.filename or 'output'}); finished parts "
@@ -413,6 +478,10 @@ def main(argv=None) -> int:
     except (KeyboardInterrupt, Terminated) as exc:
         code = 130 if isinstance(exc, KeyboardInterrupt) else 143
         print(f"emopulse {ns.command}: interrupted; finished parts are kept (use --resume)", file=sys.stderr)
+    return _leave(code, argv)
+
+
+def _leave(code: int, argv) -> int:
     if code in (130, 143) and argv is None:
         # Model threads may still be inside ONNX Runtime / torch kernels: tearing the interpreter
         # down around them can abort ("FATAL: exception not rethrown", rc 134). The run's files are

@@ -13,7 +13,7 @@ def test_the_shipped_manifest_round_trips():
     path = os.path.dirname(emopulse.model.__file__)
     raw = json.load(open(os.path.join(path, "manifest.json")))
     m = read_manifest(path)
-    assert m.ready is True and m.precision == "int8-mixed" and m.max_length == 128 and m.extra == {}
+    assert m.ready is True and m.precision == "int8-weights" and m.max_length == 128 and m.extra == {}
     assert m.to_dict() == raw
 
 

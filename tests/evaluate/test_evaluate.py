@@ -43,3 +43,16 @@ def test_evaluate_matches_sklearn_metrics(tiny_model, tmp_path):
     for f in ("metrics.json", "metrics.md", "confusion.png", "reliability.png"):
         assert os.path.getsize(tmp_path / "ev" / f) > 0
     assert json.load(open(tmp_path / "ev" / "metrics.json"))["n"] == 400
+
+
+def test_rows_left_out_are_said_on_stdout(tiny_model, tmp_path, capsys):
+    import pyarrow as pa
+
+    from emopulse.cli import main
+    t = pa.table({"text": ["좋아요", "싫어요", "\u200b", "그냥", "좋아요", "화나"],
+                  "label": ["happiness", "anger", "neutral", "joy", "happiness", "anger"]})
+    pq.write_table(t, tmp_path / "gold.parquet")
+    assert main(["evaluate", "--input", str(tmp_path / "gold.parquet"), "--output", str(tmp_path / "ev"), "--model",
+                 tiny_model, "--max-length", "64"]) == 0
+    out = capsys.readouterr().out
+    assert "rows left out: 1 empty, 1 unknown label, 1 duplicates (unknown labels: joy)" in out

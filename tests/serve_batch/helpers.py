@@ -16,8 +16,12 @@ def read_output(output):
 
 
 def reference_probs(model_dir, texts, max_length):
-    """A plain transformers forward pass, one row at a time (no padding at all)."""
+    """A plain transformers forward pass, one row at a time (no padding at all), on the canonical
+    text (core.text: what every model member reads when served)."""
     import torch
+
+    from emopulse.core.text import canonical_list
+    texts = canonical_list(list(texts))
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
     tok = AutoTokenizer.from_pretrained(model_dir)
     model = AutoModelForSequenceClassification.from_pretrained(model_dir).eval()

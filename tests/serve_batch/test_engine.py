@@ -33,7 +33,7 @@ def test_order_and_probabilities_match_transformers(backend, tiny_model, tiny_on
 
 
 def test_bad_rows_are_kept_with_a_status(tiny_onnx, comments_file, tmp_path):
-    serve(tiny_onnx, [comments_file], tmp_path / "out", max_length=16, id_col=None)
+    serve(tiny_onnx, [comments_file], tmp_path / "out", max_length=16, id_col="")
     out = read_output(tmp_path / "out").to_pandas()
     assert out.loc[3, "status"] == "null" and out.loc[10, "status"] == "empty"
     assert out.loc[11, "status"] == "empty"

@@ -97,9 +97,10 @@ def test_a_file_being_written_is_not_read_early(tmp_path):
     rows = [f"{i},좋은 하루 {i},2024-02-01" for i in range(400)]
     stop = threading.Event()
 
+    path.write_text("id,text,date\n", encoding="utf-8")   # there at the first look (else --once ends at once)
+
     def writer():   # appends in bursts, as a slow upload would, for ~1.5 s
-        with open(path, "w", encoding="utf-8") as f:
-            f.write("id,text,date\n")
+        with open(path, "a", encoding="utf-8") as f:
             for k in range(0, 400, 50):
                 f.write("\n".join(rows[k:k + 50]) + "\n")
                 f.flush()

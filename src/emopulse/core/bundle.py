@@ -14,10 +14,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .errors import BundleError
-
 from .backends import BackendSpec
 from .batching import Tokens
+from .errors import BundleError
 from .fingerprint import sha256_cached
 from .head import Head, head_sha256, load_head
 from .manifest import MANIFEST, BundleManifest, read_manifest
@@ -87,8 +86,11 @@ class Bundle:
         return load_encoder(self.model_dir, self.max_length)
 
     def head(self) -> Head:
-        """Temperature, biases and the n-gram member stored beside the model (identity if none)."""
-        return load_head(self.model_dir, self.labels)
+        """Temperature, biases and the n-gram member stored beside the model (identity if none);
+        read once (load_bundle reads it, so a bad head fails before any output exists)."""
+        if self.__dict__.get("_head") is None:
+            self.__dict__["_head"] = load_head(self.model_dir, self.labels)
+        return self.__dict__["_head"]
 
     def predictor(self, max_batch_tokens: int = 8192, max_batch_rows: int = 256, encoder: TextEncoder | None = None,
                   host_workers: int = 1, timers=None):
@@ -248,6 +250,35 @@ def load_bundle(path: str, max_length: int = 0, device: str = "cpu", threads: in
     limit = int((manifest and manifest.max_length) or model_max_length(config))
     if not max_length and manifest is None:
         max_length = CHECKPOINT_MAX_LENGTH
-    return Bundle(path=path, spec=BackendSpec(kind, model_file, device, threads, dtype),
-                  labels=read_labels(config), max_length=min(max_length or limit, limit),
-                  precision=precision, model_dir=model_dir, manifest=manifest)
+    labels = read_labels(config)
+    check_classes(kind, model_file, model_dir, config, labels)
+    bundle = Bundle(path=path, spec=BackendSpec(kind, model_file, device, threads, dtype),
+                    labels=labels, max_length=min(max_length or limit, limit),
+                    precision=precision, model_dir=model_dir, manifest=manifest)
+    bundle.head()
+    return bundle
+
+
+def check_classes(kind: str, model_file: str, model_dir: str, config: str, labels: list[str]) -> None:
+    """The model's number of classes (the ONNX graph's output width; a checkpoint's classifier rows)
+    must be the number of names in id2label: checked when the model is loaded, before any output
+    directory exists (issue 22: found at the first batch, the next plain run was refused with 13)."""
+    n = None
+    try:
+        if kind == "onnx":
+            import onnx
+            out = onnx.load(model_file, load_external_data=False).graph.output
+            dims = out[0].type.tensor_type.shape.dim if out else []
+            n = dims[-1].dim_value if dims and dims[-1].HasField("dim_value") else None
+        else:
+            from safetensors import safe_open
+            for name in sorted(f for f in os.listdir(model_dir) if f.endswith(".safetensors")):
+                with safe_open(os.path.join(model_dir, name), "np") as st:
+                    for key in st.keys():  # noqa: SIM118 - safe_open is not a dict
+                        if key.endswith(("classifier.weight", "classifier.out_proj.weight", "score.weight")):
+                            n = st.get_slice(key).get_shape()[0]
+    except Exception as exc:  # noqa: BLE001 - onnx / safetensors raise their own kinds
+        raise BundleError(f"{model_file}: the model cannot be read ({type(exc).__name__}: {exc})") from None
+    if n is not None and n != len(labels):
+        raise BundleError(f"{config}: id2label names {len(labels)} classes ({', '.join(labels)}) but the model "
+                          f"returns {n}: config.json does not belong to this model")

@@ -11,6 +11,7 @@
 | 12 | a model or bundle that cannot be served (BundleError) |
 | 13 | an output directory that cannot be (re)used (OutputError) |
 | 14 | out of disk space or another OS resource (ResourceError) |
+| 15 | object storage failed: endpoint unreachable, credentials refused (StorageError); finished parts are kept, --resume continues |
 | 130 / 143 | interrupted by SIGINT / SIGTERM: finished parts are kept, resume with --resume |
 """
 
@@ -37,6 +38,11 @@ class OutputError(EmopulseError):
 class ResourceError(EmopulseError):
     """The machine ran out of something (disk space)."""
     exit_code = 14
+
+
+class StorageError(EmopulseError):
+    """Object storage that does not answer or refuses the credentials (core.storage.explain)."""
+    exit_code = 15
 
 
 class Terminated(BaseException):

@@ -85,4 +85,5 @@ def run_fingerprint(model: dict, plan, settings: dict) -> dict:
     LLM's name and prompt), the settings that change results, and the inputs."""
     return model | settings | {
         "text_col": plan.text_col, "id_col": plan.id_col, "keep_cols": [f.name for f in plan.keep_schema],
-        "inputs": inputs_fingerprint(plan.files, plan.rel_names, plan.num_rows)}
+        "inputs": inputs_fingerprint(plan.files, plan.rel_names, plan.num_rows)} | (
+        {} if getattr(plan, "encoding", "utf-8") == "utf-8" else {"encoding": plan.encoding})

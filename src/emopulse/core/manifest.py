@@ -18,7 +18,7 @@ MANIFEST = "manifest.json"
 @dataclass
 class BundleManifest:
     ready: bool                                   # the gate passed (or --force); serving refuses False
-    precision: str = "unknown"                    # fp32 | optimized | int8 | int8-mixed | int8-static | fp16
+    precision: str = "unknown"                    # fp32 | optimized | int8 | int8-mixed | int8-static | int8-weights | fp16
     model_file: str = "model.onnx"                # relative to the bundle directory
     model_sha256: str | None = None               # of the gated model file's bytes
     max_length: int | None = None                 # tokens the bundle was exported and gated at
@@ -35,6 +35,9 @@ class BundleManifest:
     versions: dict = field(default_factory=dict)  # library versions at export
     export_seconds: float | None = None
     created: str = ""
+    converted_from: dict | None = None            # a bundle rebuilt from another (scripts/ship_weight_only.py):
+    converted: str | None = None                  # the source's precision, sha256, tool, gate and tried; when;
+    converted_with: dict | None = None            # and with which library versions
     extra: dict = field(default_factory=dict)     # keys this version does not know, kept as written
 
     @classmethod

@@ -17,6 +17,16 @@ import typing
 from dataclasses import MISSING, field
 
 
+class SettingsExit(SystemExit):
+    """A bad setting found while the parser is built (environment, --config): one line, exit 10,
+    as EmopulseError (argparse's own usage errors keep exit 2)."""
+
+    def __init__(self, message: str):
+        import sys
+        print(f"emopulse: error: {message}", file=sys.stderr)
+        super().__init__(10)
+
+
 def opt(default=MISSING, help: str = "", *, factory=None, flag: str | None = None, aliases=(),
         choices=None, metavar: str | None = None, nargs: str | None = None, positional: bool = False,
         cli: bool = True, auto: str | None = None):
@@ -149,11 +159,14 @@ def add_options(parser: argparse.ArgumentParser, cls, skip=(), config: dict | No
         if origin != "default" and default is not None:
             try:
                 default = conv(default) if not (md.get("nargs") and isinstance(default, list)) else default
-            except (argparse.ArgumentTypeError, ValueError) as exc:
-                src = env_name(f) if origin == "env" else f"config key {f.name}"
-                raise SystemExit(f"emopulse: {src}: {exc}") from None
+            except (argparse.ArgumentTypeError, ValueError, TypeError) as exc:
+                src = env_name(f) if origin == "env" else f"--config key {f.name}"
+                raise SettingsExit(f"{src}={default!r}: {_why(exc, base)}") from None
             if md.get("nargs") and isinstance(default, str):
                 default = [default]
+            if md.get("choices") and default not in md["choices"]:
+                src = env_name(f) if origin == "env" else f"--config key {f.name}"
+                raise SettingsExit(f"{src}={default!r}: not one of {', '.join(map(str, md['choices']))}")
         required = default is MISSING
         text = md.get("help") or ""
         text += default_text(default, origin, md, base, text)
@@ -200,6 +213,38 @@ def default_text(default, origin: str, md, base, text: str) -> str:
     if default in (None, [], {}, ""):
         return "" if "default" in text else " (default: none)"
     return f" (default: {_show(default)})"
+
+
+def _why(exc: Exception, base) -> str:
+    if isinstance(exc, argparse.ArgumentTypeError):
+        return str(exc)
+    return f"not {'an integer' if base is int else 'a number' if base is float else 'a valid value'}"
+
+
+def option_keys(classes, skip_of=lambda cls: ()) -> set[str]:
+    """Every name an option of these classes may be given by in a --config file."""
+    keys = set()
+    for cls in classes:
+        for f in cli_fields(cls, skip_of(cls)):
+            keys |= {f.name, flag_of(f).lstrip("-"), *(a.lstrip("-") for a in f.metadata.get("aliases", ()))}
+    return keys
+
+
+def unknown_config_keys(path: str, stage: str, stage_keys: set[str], all_keys: dict[str, set[str]]) -> list[str]:
+    """Keys of a --config file no option takes: a top-level key no stage knows, a key of this stage's
+    table that this stage does not know, a table named after no stage. (A misspelled key would
+    otherwise be ignored without a word.)"""
+    data = _read_config(path)
+    everything = set().union(*all_keys.values()) | stage_keys
+    bad = [k for k, v in data.items() if not isinstance(v, dict) and k not in everything]
+    for name, table in data.items():
+        if not isinstance(table, dict):
+            continue
+        if name.replace("_", "-") not in all_keys:
+            bad.append(f"[{name}] (not a stage)")
+        elif name.replace("_", "-") == stage:
+            bad += [f"[{name}] {k}" for k in table if k not in stage_keys]
+    return bad
 
 
 class _AppendDict(argparse.Action):
@@ -280,11 +325,18 @@ def parser_defaults(parser: argparse.ArgumentParser) -> dict:
 
 def load_config(path: str, stage: str) -> dict:
     """A TOML or YAML file: top-level keys for every stage, a [stage] table for one."""
+    data = _read_config(path)
+    out = {k: v for k, v in data.items() if not isinstance(v, dict)}
+    out.update({k: v for k, v in (data.get(stage) or data.get(stage.replace("-", "_")) or {}).items()})
+    return out
+
+
+def _read_config(path: str) -> dict:
     try:
         with open(path, "rb") as f:
             raw = f.read()
     except OSError as exc:
-        raise SystemExit(f"emopulse: --config {path}: {exc.strerror}") from None
+        raise SettingsExit(f"--config {path}: {exc.strerror}") from None
     try:
         if path.endswith((".yaml", ".yml")):
             import yaml
@@ -293,10 +345,8 @@ def load_config(path: str, stage: str) -> dict:
             import tomllib
             data = tomllib.loads(raw.decode())
     except Exception as exc:  # noqa: BLE001 - toml and yaml raise their own kinds
-        raise SystemExit(f"emopulse: --config {path}: not valid {'YAML' if path.endswith(('yaml', 'yml')) else 'TOML'} "
-                         f"({exc})") from None
+        raise SettingsExit(f"--config {path}: not valid {'YAML' if path.endswith(('yaml', 'yml')) else 'TOML'} "
+                           f"({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})") from None
     if not isinstance(data, dict):
-        raise SystemExit(f"emopulse: --config {path}: expected a table of options")
-    out = {k: v for k, v in data.items() if not isinstance(v, dict)}
-    out.update(data.get(stage) or data.get(stage.replace("-", "_")) or {})
-    return out
+        raise SettingsExit(f"--config {path}: expected a table of options")
+    return data

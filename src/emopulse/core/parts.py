@@ -24,6 +24,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import re
 import time
 from dataclasses import asdict, dataclass, field
 
@@ -41,6 +42,9 @@ LOCK = "_lock"
 DEADLETTER = "_deadletter"
 TMP = "_tmp"                      # used by earlier versions; removed when a run opens
 VERSION = 2
+
+
+PART_NAME = re.compile(r"part-\d{5}-\d{6}\.parquet")
 
 
 def now() -> str:
@@ -198,8 +202,15 @@ class OutputDir:
 
     # -- opening -------------------------------------------------------------------------------
     def _open(self, resume: bool, overwrite: bool, planned: list[str]) -> None:
-        old = load_run(self.path)
         existing = [f for f in storage.listdir(self.path) if f.startswith("part-")]
+        try:
+            old = load_run(self.path)
+        except OutputError:
+            if not overwrite:
+                raise
+            # an unreadable manifest cannot say which parts are ours; in a directory that holds one,
+            # files named as emopulse names its parts are taken as ours (--overwrite's way out)
+            old = RunManifest({}, [n[:-len(".parquet")] for n in existing if PART_NAME.fullmatch(n)])
         if old is not None and resume:
             if old.fingerprint != self.fingerprint:
                 raise OutputError(f"{self.path}: was written with another model, input or settings "
@@ -265,7 +276,8 @@ class OutputDir:
 
     @property
     def complete(self) -> bool:
-        return bool(self.manifest.planned) and set(self.manifest.planned) <= set(self.manifest.parts)
+        """Every planned part is finished: a run of zero rows (no parts planned) is complete too."""
+        return set(self.manifest.planned) <= set(self.manifest.parts)
 
     def finish(self, invocation: dict) -> dict:
         """Fold the journal into the manifest, write the cumulative summary and, when every planned

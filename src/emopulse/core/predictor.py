@@ -23,6 +23,7 @@ from .errors import BundleError
 from .head import Head
 from .progress import Timers
 from .reader import decode_texts
+from .text import canonical
 
 
 @dataclass
@@ -125,6 +126,7 @@ class Predictor:
         """Status, distinct texts, tokens, the head's text members and length-sorted batches of a
         column of texts (string, large_string or binary; invalid UTF-8 rows are marked failed)."""
         texts, bad = utf8_texts(texts)
+        texts = canonical(texts)        # every model member reads the canonical text (core/text.py)
         n = len(texts)
         status = np.full(n, _OK, np.int8)
         is_null = pc.is_null(texts).to_numpy(zero_copy_only=False)

@@ -5,12 +5,21 @@ Inputs are files, directories (every file of a known format inside, recursively)
 file is cut into parts of `rows_per_part` consecutive rows; a part is the unit of output, of resume
 and of the length-sorting window. Parquet is read row group by row group in record batches, so
 memory depends on the part size, never on the size of a file or of the input. CSV and JSON Lines
-are streamed block by block (one pass at planning counts their rows and fixes their column types,
-so both passes read the same values).
+are streamed block by block (one pass at planning counts their rows, so both passes read the same
+values).
+
+Values are read as the file writes them (issue 22): a CSV's text, id and kept columns are strings (no
+"NA" / "null" / "nan" / "N/A" / "#N/A" read as missing: only an empty field is; no integer inference that
+drops leading zeros), quoted values may hold newlines anywhere in the file, and a row with invalid
+UTF-8 is dead-lettered on its own. A JSON Lines file whose columns change type along the file (an id
+that is a number, later a string) is read line by line with those columns as their JSON text. A
+Parquet text column stored as a dictionary (pandas `category`, polars `Categorical`) is decoded.
+`encoding` (--encoding, e.g. cp949 for Excel on Korean Windows) transcodes CSV / JSON Lines to UTF-8.
 """
 from __future__ import annotations
 
 import glob
+import json
 import os
 import posixpath
 from dataclasses import dataclass, field
@@ -64,8 +73,9 @@ class InputPlan:
     keep_schema: pa.Schema               # kept columns and their output types
     keep_present: list[list[str]]        # per file: which kept columns it has
     bad_files: dict[str, str] = field(default_factory=dict)  # skipped with --skip-bad-files
-    formats: list[str] = field(default_factory=list)         # per file: parquet | csv | jsonl
+    formats: list[str] = field(default_factory=list)         # per file: parquet | csv | jsonl | jsonl-lines
     schemas: list[pa.Schema] = field(default_factory=list)   # per file, as read
+    encoding: str = "utf-8"                                   # of CSV / JSON Lines files
 
 
 def _is_run_dir(path: str) -> bool:
@@ -123,7 +133,9 @@ def resolve_inputs(paths, fmt: str = "auto") -> list[str]:
         elif storage.isfile(path):
             found.append(path)
         else:
-            raise InputError(f"{raw}: no such file or directory")
+            bucket = storage.bucket_missing(path) if remote else None
+            raise InputError(f"{raw}: bucket {bucket!r} does not exist (at {storage.endpoint()})" if bucket
+                             else f"{raw}: no such file or directory")
     seen, files = set(), []
     for f in found:
         real = storage.real(f)
@@ -132,6 +144,10 @@ def resolve_inputs(paths, fmt: str = "auto") -> list[str]:
         seen.add(real)
         files.append(real)
     if not files:
+        for raw in paths:
+            bucket = storage.bucket_missing(str(raw)) if storage.is_remote(str(raw)) else None
+            if bucket:
+                raise InputError(f"{raw}: bucket {bucket!r} does not exist (at {storage.endpoint()})")
         kinds = "Parquet, CSV or JSON Lines" if fmt == "auto" else fmt
         raise InputError(f"no {kinds} file found in {', '.join(map(str, paths))}")
     return files
@@ -155,43 +171,247 @@ def _is_string(t: pa.DataType) -> bool:
     return pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_string_view(t)
 
 
-def _text_reader(path: str, fmt: str, schema: pa.Schema | None = None, columns=None):
-    """A streaming reader of a CSV / JSON Lines file; with `schema` the column types are fixed."""
-    f = storage.open_input(path)
-    if fmt == "csv":
-        conv = pacsv.ConvertOptions(column_types=schema or {}, include_columns=columns or [],
-                                    strings_can_be_null=True)
-        return pacsv.open_csv(f, read_options=pacsv.ReadOptions(block_size=TEXT_BLOCK_BYTES), convert_options=conv)
-    opts = pajson.ParseOptions(explicit_schema=schema, unexpected_field_behavior="ignore") if schema else None
-    return pajson.open_json(f, read_options=pajson.ReadOptions(block_size=TEXT_BLOCK_BYTES), parse_options=opts)
+def _is_text(t: pa.DataType) -> bool:
+    """A string column, or a dictionary of strings (pandas category, polars Categorical)."""
+    return _is_string(t) or pa.types.is_dictionary(t) and _is_string(t.value_type)
 
 
-def _scan_text(path: str, fmt: str, text_col: str, id_col: str | None) -> tuple[pa.Schema, int]:
-    """(schema, rows) of a CSV / JSON Lines file in one streaming pass. The text and id columns
-    are read as strings; a CSV column whose inferred type changes along the file is read as text."""
-    if fmt == "jsonl":
-        reader = _text_reader(path, fmt)
-        n = sum(b.num_rows for b in reader)
-        t = reader.schema.field(text_col).type if text_col in reader.schema.names else None
-        if t is not None and not _is_string(t) and not pa.types.is_null(t):
-            raise InputError(f"{path}: text column {text_col!r} holds {t}, not strings")
-        return reader.schema, n
-    names = _text_reader(path, fmt).schema.names     # the header (and first block)
-    fixed = {c: pa.string() for c in (text_col, id_col) if c and c in names}
+def is_utf8(encoding: str | None) -> bool:
+    return (encoding or "utf-8").lower().replace("_", "-") in ("utf-8", "utf8")
+
+
+def _native_input(path: str):
+    """An Arrow-native input file. Not a Python file object: Arrow's readahead thread would call back
+    into Python, and when a reader fails (its constructor raises) that thread can still be inside the
+    file at interpreter exit, which aborts the process: "terminate called without an active exception",
+    exit 134 in ~30 % of runs with a CSV / JSON Lines input error (issue 22; measured 7/20 -> 0/20)."""
+    if storage.is_remote(path):
+        return storage.open_input(path)
+    return pa.OSFile(storage.local_path(path), "r")
+
+
+_UTF8_COPIES: dict[tuple[str, str], str] = {}
+
+
+def _utf8_copy(path: str, encoding: str) -> str:
+    """A UTF-8 copy (in a temporary directory, once per process) of a file in a legacy encoding:
+    decoding in Python here, not through Arrow's transcoding stream, whose callbacks into Python from
+    its readahead thread can abort the process at exit like a Python file object does."""
+    key = (path, encoding)
+    if key not in _UTF8_COPIES:
+        import atexit
+        import codecs
+        import shutil
+        import tempfile
+        tmp = tempfile.mkdtemp(prefix="emopulse-utf8-")
+        atexit.register(shutil.rmtree, tmp, True)
+        out = os.path.join(tmp, "utf8" + os.path.splitext(path)[1])
+        dec = codecs.getincrementaldecoder(encoding)("strict")
+        pos = 0
+        with storage.open_input(path) as src, open(out, "w", encoding="utf-8", newline="") as dst:
+            while chunk := src.read(1 << 20):
+                try:
+                    dst.write(dec.decode(chunk))
+                except UnicodeDecodeError as exc:
+                    raise InputError(f"{path}: is not {encoding} (byte {chunk[exc.start]:#04x} at offset "
+                                     f"{pos + exc.start}); check --encoding") from None
+                pos += len(chunk)
+            dst.write(dec.decode(b"", final=True))
+        _UTF8_COPIES[key] = out
+    return _UTF8_COPIES[key]
+
+
+def _open(opener, path: str, *args, encoding: str = "utf-8", **kw):
+    f = _native_input(path if is_utf8(encoding) else _utf8_copy(path, encoding))
     try:
-        reader = _text_reader(path, fmt, fixed)
-        return reader.schema, sum(b.num_rows for b in reader)
-    except pa.ArrowInvalid:   # a type inferred from the first block does not hold further on
-        reader = _text_reader(path, fmt, {c: pa.string() for c in names})
-        return reader.schema, sum(b.num_rows for b in reader)
+        return opener(f, *args, **kw)
+    except BaseException:
+        f.close()
+        raise
+
+
+def _csv_reader(path: str, columns: list[str] | None = None, encoding: str = "utf-8"):
+    """A streaming CSV reader; with `columns`, only those, all as strings (as written: only an empty
+    field is null). Quoted values may hold newlines (newlines_in_values: without it a value that spans
+    a block boundary breaks the parse). Invalid UTF-8 is kept and dead-lettered per row later."""
+    read = pacsv.ReadOptions(block_size=TEXT_BLOCK_BYTES, use_threads=False)
+    conv = pacsv.ConvertOptions(column_types={c: pa.string() for c in columns or []}, include_columns=columns or [],
+                                null_values=[""], strings_can_be_null=True, check_utf8=False)
+    return _open(pacsv.open_csv, path, encoding=encoding, read_options=read, parse_options=pacsv.ParseOptions(newlines_in_values=True),
+                 convert_options=conv)
+
+
+def _jsonl_reader(path: str, schema: pa.Schema | None = None, encoding: str = "utf-8"):
+    opts = pajson.ParseOptions(explicit_schema=schema, unexpected_field_behavior="ignore") if schema else None
+
+    return _open(pajson.open_json, path, encoding=encoding, parse_options=opts,
+                 read_options=pajson.ReadOptions(block_size=TEXT_BLOCK_BYTES, use_threads=False))
+
+
+def _drain(reader, columns: list[str] | None = None) -> int:
+    """Rows of a streaming reader, closed whatever happens: a reader left open when an error unwinds
+    keeps an Arrow thread alive until interpreter exit, which then aborts ("terminate called without an
+    active exception", exit 134 in ~25 % of failing runs; issue 22)."""
+    with reader:
+        return sum(b.num_rows for b in reader)
+
+
+def _lines(path: str, encoding: str):
+    """(line number, raw bytes) of the non-blank lines of a JSON Lines file, as UTF-8."""
+    with _native_input(path if is_utf8(encoding) else _utf8_copy(path, encoding)) as stream:
+        rest, k = b"", 0
+        while True:
+            chunk = stream.read(1 << 20)
+            lines = (rest + chunk).split(b"\n")
+            rest = lines.pop() if chunk else b""
+            for line in lines:
+                k += 1
+                if k == 1 and line.startswith(b"\xef\xbb\xbf"):
+                    line = line[3:]      # a BOM
+                if line.strip():
+                    yield k, line
+            if not chunk:
+                break
+
+
+def _json_text(v) -> str | bytes | None:
+    """A JSON value as the text the file holds: strings as they are (bytes, so invalid UTF-8 is
+    dead-lettered per row), other values as their JSON text."""
+    if v is None:
+        return None
+    if isinstance(v, str):
+        return v.encode("utf-8", "surrogateescape")
+    return json.dumps(v, ensure_ascii=False)
+
+
+def _jsonl_lines_batches(path: str, columns: list[str], encoding: str, rows: int = 8192):
+    """Record batches of the given columns (strings, as written) of a JSON Lines file parsed line by
+    line: the path for files whose columns change type along the file, which Arrow's reader refuses."""
+    buf: dict[str, list] = {c: [] for c in columns}
+
+    def flush():
+        arrays = [pa.array([v if isinstance(v, bytes) or v is None else v.encode() for v in buf[c]],
+                           pa.binary()).view(pa.string()) for c in columns]
+        for c in columns:
+            buf[c].clear()
+        return pa.RecordBatch.from_arrays(arrays, names=columns)
+    for k, line in _lines(path, encoding):
+        try:
+            obj = json.loads(line.decode("utf-8", "surrogateescape"))
+        except ValueError as exc:
+            raise InputError(f"{path}: line {k} is not JSON ({exc})") from exc
+        if not isinstance(obj, dict):
+            raise InputError(f"{path}: line {k} is a JSON {type(obj).__name__}, not an object")
+        for c in columns:
+            buf[c].append(_json_text(obj.get(c)))
+        if len(buf[columns[0]]) >= rows:
+            yield flush()
+    if buf[columns[0]]:
+        yield flush()
+
+
+def _scan_jsonl_lines(path: str, encoding: str) -> tuple[pa.Schema, int]:
+    """(schema: every key of the file as a string column, rows) by parsing each line."""
+    keys: dict[str, None] = {}
+    n = 0
+    for k, line in _lines(path, encoding):
+        try:
+            obj = json.loads(line.decode("utf-8", "surrogateescape"))
+        except ValueError as exc:
+            raise InputError(f"{path}: line {k} is not JSON ({exc})") from exc
+        if isinstance(obj, dict):
+            keys.update(dict.fromkeys(obj))
+        n += 1
+    return pa.schema([pa.field(c, pa.string()) for c in keys]), n
+
+
+def _raise_storage(exc: BaseException) -> None:
+    """An object-storage failure (endpoint, credentials) is not a bad file: StorageError, exit 15."""
+    why = storage.explain(exc) if isinstance(exc, OSError) else None
+    if why and "does not exist" not in why:
+        from .errors import StorageError
+        raise StorageError(why) from None
+
+
+def _not_utf8(path: str, encoding: str) -> str | None:
+    """A reason to refuse a file that is not UTF-8 at all (a cp949 / EUC-KR export), from its first
+    64 KiB: its header line, or at least 2 and a fifth of its lines, are not valid UTF-8. A few bad rows
+    in a UTF-8 file are dead-lettered instead."""
+    if not is_utf8(encoding):
+        return None
+    with storage.open_input(path) as f:
+        head = f.read(1 << 16)
+    lines = head.split(b"\n")
+    if len(head) == 1 << 16 and len(lines) > 1:
+        lines = lines[:-1]           # cut mid-line
+    bad = 0
+    for ln in lines:
+        try:
+            ln.decode("utf-8")
+        except UnicodeDecodeError:
+            bad += 1
+    if not bad or (bad < 2 or bad * 5 < len(lines)) and _decodes(lines[0], "utf-8"):
+        return None
+    try:
+        b"\n".join(lines).decode("cp949")
+        guess = "it reads as cp949 (Korean Windows / Excel): try --encoding cp949"
+    except UnicodeDecodeError:
+        guess = "pass its encoding with --encoding (e.g. cp949, euc-kr, utf-16)"
+    return f"is not UTF-8 ({bad} of its first {len(lines)} lines are not valid UTF-8); {guess}"
+
+
+def _decodes(b: bytes, encoding: str) -> bool:
+    try:
+        b.decode(encoding)
+        return True
+    except UnicodeDecodeError:
+        return False
+
+
+def _scan_text(path: str, fmt: str, text_col: str, encoding: str = "utf-8") -> tuple[pa.Schema, int, str]:
+    """(schema, rows, format) of a CSV / JSON Lines file in one streaming pass. CSV columns are
+    strings; a JSON Lines file Arrow cannot read whole (types that change along the file, a text that
+    is a number) is read line by line ("jsonl-lines") with its columns as their JSON text."""
+    reason = _not_utf8(path, encoding)
+    if reason:
+        raise InputError(f"{path}: {reason}")
+    if fmt == "jsonl":
+        try:
+            reader = _jsonl_reader(path, encoding=encoding)
+            n = _drain(reader)
+            t = reader.schema.field(text_col).type if text_col in reader.schema.names else None
+            if t is None or _is_string(t) or pa.types.is_null(t):
+                return reader.schema, n, fmt
+        except pa.ArrowInvalid as exc:
+            if "changed from" not in str(exc) and "conversion" not in str(exc).lower():
+                raise
+        schema, n = _scan_jsonl_lines(path, encoding)
+        return schema, n, "jsonl-lines"
+    with _csv_reader(path, encoding=encoding) as header:     # the header (and first block)
+        names = header.schema.names
+    schema = pa.schema([pa.field(c, pa.string()) for c in names])
+    if text_col not in names or len(set(names)) < len(names):
+        return schema, 0, fmt
+    return schema, _drain(_csv_reader(path, [text_col], encoding)), fmt
 
 
 def plan_inputs(paths, text_col: str, id_col: str | None = None, keep_cols=(),
-                skip_bad_files: bool = False, fmt: str = "auto") -> InputPlan:
+                skip_bad_files: bool = False, fmt: str = "auto", encoding: str = "utf-8") -> InputPlan:
     """Open every file (Parquet: its footer; CSV/JSON Lines: one streaming pass) and check the
-    columns; raise InputError naming file and column."""
+    columns; raise InputError naming file and column. `id_col` None: the column "id" where a file has
+    one, else generated ids; "": generated ids ("<file>:<row>") for every row; a named `id_col` must be
+    in every file (a typo would silently replace the real ids with generated ones). `encoding`: of CSV /
+    JSON Lines files (a Python codec name); EmopulseError when Python does not know it."""
+    import codecs
     if fmt not in FORMATS:
         raise InputError(f"--format must be one of {', '.join(FORMATS)}, not {fmt!r}")
+    try:
+        codecs.lookup(encoding or "utf-8")
+    except LookupError:
+        from .errors import EmopulseError
+        raise EmopulseError(f"--encoding {encoding!r} is not an encoding Python knows (e.g. utf-8, cp949, euc-kr)")
+    explicit_id, generate = bool(id_col), id_col == ""
+    id_col = id_col or "id"
     files = resolve_inputs(paths, fmt)
     good, rows, schemas, formats, bad = [], [], [], [], {}
     for f in files:
@@ -201,21 +421,27 @@ def plan_inputs(paths, text_col: str, id_col: str | None = None, keep_cols=(),
                 pf = storage.parquet_file(f)
                 schema, n = pf.schema_arrow, pf.metadata.num_rows
             else:
-                schema, n = _scan_text(f, kind, text_col, id_col)
+                schema, n, kind = _scan_text(f, kind, text_col, encoding)
             problem = None
             dup = sorted({c for c in schema.names if schema.names.count(c) > 1})
             if dup:
                 problem = f"has more than one column named {', '.join(map(repr, dup))}"
             elif text_col not in schema.names:
                 problem = f"has no text column {text_col!r} (columns: {', '.join(schema.names)})"
-            elif not _is_string(schema.field(text_col).type) and n > 0 and \
+            elif not _is_text(schema.field(text_col).type) and n > 0 and \
                     not pa.types.is_null(schema.field(text_col).type):
                 problem = f"text column {text_col!r} is {schema.field(text_col).type}, not a string"
-            elif id_col and id_col in schema.names and not _is_scalar(schema.field(id_col).type):
+            elif explicit_id and id_col not in schema.names:
+                problem = (f"has no id column {id_col!r} named by --id-col (columns: {', '.join(schema.names)}); "
+                           "leave --id-col out for generated '<file>:<row>' ids")
+            elif id_col in schema.names and not _is_scalar(schema.field(id_col).type):
                 problem = f"id column {id_col!r} is {schema.field(id_col).type}; ids must be scalars (string, integer)"
         except InputError as exc:
             problem = str(exc).removeprefix(f"{f}: ")
+        except UnicodeError as exc:
+            problem = f"cannot be decoded as {encoding} ({exc})"
         except (OSError, pa.ArrowException) as exc:
+            _raise_storage(exc)
             problem = f"cannot be read as {kind} ({exc})"
         if problem:
             if not skip_bad_files:
@@ -236,13 +462,13 @@ def plan_inputs(paths, text_col: str, id_col: str | None = None, keep_cols=(),
             raise InputError(f"kept column {col!r} is in none of the input files "
                              f"(first file {good[0]} has: {', '.join(schemas[0].names)})")
         t = owners[0].field(col).type
-        keep_fields.append(pa.field(col, pa.large_string() if _is_string(t) else t))
+        keep_fields.append(pa.field(col, pa.large_string() if _is_text(t) else t))
     return InputPlan(
-        files=good, rel_names=_rel_names(good), num_rows=rows, text_col=text_col, id_col=id_col,
-        has_id=[bool(id_col) and id_col in s.names for s in schemas],
+        files=good, rel_names=_rel_names(good), num_rows=rows, text_col=text_col, id_col="" if generate else id_col,
+        has_id=[not generate and id_col in s.names for s in schemas],
         keep_schema=pa.schema(keep_fields),
         keep_present=[[c for c in keep_cols if c in s.names] for s in schemas],
-        bad_files=bad, formats=formats, schemas=schemas,
+        bad_files=bad, formats=formats, schemas=schemas, encoding=encoding or "utf-8",
     )
 
 
@@ -288,12 +514,24 @@ def _batches(plan: InputPlan, i: int, cols: list[str], parts: list[Part], batch_
                     pos += batch.num_rows
             lo = hi
         return
-    schema = plan.schemas[i]
-    reader = _text_reader(path, fmt, schema if fmt == "jsonl" else {n: schema.field(n).type for n in schema.names},
-                          columns=cols)
+    if fmt == "jsonl-lines":
+        for pos, batch in _positions(_jsonl_lines_batches(path, cols, plan.encoding, batch_rows)):
+            yield pos, batch
+        return
+    if fmt == "csv":
+        reader = _csv_reader(path, cols, plan.encoding)
+    else:
+        schema = plan.schemas[i]
+        reader = _jsonl_reader(path, pa.schema([schema.field(c) for c in cols]), plan.encoding)
+    with reader:
+        for pos, batch in _positions(reader):
+            yield pos, batch.select(cols)
+
+
+def _positions(batches):
     pos = 0
-    for batch in reader:
-        yield pos, batch.select(cols) if fmt == "jsonl" else batch
+    for batch in batches:
+        yield pos, batch
         pos += batch.num_rows
 
 
@@ -302,8 +540,9 @@ def _read_file_parts(plan: InputPlan, i: int, parts: list[Part], batch_rows: int
     cols = [plan.text_col] + ([plan.id_col] if plan.has_id[i] else []) + plan.keep_present[i]
     cols = list(dict.fromkeys(cols))
     pending, buf = list(parts), []
+    batches = _batches(plan, i, cols, parts, batch_rows)
     try:
-        for b_lo, batch in _batches(plan, i, cols, parts, batch_rows):
+        for b_lo, batch in batches:
             while pending and batch.num_rows:
                 part = pending[0]
                 if b_lo + batch.num_rows <= part.start:
@@ -314,15 +553,41 @@ def _read_file_parts(plan: InputPlan, i: int, parts: list[Part], batch_rows: int
                 buf.append(batch.slice(0, take))
                 batch, b_lo = batch.slice(take), b_lo + take
                 if b_lo >= part.stop:
-                    yield part, pa.Table.from_batches(buf).combine_chunks()
+                    yield part, _decoded(pa.Table.from_batches(buf).combine_chunks(), plan.text_col)
                     buf = []
                     pending.pop(0)
             if not pending:
                 return
+    except UnicodeError as exc:
+        raise InputError(f"{path}: cannot be decoded as {plan.encoding} ({exc})") from None
     except (OSError, pa.ArrowException) as exc:
-        raise InputError(f"{path}: failed while reading ({exc})") from exc
+        _raise_storage(exc)
+        raise InputError(f"{path}: failed while reading ({exc})") from None
+    finally:
+        batches.close()      # the file's reader closes now, not at exit (see _drain)
     if pending:
         raise InputError(f"{path}: ended before row {pending[0].stop}; it changed since the run was planned")
+
+
+def _decoded(table: pa.Table, text_col: str) -> pa.Table:
+    """The text column as plain strings (a Parquet dictionary column: pandas category, polars Categorical)."""
+    col = table.column(text_col)
+    if pa.types.is_dictionary(col.type):
+        table = table.set_column(table.schema.get_field_index(text_col), text_col,
+                                 col.combine_chunks().dictionary_decode())
+    return table
+
+
+def _valid(arr: pa.Array) -> pa.Array:
+    """A string array with invalid UTF-8 (a CSV read unchecked) repaired with U+FFFD: ids, kept columns."""
+    if not _is_string(arr.type):
+        return arr
+    try:
+        arr.validate(full=True)
+        return arr
+    except pa.ArrowInvalid:
+        raw = arr.cast(pa.large_binary()).to_pylist()
+        return pa.array([None if b is None else b.decode("utf-8", "replace") for b in raw], arr.type)
 
 
 def row_columns(plan: InputPlan, part: Part, table: pa.Table, id_col: str,
@@ -334,7 +599,9 @@ def row_columns(plan: InputPlan, part: Part, table: pa.Table, id_col: str,
     i = part.file_index
     generated = pa.array([f"{plan.rel_names[i]}:{r}" for r in range(part.start, part.stop)], pa.string())
     if plan.has_id[i]:
-        ids = table.column(plan.id_col).cast(pa.string()).combine_chunks()
+        ids = _valid(table.column(plan.id_col).combine_chunks())
+        ids = ids.dictionary_decode() if pa.types.is_dictionary(ids.type) else ids
+        ids = ids.cast(pa.string())
         if ids.null_count:
             if counts is not None:
                 counts["null_ids"] = counts.get("null_ids", 0) + ids.null_count
@@ -344,7 +611,7 @@ def row_columns(plan: InputPlan, part: Part, table: pa.Table, id_col: str,
     cols = [ids]
     for f in plan.keep_schema:
         if f.name in table.column_names:
-            arr, failed = cast_lenient(table.column(f.name).combine_chunks(), f.type)
+            arr, failed = cast_lenient(_valid(table.column(f.name).combine_chunks()), f.type)
             if failed and counts is not None:
                 counts["kept_cast_nulls"] = counts.get("kept_cast_nulls", 0) + failed
             cols.append(arr)

@@ -18,7 +18,7 @@ STATUS_COL = "status"
 # Row status values written by serve-batch.
 OK = "ok"
 NULL_TEXT = "null"      # text was null
-EMPTY_TEXT = "empty"    # text was empty or whitespace only
+EMPTY_TEXT = "empty"    # nothing left of the text in its canonical form (whitespace, invisibles only)
 FAILED = "failed"       # inference failed for this row; it is also in _deadletter/
 
 

@@ -17,6 +17,7 @@ import hashlib
 import io
 import json
 import os
+import re
 import shutil
 from urllib.parse import urlparse
 
@@ -105,6 +106,56 @@ def filesystem(uri: str) -> tuple[pafs.FileSystem, str]:
             _cache[key] = pafs.FileSystem.from_uri(uri)[0]
     path = (u.netloc + u.path).rstrip("/") if u.scheme != "hdfs" else u.path.rstrip("/")
     return _cache[key], path
+
+
+_UNREACHABLE = ("NETWORK_CONNECTION", "curlCode", "Could not connect", "Connection refused", "Timeout was reached",
+                "timed out", "Couldn't resolve host", "Could not resolve host", "Connection reset", "UNREACHABLE")
+_DENIED = ("ACCESS_DENIED", "AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch", "HTTP status 403",
+           "INVALID_ACCESS_KEY_ID", "SIGNATURE_DOES_NOT_MATCH", "Forbidden", "MISSING_AUTHENTICATION_TOKEN",
+           "ExpiredToken", "Unable to locate credentials", "No credentials")
+_NO_BUCKET = ("NoSuchBucket", "NO_SUCH_BUCKET", "bucket does not exist", "The specified bucket does not exist")
+
+
+def endpoint() -> str:
+    """The object-storage endpoint in use, for messages."""
+    return str(_options.get("endpoint_override") or os.environ.get("AWS_ENDPOINT_URL_S3")
+               or os.environ.get("AWS_ENDPOINT_URL") or "the provider's default endpoint")
+
+
+def explain(exc: BaseException) -> str | None:
+    """One line for an object-storage failure (pyarrow raises OSError with the SDK's text), naming
+    what failed: the endpoint, the credentials, the bucket; None when `exc` is not one."""
+    text = str(exc)
+    first = text.strip().splitlines()[0][:300] if text.strip() else type(exc).__name__
+    if any(k in text for k in _NO_BUCKET):
+        m = re.search(r"bucket '([^']+)'", text)
+        return f"bucket {m.group(1) if m else ''!r} does not exist at {endpoint()} ({first})"
+    empty = [k for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY") if os.environ.get(k, None) == ""]
+    if "AWS Error" in text and empty:
+        return (f"object storage at {endpoint()} failed with empty credentials ({' and '.join(empty)} set to ''): "
+                f"{first}; set them, or unset both for the default credential chain")
+    if any(k in text for k in _DENIED):
+        key = os.environ.get("AWS_ACCESS_KEY_ID")
+        who = "no AWS_ACCESS_KEY_ID set" if not key else f"AWS_ACCESS_KEY_ID {key[:4]}... ({len(key)} characters)"
+        return f"object storage at {endpoint()} refused the credentials ({who}): {first}"
+    if any(k in text for k in _UNREACHABLE):
+        return (f"object storage endpoint {endpoint()} cannot be reached ({first}); finished parts are kept: "
+                "when it answers again, rerun with --resume to continue")
+    if "AWS Error" in text or "GCS" in text or "google::cloud" in text:
+        return f"object storage at {endpoint()} failed: {first}; finished parts are kept: rerun with --resume"
+    return None
+
+
+def bucket_missing(uri: str) -> str | None:
+    """The bucket of a remote URI when it does not exist (for "no file found" messages), else None."""
+    try:
+        fs, path = filesystem(uri)
+        bucket = path.split("/", 1)[0]
+        if bucket and fs.get_file_info(bucket).type == pafs.FileType.NotFound:
+            return bucket
+    except OSError:
+        return None
+    return None
 
 
 def join(base: str, *names: str) -> str:

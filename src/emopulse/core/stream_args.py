@@ -14,10 +14,13 @@ class StreamArgs:
                             "URIs (s3://, gs://, hdfs://, file://)", flag="--input", nargs="+")
     output: str = opt(help="output directory or URI (read it as a Parquet dataset)")
     text_col: str = opt("text", "column with the comment text")
-    id_col: str | None = opt("id", "id column carried over; where a file lacks it (or a value is null) the row "
-                             "gets '<file>:<row>' as a stable id")
+    id_col: str | None = opt(None, "id column carried over (must be in every file); not given: the column 'id' "
+                             "where a file has one; '' for generated ids only; a row without an id (or with a null "
+                             "one) gets '<file>:<row>' as a stable id")
     keep_cols: list[str] = opt(help="comma-separated input columns copied to the output, e.g. date,source",
                                factory=list)
+    encoding: str = opt("utf-8", "text encoding of CSV / JSON Lines inputs (a Python codec name), e.g. cp949 for "
+                        "Excel on Korean Windows; a file that is not UTF-8 is refused with a hint")
     format: str = opt("auto", "input format; auto: by extension (.parquet/.pq, .csv, .jsonl/.ndjson/.json)",
                       choices=list(FORMATS))
     storage_options: dict[str, str] = opt(help="object storage setting KEY=VALUE (repeatable), e.g. "

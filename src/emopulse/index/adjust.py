@@ -28,10 +28,35 @@ def load_confusion(model: str | None, labels: list[str]) -> np.ndarray:
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise InputError(f"{path}: no validation confusion to adjust with ({exc}); run `emopulse calibrate` "
                          "on the model, or leave out --adjust") from exc
-    if sorted(conf["labels"]) != sorted(labels):
-        raise InputError(f"{path}: its labels {conf['labels']} are not the predictions' {labels}")
-    order = [conf["labels"].index(lab) for lab in labels]
-    return np.asarray(conf["soft"], np.float64)[np.ix_(order, order)]
+    if not isinstance(conf, dict) or not isinstance(conf.get("labels"), list) or \
+            sorted(map(str, conf["labels"])) != sorted(labels):
+        raise InputError(f"{path}: its validation confusion's labels {conf.get('labels') if isinstance(conf, dict) else conf}"
+                         f" are not the predictions' {labels}")
+    return check_confusion(conf.get("soft"), conf["labels"], labels, path)
+
+
+def check_confusion(soft, conf_labels: list[str], labels: list[str], path: str) -> np.ndarray:
+    """The soft confusion as a k x k row-stochastic matrix in `labels` order, or InputError: a wrong
+    shape, a non-finite or negative value, rows that do not sum to 1, or a singular matrix (its
+    adjusted index would be meaningless) are each named."""
+    k = len(labels)
+    try:
+        m = np.asarray(soft, np.float64)
+    except (TypeError, ValueError) as exc:
+        raise InputError(f"{path}: validation_confusion.soft is not a numeric matrix ({exc})") from None
+    if m.shape != (k, k):
+        raise InputError(f"{path}: validation_confusion.soft is {'x'.join(map(str, m.shape)) or 'a scalar'}, "
+                         f"expected {k}x{k} for labels {labels}")
+    if not np.isfinite(m).all() or (m < 0).any():
+        raise InputError(f"{path}: validation_confusion.soft holds NaN, infinite or negative values")
+    if not np.allclose(m.sum(1), 1.0, atol=1e-3):
+        raise InputError(f"{path}: validation_confusion.soft rows sum to {np.round(m.sum(1), 4).tolist()}, not 1")
+    order = [list(map(str, conf_labels)).index(lab) for lab in labels]
+    m = m[np.ix_(order, order)]
+    if np.linalg.cond(m) > 1e8:
+        raise InputError(f"{path}: validation_confusion.soft is singular (condition number "
+                         f"{np.linalg.cond(m):.3g}): the classifier's confusions cannot be undone; leave out --adjust")
+    return m
 
 
 def project_simplex(v: np.ndarray) -> np.ndarray:

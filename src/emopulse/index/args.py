@@ -16,7 +16,9 @@ class PeriodArgs:
     min_count: int = opt(30, "periods with fewer labelled rows are marked low_count (never alerts)")
     window: int | None = opt(None, "rolling window in periods (default 7 days, 4 weeks, 3 months)")
     k: float = opt(3.0, "anomaly when |index - rolling mean| > k rolling sd")
-    timezone: str = opt("Asia/Seoul", "calendar for tz-aware timestamps")
+    timezone: str = opt("Asia/Seoul", "the calendar of the periods: an instant (a timestamp with a time zone, "
+                        "an ISO string ending in an offset or Z, e.g. 2024-03-01T15:00:00Z) is converted to it; a "
+                        "naive timestamp or string and a date are taken as local already")
     covariates: str | None = opt(None, "Parquet/CSV of a date column and numeric series of any frequency: model the "
                                  "index on them and the calendar (OLS, Newey-West errors), write covariates.md/.json, "
                                  "judge anomalies on the residual", metavar="FILE")
@@ -43,6 +45,12 @@ class PeriodArgs:
             self.weights = dict(DEFAULT_WEIGHTS)
         if self.date_col in (self.strata, self.by):
             raise InputError(f"--strata / --by {self.date_col}: the date column is not a stratum")
+        import zoneinfo
+        try:
+            zoneinfo.ZoneInfo(self.timezone)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            from ..core.errors import EmopulseError
+            raise EmopulseError(f"--timezone {self.timezone!r} is not an IANA time zone (e.g. Asia/Seoul, UTC)") from None
 
     @property
     def modelled(self) -> bool:
@@ -91,3 +99,12 @@ class IndexArgs(PeriodArgs):
         if self.online and not (self.modelled or self.composite):
             from ..core.errors import InputError
             raise InputError("--online needs --calendar, --covariates or --composite (it is about their fits)")
+        import datetime as dt
+
+        from ..core.errors import EmopulseError
+        for flag, value in (("--min-date", self.min_date), ("--max-date", self.max_date)):
+            if value is not None:
+                try:
+                    dt.date.fromisoformat(value)
+                except (TypeError, ValueError):
+                    raise EmopulseError(f"{flag} {value!r} is not a date (YYYY-MM-DD)") from None

@@ -11,6 +11,7 @@ import polars as pl
 
 from ..core import storage
 from ..core.progress import Progress
+from ..core.errors import InputError
 from . import charts
 from .args import IndexArgs
 from .compute import aggregate, fill_calendar, finish, sums
@@ -42,14 +43,18 @@ def run(args: IndexArgs) -> dict:
     storage.configure(args.storage_options)
     groups = args.group_cols
     lf, labels, files = scan(args.inputs, args.date_col, args.timezone, args.allow_partial, extra=tuple(groups))
-    lf, n_bad, n_null_dates = check_dates(lf, args.drop_bad_dates, date.fromisoformat(args.min_date),
-                                          date.fromisoformat(args.max_date) if args.max_date else None,
-                                          keep_undated=bool(groups))
-    dated = lf.filter(pl.col("date").is_not_null()) if groups else lf
-    # one lazy query: no rows to count until it ends, so a line every 30 s says it is alive (large inputs,
-    # object storage); a terminal gets the same lines (a bar would not move)
-    with Progress(None, f"index: {len(files)} file(s)", mode="heartbeat", every=30.0):
-        df = aggregate(dated, labels, args.freq, args.weights, args.hard)
+    try:
+        lf, n_bad, n_null_dates = check_dates(lf, args.drop_bad_dates, date.fromisoformat(args.min_date),
+                                              date.fromisoformat(args.max_date) if args.max_date else None,
+                                              keep_undated=bool(groups))
+        dated = lf.filter(pl.col("date").is_not_null()) if groups else lf
+        # one lazy query: no rows to count until it ends, so a line every 30 s says it is alive (large
+        # inputs, object storage); a terminal gets the same lines (a bar would not move)
+        with Progress(None, f"index: {len(files)} file(s)", mode="heartbeat", every=30.0):
+            df = aggregate(dated, labels, args.freq, args.weights, args.hard)
+    except pl.exceptions.PolarsError as exc:   # a corrupt part the size check cannot see
+        raise InputError(f"{', '.join(args.inputs)}: the predictions cannot be read "
+                         f"({type(exc).__name__}: {str(exc).strip().splitlines()[0][:300]})") from None
     df = finish(fill_calendar(df, args.freq), labels, args.freq, args.min_count, args.window, args.k)
     if args.adjust:
         df = adjusted(df, labels, load_confusion(None if args.adjust == "default" else args.adjust, labels),

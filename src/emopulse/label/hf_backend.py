@@ -6,10 +6,27 @@ from __future__ import annotations
 from .answers import Answer, continuation_tokens, max_answer_tokens, prefix_tokens
 
 
+def check_safetensors(model: str) -> None:
+    """A local checkpoint must hold safetensors weights: a pickled one (.bin / .pt / .pth only) can run
+    code when loaded, and emopulse loads no pickled weights (BundleError, exit 12)."""
+    import os
+
+    from ..core.errors import BundleError
+    if not os.path.isdir(model):
+        return          # a hub name: use_safetensors=True refuses pickles there
+    files = os.listdir(model)
+    if not any(f.endswith(".safetensors") for f in files):
+        pickled = sorted(f for f in files if f.endswith((".bin", ".pt", ".pth", ".pkl", ".ckpt")))
+        raise BundleError(f"{model}: no safetensors weights" + (f" (only pickled {', '.join(pickled[:3])})"
+                          if pickled else "") + "; emopulse loads no pickled weights: convert the checkpoint "
+                          "to safetensors (model.save_pretrained(dir, safe_serialization=True))")
+
+
 class HFBackend:
     name = "transformers"
 
     def __init__(self, model: str, labels, tokenizer: str | None = None, batch_size: int = 16):
+        check_safetensors(model)
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
         self.torch = torch
@@ -18,7 +35,7 @@ class HFBackend:
         self.tokenizer.padding_side = "left"
         if self.tokenizer.pad_token_id is None:
             self.tokenizer.pad_token = self.tokenizer.eos_token
-        self.model = AutoModelForCausalLM.from_pretrained(model, dtype=torch.float32).eval()
+        self.model = AutoModelForCausalLM.from_pretrained(model, dtype=torch.float32, use_safetensors=True).eval()
         self.batch_size = batch_size
         self.vocab = self.tokenizer.get_vocab()
         self.prefixes = prefix_tokens(self.tokenizer, self.labels)

@@ -2,12 +2,16 @@
 and the comment last, so every prompt shares one long prefix (vLLM's prefix cache reuses it).
 
 A prompt file (--prompt) is JSON: {"instruction": "...", "examples": [{"text": ..., "label": ...}]}.
-The comment is inserted as data inside the prompt text; nothing from the data is ever executed.
+The comment is inserted as data inside the prompt text; nothing from the data is ever executed. A
+control token typed inside a comment (`<start_of_turn>`, `<|im_end|>`, `</s>`, `[INST]`, ...) is broken
+with a U+2060 WORD JOINER after its first character (`escape_special`), so the tokenizer reads it as
+text and a comment cannot close its own turn and forge another (issue 22).
 """
 from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 
 from ..core.errors import InputError
@@ -28,6 +32,32 @@ EXAMPLES = [
     {"text": "끝까지 기다렸는데 결국 이렇게 끝나다니 너무 슬프네요", "label": "sadness"},
     {"text": "내일 오후 3시에 2화가 공개된다고 합니다", "label": "neutral"},
 ]
+
+
+# control tokens of the common chat formats, for a prompt rendered without the model's tokenizer
+_GENERIC = re.compile(r"<\|[^<>|\s]{1,40}\|>|</?(?:s|bos|eos|pad|unk|start_of_turn|end_of_turn|think)>|"
+                      r"\[/?INST\]|<<SYS>>|<</SYS>>|<\s*(?:start_of_turn|end_of_turn)\s*>")
+JOINER = "\u2060"
+
+
+def special_tokens(tokenizer) -> list[str]:
+    """The tokenizer's special and added control token strings, longest first."""
+    if tokenizer is None:
+        return []
+    found = set(getattr(tokenizer, "all_special_tokens", []) or [])
+    for tok in (getattr(tokenizer, "added_tokens_decoder", None) or {}).values():
+        if getattr(tok, "special", False) or str(getattr(tok, "content", "")).startswith(("<", "[")):
+            found.add(str(tok.content))
+    return sorted((t for t in found if len(t) > 1), key=len, reverse=True)
+
+
+def escape_special(comment: str, specials: list[str] = ()) -> str:
+    """`comment` with every control token in it broken by a word joiner after its first character:
+    the model still reads the characters, the tokenizer no longer finds the token."""
+    for tok in specials:
+        if tok in comment:
+            comment = comment.replace(tok, tok[0] + JOINER + tok[1:])
+    return _GENERIC.sub(lambda m: m.group(0)[0] + JOINER + m.group(0)[1:], comment)
 
 
 @dataclass
@@ -65,6 +95,7 @@ class PromptBuilder:
         # prompts longer than the model's context are cut in the comment (never in the instruction)
         # so one long comment cannot fail a run; `truncated` counts them
         self.counter, self.max_tokens, self.truncated = tokenizer, max_tokens, 0
+        self.specials = special_tokens(tokenizer)
         template = getattr(tokenizer, "chat_template", None) if tokenizer is not None else None
         self.tokenizer = tokenizer if template else None
         self.mode = "chat" if template else "completion"
@@ -89,7 +120,7 @@ class PromptBuilder:
         return len(self.counter.encode(prompt, add_special_tokens=False))
 
     def render(self, comment: str) -> str:
-        message = self.spec.user_message(comment)
+        message = self.spec.user_message(escape_special(comment, self.specials))
         if self.tokenizer is None:
             return message
         return self.tokenizer.apply_chat_template([{"role": "user", "content": message}], tokenize=False,

@@ -15,6 +15,7 @@ from ..core.partloop import done_future, run_local
 from ..core.parts import OutputDir
 from ..core.progress import Timers, progress_bar
 from ..core.reader import dead_table, decode_texts, plan_inputs, plan_parts, read_parts, row_columns
+from ..core.text import canonical_list
 from .answers import probabilities
 from .args import LabelArgs
 from .prompt import PromptBuilder, PromptSpec, check_answer
@@ -73,7 +74,8 @@ def run(args: LabelArgs, backend=None) -> dict:
     spec = PromptSpec.from_file(args.prompt)
     labels = spec.labels
     storage.configure(args.storage_options)
-    plan = plan_inputs(args.inputs, args.text_col, args.id_col, args.keep_cols, args.skip_bad_files, args.format)
+    plan = plan_inputs(args.inputs, args.text_col, args.id_col, args.keep_cols, args.skip_bad_files, args.format,
+                       args.encoding)
     id_col = args.id_col or schema.ID_COL
     parts = plan_parts(plan, args.rows_per_part)
     total = sum(plan.num_rows)
@@ -151,6 +153,7 @@ class LabelTask:
             keep = np.arange(part.n_rows)
         base = row_columns(self.plan, part, table, self.id_col, self.stats)
         texts, undecodable = decode_texts(table.column(self.plan.text_col))
+        texts = canonical_list(texts)   # the LLM and the cascade read the canonical text (core/text.py)
         return keep, base, texts, undecodable
 
     def submit(self, prepared):

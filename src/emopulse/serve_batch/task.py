@@ -57,7 +57,8 @@ def settings(args: ServeBatchArgs) -> dict:
 def open_run(args: ServeBatchArgs, threads: int):
     """Plan the inputs, load the model, open the output dir: what every engine does first."""
     storage.configure(args.storage_options)
-    plan = plan_inputs(args.inputs, args.text_col, args.id_col, args.keep_cols, args.skip_bad_files, args.format)
+    plan = plan_inputs(args.inputs, args.text_col, args.id_col, args.keep_cols, args.skip_bad_files, args.format,
+                       args.encoding)
     bundle = load_bundle(args.model, args.max_length, args.device, threads, args.dtype)
     encoder = bundle.encoder()
     parts = plan_parts(plan, args.rows_per_part)

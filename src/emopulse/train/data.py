@@ -8,6 +8,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ..core.errors import InputError
+from ..core.text import canonical
 
 
 @dataclass
@@ -23,7 +24,8 @@ class Labelled:
 
 def load_labelled(path: str, text_col: str, label_col: str, labels: list[str],
                   min_confidence: float | None = None, source_col: str | None = None) -> Labelled:
-    """Rows with empty texts, unknown labels and duplicates dropped and counted in the report."""
+    """Rows with empty texts, unknown labels and duplicates dropped and counted in the report. Texts come
+    back in their canonical form (core.text.canonical), so two byte forms of one comment are one duplicate."""
     try:
         table = pq.read_table(path)
     except (OSError, pa.ArrowException) as exc:
@@ -31,7 +33,14 @@ def load_labelled(path: str, text_col: str, label_col: str, labels: list[str],
     for col in (text_col, label_col):
         if col not in table.column_names:
             raise InputError(f"{path}: no column {col!r} (columns: {', '.join(table.column_names)})")
-    texts = table.column(text_col).to_pylist()
+    col = table.column(text_col)
+    if pa.types.is_dictionary(col.type):      # pandas category / polars Categorical
+        col = col.combine_chunks().dictionary_decode()
+    if pa.types.is_null(col.type):
+        col = col.cast(pa.string())
+    if not (pa.types.is_string(col.type) or pa.types.is_large_string(col.type)):
+        raise InputError(f"{path}: text column {text_col!r} is {col.type}, not strings")
+    texts = canonical(col).to_pylist()   # what every model member is fit on and served (core.text)
     golds = table.column(label_col).to_pylist()
     srcs = table.column(source_col).to_pylist() if source_col and source_col in table.column_names \
         else [None] * len(texts)

@@ -62,7 +62,8 @@ def _targets(args: DistillArgs, labels: list[str]) -> tuple[list[str], np.ndarra
     if missing:
         raise InputError(f"{args.data}: no {', '.join(missing)} column(s); run serve-batch with the teacher "
                          "and --keep-cols text")
-    texts = t.column("text").to_pylist()
+    from ..core.text import canonical
+    texts = canonical(t.column("text")).to_pylist()    # the student is fit on what serving feeds it
     p = np.column_stack([t.column(c).to_numpy(zero_copy_only=False) for c in cols]).astype(np.float32)
     ok = np.array([bool(x and x.strip()) for x in texts]) & np.isfinite(p).all(1) & (p.max(1) >= args.min_confidence)
     idx = np.flatnonzero(ok)

@@ -26,6 +26,7 @@ from ..core.head import Head, HeadSpec, log_softmax
 from ..core.metrics import ece, report
 from ..core.ngram import NgramModel
 from ..core.predictor import predict_probs
+from ..core.text import canonical_list
 from .data import load_labelled
 
 
@@ -57,11 +58,12 @@ class CalibrateArgs:
 
 
 def fit_ngram(texts: list[str], golds: list[str], labels: list[str], c: float = 4.0) -> NgramModel:
+    """The char n-gram member, fitted on the canonical texts (core.text), as serving reads them."""
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
     vec = TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 3), min_df=2, sublinear_tf=True, max_features=200_000)
     clf = LogisticRegression(max_iter=2000, class_weight="balanced", C=c)
-    clf.fit(vec.fit_transform(texts), golds)
+    clf.fit(vec.fit_transform(canonical_list(texts)), golds)   # what serving feeds it (Predictor.prepare)
     return NgramModel.from_sklearn(vec, clf, labels)
 
 
@@ -175,7 +177,7 @@ def confident_rows(path: str, labels: list[str], min_confidence: float, exclude:
     probs = np.column_stack([t.column(c).to_numpy(zero_copy_only=False) for c in schema.prob_cols(labels)])
     ok = np.isfinite(probs).all(1)
     conf = np.where(ok, np.nan_to_num(probs).max(1), 0)
-    texts = t.column("text").to_pylist()
+    texts = canonical_list(t.column("text").to_pylist())   # compared with the (canonical) held-out texts
     out_t, out_l, seen = [], [], set(exclude)
     for i in np.flatnonzero(conf >= min_confidence):
         if texts[i] and texts[i] not in seen:

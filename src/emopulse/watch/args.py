@@ -15,6 +15,9 @@ class WatchArgs(PeriodArgs, ServeBatchArgs):
     rewrites the index, its charts and a self-reloading dashboard, and raises anomaly alerts. With
     --calendar / --covariates / --strata it alerts on the adjusted series (the model's residual, fitted
     online: on earlier periods only)."""
+    # --output (inherited) holds one serve-batch run per input file, named after it without the extension's
+    # dot (pred/day0_parquet/): read them all with pl.scan_parquet("pred/*/part-*.parquet"), DuckDB
+    # "FROM 'pred/*/part-*.parquet'", pyarrow.dataset.dataset("pred", format="parquet"), or emopulse index --input pred
     index_output: str = opt(help="directory of the index, its statistics, the dashboard and alerts")
     poll: float = opt(10.0, "seconds between looks at --input")
     settle: float = opt(5.0, "a file is complete when its size and mtime have not changed for this many seconds "

@@ -83,9 +83,28 @@ def index_frame(stats: pl.DataFrame, labels: list[str], args: WatchArgs,
 
 # -- one file --------------------------------------------------------------------------------------
 
-def _key(path: str, root: str) -> str:
+def _old_key(path: str, root: str) -> str:
     rel = path[len(root):].lstrip("/") if path.startswith(root) else storage.basename(path)
     return rel.replace("/", "__")
+
+
+def _key(path: str, root: str) -> str:
+    """The name of a file's prediction run directory under --output: its relative path with "/" as
+    "__" and the extension's dot as "_" ("day0.parquet" -> "day0_parquet"), so no directory ends in
+    .parquet / .csv and `pl.scan_parquet("pred/**/*.parquet")` reads exactly the predictions."""
+    stem, ext = os.path.splitext(_old_key(path, root))
+    return f"{stem}_{ext[1:]}" if ext else stem
+
+
+def fingerprint(path: str) -> str:
+    """What tells two versions of a file under one name apart (a file replaced by tmp + rename):
+    size and modification time locally; size and ETag / mtime in object storage."""
+    if not storage.is_remote(path):
+        st = os.stat(path)
+        return f"{st.st_size}-{st.st_mtime_ns}"
+    fs, p = storage.filesystem(path)
+    info = fs.get_file_info(p)
+    return f"{info.size}-{info.mtime_ns}"
 
 
 def classify(path: str, key: str, args: WatchArgs) -> str:
@@ -156,9 +175,23 @@ class Watcher:
         stats, folded, labels = load_stats(self.idx)
         root = storage.real(self.args.inputs[0]).rstrip("/")
         waiting, done = 0, 0
+        versions = self.state.setdefault("versions", {})    # file key -> fingerprint of the version taken
         for path in self.candidates():
-            key = _key(path, root)
+            if self.stop.is_set():      # SIGTERM: stop between files, not after the whole backlog
+                break
+            base, old = _key(path, root), _old_key(path, root)
+            try:
+                fp = fingerprint(path)
+            except OSError:
+                continue            # gone since the listing
+            if base not in versions and ({base, old} & (set(folded) | set(self.state["bad"]))):
+                versions[base] = fp   # folded before versions were recorded: the present one
+            if versions.get(base) == fp:
+                continue
+            # a file replaced under a name already taken is a new file: its own run directory
+            key = base if base not in versions else f"{base}~{fp}"
             if key in folded or key in self.state["bad"]:
+                versions[base] = fp
                 continue
             if not self.ready(path):
                 waiting += 1
@@ -170,6 +203,7 @@ class Watcher:
             except EmopulseError as exc:   # a bad file is reported and set aside; later files go on
                 log.warning(f"{path}: set aside: {exc}")
                 self.state["bad"][key] = str(exc)
+                versions[base] = fp
                 self._save_state()
                 with open(os.path.join(self.idx, "_bad_files.jsonl"), "a") as f:
                     f.write(json.dumps({"file": path, "reason": str(exc), "time": _now()}, ensure_ascii=False) + "\n")
@@ -186,6 +220,8 @@ class Watcher:
             stats = add_sums(stats, new)
             folded = folded + [key]
             save_stats(self.idx, stats, folded, labels)
+            versions[base] = fp
+            self._save_state()
             done += 1
             log.info(f"{path}: {int(new['n'].sum() + new['n_unlabelled'].sum()):,} rows folded into the index "
                      f"in {time.perf_counter() - t0:.1f} s" + (f" ({n_bad} bad dates dropped)" if n_bad else ""),
