@@ -16,6 +16,7 @@ With --dev, each graph's label agreement with the plain fp32 export on those row
 End to end: serve-batch (Parquet in and out) on --e2e-rows comments with the fused int8-mixed
 bundle, workers x threads 1x2 vs 2x1, and token budgets 1024 / 2048 / 4096 per batch.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -32,6 +33,7 @@ def session(path: str, threads: int, spin: bool = True):
     import onnxruntime as ort
 
     from emopulse.core.backends.onnx import session_options
+
     so = session_options(threads)
     if not spin:
         so.add_session_config_entry("session.intra_op.allow_spinning", "0")
@@ -42,8 +44,11 @@ def feeds(sess, batches) -> list[dict]:
     names = {i.name for i in sess.get_inputs()}
     out = []
     for bt in batches:
-        f = {"input_ids": bt.input_ids, "attention_mask": bt.attention_mask,
-             "token_type_ids": np.zeros_like(bt.input_ids)}
+        f = {
+            "input_ids": bt.input_ids,
+            "attention_mask": bt.attention_mask,
+            "token_type_ids": np.zeros_like(bt.input_ids),
+        }
         out.append({k: v for k, v in f.items() if k in names})
     return out
 
@@ -52,6 +57,7 @@ def graphs(checkpoint: str, work: str) -> dict[str, tuple[str, bool]]:
     from transformers import AutoConfig
 
     from emopulse.core import convert
+
     config = AutoConfig.from_pretrained(checkpoint)
     if not os.path.exists(os.path.join(work, convert.PLAIN)):
         convert.export_plain(checkpoint, work, None)
@@ -71,24 +77,29 @@ def session_steps(checkpoint, work, texts, dev_texts, rounds, threads) -> dict:
     from emopulse.bench import ceilings
     from emopulse.core.batching import make_batches
     from emopulse.core.bundle import load_encoder
+
     config = AutoConfig.from_pretrained(checkpoint)
     enc = load_encoder(checkpoint, 128)
     models = graphs(checkpoint, work)
     sessions = {name: session(p, threads, spin) for name, (p, spin) in models.items()}
     ids, _ = enc.encode(texts)
     order = np.argsort([len(x) for x in ids], kind="stable")
-    shape = ceilings.ffn_shape(config)   # the rates at this model's own FFN shape
-    res: dict = {"ceiling_int8_gemm_ops": ceilings.int8_gemm(*shape, threads=threads),
-                 "ceiling_int8_u8u8_ops": ceilings.int8_gemm(*shape, threads=threads, signed_weights=False),
-                 "ceiling_shape": shape, "steps": {}}
+    shape = ceilings.ffn_shape(config)  # the rates at this model's own FFN shape
+    res: dict = {
+        "ceiling_int8_gemm_ops": ceilings.int8_gemm(*shape, threads=threads),
+        "ceiling_int8_u8u8_ops": ceilings.int8_gemm(*shape, threads=threads, signed_weights=False),
+        "ceiling_shape": shape,
+        "steps": {},
+    }
     for bs in (8, 32, 64):
-        pick = [ids[i] for i in order[len(order) // 4: len(order) // 4 + bs * 12]]   # typical lengths
+        pick = [ids[i] for i in order[len(order) // 4 : len(order) // 4 + bs * 12]]  # typical lengths
         batches = make_batches(pick, enc.pad_id, max_batch_tokens=10**9, max_batch_rows=bs)
-        flops = sum(ceilings.flops_per_row(config, float(b.attention_mask.sum()) / len(b.rows)) * len(b.rows)
-                    for b in batches)
+        flops = sum(
+            ceilings.flops_per_row(config, float(b.attention_mask.sum()) / len(b.rows)) * len(b.rows) for b in batches
+        )
         per = {name: feeds(s, batches) for name, s in sessions.items()}
         times: dict = {name: [] for name in sessions}
-        for name, s in sessions.items():   # warm-up
+        for name, s in sessions.items():  # warm-up
             s.run(None, per[name][0])
         for _ in range(rounds):
             for name, s in sessions.items():
@@ -99,9 +110,11 @@ def session_steps(checkpoint, work, texts, dev_texts, rounds, threads) -> dict:
         for name, ts in times.items():
             med = float(np.median(ts))
             res["steps"].setdefault(name, {})[bs] = {
-                "ms_per_batch": med / len(batches) * 1000, "rounds_s": ts,
+                "ms_per_batch": med / len(batches) * 1000,
+                "rounds_s": ts,
                 "int8_ceiling_fraction": flops / med / res["ceiling_int8_gemm_ops"],
-                "u8u8_ceiling_fraction": flops / med / res["ceiling_int8_u8u8_ops"]}
+                "u8u8_ceiling_fraction": flops / med / res["ceiling_int8_u8u8_ops"],
+            }
         print(bs, {n: round(v[bs]["ms_per_batch"], 1) for n, v in res["steps"].items()}, flush=True)
     if dev_texts:
         dids, _ = enc.encode(dev_texts)
@@ -125,26 +138,41 @@ def end_to_end(checkpoint, work, data, rows, rounds, dev) -> dict:
     from emopulse.export.run import GateRefused
     from emopulse.serve_batch import ServeBatchArgs
     from emopulse.serve_batch import run as serve
+
     bundle = os.path.join(work, "bundle-int8-mixed")
     if not os.path.exists(os.path.join(bundle, "manifest.json")):
         kw = dict(calibration=dev, gate_rows=500) if dev else dict(gate_rows=200)
         try:
-            export(ExportArgs(model=checkpoint, output=bundle, precision="int8-mixed", max_length=128,
-                              force=True, overwrite=True, **kw))
+            export(
+                ExportArgs(
+                    model=checkpoint,
+                    output=bundle,
+                    precision="int8-mixed",
+                    max_length=128,
+                    force=True,
+                    overwrite=True,
+                    **kw,
+                )
+            )
         except GateRefused:
-            pass   # a random-weights shape has no meaningful gate; its speed still counts
+            pass  # a random-weights shape has no meaningful gate; its speed still counts
     inp = os.path.join(work, f"e2e-{rows}.parquet")
     pq.write_table(pq.read_table(data, columns=["text"]).slice(0, rows), inp)
-    configs = {"1 worker x 2 threads, 2048 tokens": dict(workers=1, threads=2),
-               "2 workers x 1 thread, 2048 tokens": dict(workers=2, threads=1),
-               "1 worker x 2 threads, 1024 tokens": dict(workers=1, threads=2, max_batch_tokens=1024),
-               "1 worker x 2 threads, 4096 tokens": dict(workers=1, threads=2, max_batch_tokens=4096)}
+    configs = {
+        "1 worker x 2 threads, 2048 tokens": dict(workers=1, threads=2),
+        "2 workers x 1 thread, 2048 tokens": dict(workers=2, threads=1),
+        "1 worker x 2 threads, 1024 tokens": dict(workers=1, threads=2, max_batch_tokens=1024),
+        "1 worker x 2 threads, 4096 tokens": dict(workers=1, threads=2, max_batch_tokens=4096),
+    }
     out: dict = {name: [] for name in configs}
     for _ in range(rounds):
         for name, kw in configs.items():
             with tempfile.TemporaryDirectory() as o:
-                s = serve(ServeBatchArgs(model=bundle, inputs=[inp], output=o, progress=False, id_col="",
-                                         max_length=128, **kw))
+                s = serve(
+                    ServeBatchArgs(
+                        model=bundle, inputs=[inp], output=o, progress=False, id_col="", max_length=128, **kw
+                    )
+                )
                 out[name].append(s["rows_per_s"])
         print({n: round(float(np.median(v)), 1) for n, v in out.items()}, flush=True)
     return {name: {"rows_per_s": float(np.median(v)), "rounds": v} for name, v in out.items()}
@@ -178,19 +206,30 @@ def main() -> None:
 
 
 def table(res: dict) -> str:
-    for per in res["steps"].values():   # batch sizes come back from JSON as strings
+    for per in res["steps"].values():  # batch sizes come back from JSON as strings
         for bs in (8, 32, 64):
             per.setdefault(bs, per.get(str(bs)))
-    lines = [f"int8 GEMM rate: u8 x s8 {res['ceiling_int8_gemm_ops'] / 1e9:.0f} G op/s, "
-             f"u8 x u8 {res['ceiling_int8_u8u8_ops'] / 1e9:.0f} G op/s", "",
-             "| step | bs 8 ms | bs 32 ms | bs 64 ms | of the u8 x s8 rate (bs 8 / 32 / 64) | of the u8 x u8 rate "
-             "(bs 8 / 32 / 64) | agreement with fp32 |", "|---|---|---|---|---|---|---|"]
+    lines = [
+        f"int8 GEMM rate: u8 x s8 {res['ceiling_int8_gemm_ops'] / 1e9:.0f} G op/s, "
+        f"u8 x u8 {res['ceiling_int8_u8u8_ops'] / 1e9:.0f} G op/s",
+        "",
+        "| step | bs 8 ms | bs 32 ms | bs 64 ms | of the u8 x s8 rate (bs 8 / 32 / 64) | of the u8 x u8 rate "
+        "(bs 8 / 32 / 64) | agreement with fp32 |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for name, per in res["steps"].items():
         agree = per.get("agreement_with_fp32")
-        lines.append(f"| {name} | " + " | ".join(f"{per[bs]['ms_per_batch']:.1f}" for bs in (8, 32, 64)) +
-                     " | " + " / ".join(f"{per[bs]['int8_ceiling_fraction']:.0%}" for bs in (8, 32, 64)) +
-                     " | " + " / ".join(f"{per[bs].get('u8u8_ceiling_fraction', 0):.0%}" for bs in (8, 32, 64)) +
-                     " | " + (f"{agree:.3f}" if agree is not None else "") + " |")
+        lines.append(
+            f"| {name} | "
+            + " | ".join(f"{per[bs]['ms_per_batch']:.1f}" for bs in (8, 32, 64))
+            + " | "
+            + " / ".join(f"{per[bs]['int8_ceiling_fraction']:.0%}" for bs in (8, 32, 64))
+            + " | "
+            + " / ".join(f"{per[bs].get('u8u8_ceiling_fraction', 0):.0%}" for bs in (8, 32, 64))
+            + " | "
+            + (f"{agree:.3f}" if agree is not None else "")
+            + " |"
+        )
     for name, v in res.get("end_to_end", {}).items():
         lines.append(f"| serve-batch, {name} | {v['rows_per_s']:.0f} rows/s | | | | | |")
     return "\n".join(lines)

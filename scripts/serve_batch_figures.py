@@ -6,6 +6,7 @@ int8 bundle, and of the same int8 session fed pre-tokenized, length-sorted batch
 
   python scripts/serve_batch_figures.py --data ../shared/data/unlabeled_nsmc_dated.parquet
 """
+
 from __future__ import annotations
 
 import argparse
@@ -18,24 +19,43 @@ import time
 import numpy as np
 import pyarrow.parquet as pq
 
-from emopulse.testing.shapes import build_random_checkpoint
 from emopulse.core.backends import build_backend
 from emopulse.core.batching import make_batches
 from emopulse.core.bundle import load_bundle
 from emopulse.export import ExportArgs
 from emopulse.export import run as export
 from emopulse.serve_batch.args import AUTO_BATCH_TOKENS
+from emopulse.testing.shapes import build_random_checkpoint
 
 
 def serve(model, inp, out, *extra):
-    cmd = [sys.executable, "-m", "emopulse", "serve-batch", "--model", model, "--input", inp, "--output", out,
-           "--overwrite", "--no-progress", *extra]
+    cmd = [
+        sys.executable,
+        "-m",
+        "emopulse",
+        "serve-batch",
+        "--model",
+        model,
+        "--input",
+        inp,
+        "--output",
+        out,
+        "--overwrite",
+        "--no-progress",
+        *extra,
+    ]
     t0 = time.perf_counter()
     subprocess.run(cmd, check=True, capture_output=True)
     wall = time.perf_counter() - t0
     s = json.load(open(os.path.join(out, "_summary.json")))
-    return {"rows": s["rows"], "rows_per_s": s["rows"] / wall, "engine_rows_per_s": s["rows_per_s"],
-            "stage_seconds": s["stage_seconds"], "padded_token_ratio": s["padded_token_ratio"], "wall_s": wall}
+    return {
+        "rows": s["rows"],
+        "rows_per_s": s["rows"] / wall,
+        "engine_rows_per_s": s["rows_per_s"],
+        "stage_seconds": s["stage_seconds"],
+        "padded_token_ratio": s["padded_token_ratio"],
+        "wall_s": wall,
+    }
 
 
 def in_memory(bundle_dir, texts, window=10_000, max_batch_tokens=AUTO_BATCH_TOKENS["cpu"], max_batch_rows=256):
@@ -44,7 +64,7 @@ def in_memory(bundle_dir, texts, window=10_000, max_batch_tokens=AUTO_BATCH_TOKE
     backend = build_backend(b.spec)
     batches = []
     for i in range(0, len(texts), window):  # the same windows and budget as serve-batch
-        ids, _ = enc.encode(texts[i:i + window])
+        ids, _ = enc.encode(texts[i : i + window])
         batches += make_batches(ids, enc.pad_id, max_batch_tokens, max_batch_rows)
     t0 = time.perf_counter()
     for batch in batches:
@@ -55,6 +75,7 @@ def in_memory(bundle_dir, texts, window=10_000, max_batch_tokens=AUTO_BATCH_TOKE
 
 def pipeline_rate(ckpt, texts, batch_size=32):
     from transformers import pipeline
+
     pipe = pipeline("text-classification", model=ckpt)
     pipe(texts[:batch_size], batch_size=batch_size, truncation=True, max_length=256)  # warm-up
     t0 = time.perf_counter()
@@ -84,20 +105,25 @@ def main():
     t = pq.read_table(a.data, columns=["text", "date", "id"]).slice(0, a.rows)
     inp = os.path.join(a.workdir, f"input-{a.rows}.parquet")
     pq.write_table(t, inp)
-    texts = [x for x in t.column("text").to_pylist()]
+    texts = list(t.column("text").to_pylist())
     subsets = {}
     for n in (a.fp32_rows, a.workers_rows):
         subsets[n] = os.path.join(a.workdir, f"input-{n}.parquet")
         pq.write_table(t.slice(0, n), subsets[n])
     rng = np.random.default_rng(0)
-    sample = [texts[i] for i in rng.permutation(len(texts))[:a.pipeline_rows] if texts[i]]
+    sample = [texts[i] for i in rng.permutation(len(texts))[: a.pipeline_rows] if texts[i]]
     res = {}
-    res["pipeline_bs32"] = pipeline_rate(ckpt, sample); print(res, flush=True)
-    res["serve_int8"] = serve(bundles["int8"], inp, os.path.join(a.workdir, "out-int8")); print(res, flush=True)
-    res["in_memory_int8"] = in_memory(bundles["int8"], [x for x in texts if x and x.strip()]); print(res, flush=True)
+    res["pipeline_bs32"] = pipeline_rate(ckpt, sample)
+    print(res, flush=True)
+    res["serve_int8"] = serve(bundles["int8"], inp, os.path.join(a.workdir, "out-int8"))
+    print(res, flush=True)
+    res["in_memory_int8"] = in_memory(bundles["int8"], [x for x in texts if x and x.strip()])
+    print(res, flush=True)
     res["serve_int8_w1_subset"] = serve(bundles["int8"], subsets[a.workers_rows], os.path.join(a.workdir, "out-w1"))
-    res["serve_int8_w2_subset"] = serve(bundles["int8"], subsets[a.workers_rows], os.path.join(a.workdir, "out-w2"),
-                                        "--workers", "2"); print(res, flush=True)
+    res["serve_int8_w2_subset"] = serve(
+        bundles["int8"], subsets[a.workers_rows], os.path.join(a.workdir, "out-w2"), "--workers", "2"
+    )
+    print(res, flush=True)
     res["serve_fp32"] = serve(bundles["fp32"], subsets[a.fp32_rows], os.path.join(a.workdir, "out-fp32"))
     base = res["pipeline_bs32"]["rows_per_s"]
     res["ratios"] = {

@@ -7,6 +7,7 @@ gate agreement with fp32, macro-F1 on native comments, speed, and batch invarian
 Calibration and the gate use the native dev split (500 rows, as the shipped export did); macro-F1 is
 reported on the native test split (1,000 rows, used for figures only). Writes runs/static/figures.json.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -35,18 +36,29 @@ def main() -> None:
     from emopulse.export.run import GateRefused
     from emopulse.serve_batch import ServeBatchArgs
     from emopulse.serve_batch import run as serve
+
     os.makedirs(a.workdir, exist_ok=True)
     dev, test = os.path.join(a.split, "dev.parquet"), os.path.join(a.split, "test.parquet")
     inp = os.path.join(a.workdir, f"nsmc-{a.rows}.parquet")
     if not os.path.exists(inp):
         pq.write_table(pq.read_table(a.comments).slice(0, a.rows), inp)
     fig_path = os.path.join(a.workdir, "figures.json")
-    res = json.load(open(fig_path)) if os.path.exists(fig_path) else {"variants": {}}   # resumable
+    res = json.load(open(fig_path)) if os.path.exists(fig_path) else {"variants": {}}  # resumable
     # forced: a refused precision still gets its figures (the verdict is recorded)
-    common = dict(model=a.checkpoint, calibration=dev, max_length=128, gate_rows=500, min_agreement=0.97,
-                  max_f1_drop=0.015, min_macro_f1=0.6, overwrite=True, force=True)
-    variants = [("int8-mixed", "int8-mixed", None), ("int8", "int8", None)] + \
-        [(f"int8-static-{m}", "int8-static", m) for m in a.methods.split(",")]
+    common = dict(
+        model=a.checkpoint,
+        calibration=dev,
+        max_length=128,
+        gate_rows=500,
+        min_agreement=0.97,
+        max_f1_drop=0.015,
+        min_macro_f1=0.6,
+        overwrite=True,
+        force=True,
+    )
+    variants = [("int8-mixed", "int8-mixed", None), ("int8", "int8", None)] + [
+        (f"int8-static-{m}", "int8-static", m) for m in a.methods.split(",")
+    ]
     for name, precision, method in variants:
         if name in res["variants"]:
             continue
@@ -58,14 +70,23 @@ def main() -> None:
             m = exc.manifest
         g = m["gate"]
         ev = evaluate(EvaluateArgs(model=out, data=test, output=os.path.join(out, "eval-test"), max_length=128))
-        r = {"export_s": round(time.perf_counter() - t0, 1), "gate_verdict": g["verdict"], "gate_agreement": g["agreement"],
-             "gate_f1_drop": g.get("f1_drop"), "test_accuracy": ev["accuracy"], "test_macro_f1": ev["macro_f1"],
-             "size_mb": round(os.path.getsize(os.path.join(out, "model.onnx")) / 1e6, 1)}
+        r = {
+            "export_s": round(time.perf_counter() - t0, 1),
+            "gate_verdict": g["verdict"],
+            "gate_agreement": g["agreement"],
+            "gate_f1_drop": g.get("f1_drop"),
+            "test_accuracy": ev["accuracy"],
+            "test_macro_f1": ev["macro_f1"],
+            "size_mb": round(os.path.getsize(os.path.join(out, "model.onnx")) / 1e6, 1),
+        }
         outs = {}
         for rpp in (2500, 10000):
             o = os.path.join(a.workdir, f"{name}-pred-{rpp}")
-            s = serve(ServeBatchArgs(model=out, inputs=[inp], output=o, rows_per_part=rpp, overwrite=True,
-                                     progress=False, id_col=""))
+            s = serve(
+                ServeBatchArgs(
+                    model=out, inputs=[inp], output=o, rows_per_part=rpp, overwrite=True, progress=False, id_col=""
+                )
+            )
             r[f"rows_per_s_{rpp}"] = s["rows_per_s"]
             t = ds.dataset(o, format="parquet").to_table().sort_by("id")
             outs[rpp] = (t["label"].to_pylist(), np.array(t.select([c for c in t.column_names if c.startswith("p_")])))

@@ -10,6 +10,7 @@ the same gate settings as the shipped model (dev split, 500 rows) and --force, s
 precision still gets its figures (the gate verdict is in the table). Writes runs/distill/figures.json
 and prints a markdown table.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -36,6 +37,7 @@ def main() -> None:
     from emopulse.export.run import GateRefused
     from emopulse.serve_batch import ServeBatchArgs
     from emopulse.serve_batch import run as serve
+
     dev, test = os.path.join(a.split, "dev.parquet"), os.path.join(a.split, "test.parquet")
     inp = os.path.join(a.workdir, f"nsmc-{a.rows}.parquet")
     if not os.path.exists(inp):
@@ -47,19 +49,47 @@ def main() -> None:
             name = f"{os.path.basename(model.rstrip('/'))}-{precision}"
             out = os.path.join(a.workdir, "bundles", name)
             try:
-                m = export(ExportArgs(model=model, output=out, precision=precision, calibration=dev, max_length=128,
-                                      gate_rows=500, min_agreement=0.97, max_f1_drop=0.015, overwrite=True, force=True))
+                m = export(
+                    ExportArgs(
+                        model=model,
+                        output=out,
+                        precision=precision,
+                        calibration=dev,
+                        max_length=128,
+                        gate_rows=500,
+                        min_agreement=0.97,
+                        max_f1_drop=0.015,
+                        overwrite=True,
+                        force=True,
+                    )
+                )
             except GateRefused as exc:
                 m = exc.manifest
             ev = evaluate(EvaluateArgs(model=out, data=test, output=os.path.join(out, "eval-test"), max_length=128))
-            s = serve(ServeBatchArgs(model=out, inputs=[inp], output=os.path.join(a.workdir, "pred", name),
-                                     overwrite=True, progress=False, id_col=""))
-            res[name] = {"layers": layers, "precision": precision, "gate": m["gate"]["verdict"],
-                         "agreement_with_own_fp32": m["gate"]["agreement"], "test_macro_f1": ev["macro_f1"],
-                         "test_accuracy": ev["accuracy"], "rows_per_s": s["rows_per_s"],
-                         "size_mb": round(os.path.getsize(os.path.join(out, "model.onnx")) / 1e6, 1)}
-            rows.append(f"| {name} | {layers} | {precision} | {ev['accuracy']:.3f} | {ev['macro_f1']:.3f} | "
-                        f"{s['rows_per_s']:,.0f} | {res[name]['size_mb']} | {m['gate']['verdict'][:40]} |")
+            s = serve(
+                ServeBatchArgs(
+                    model=out,
+                    inputs=[inp],
+                    output=os.path.join(a.workdir, "pred", name),
+                    overwrite=True,
+                    progress=False,
+                    id_col="",
+                )
+            )
+            res[name] = {
+                "layers": layers,
+                "precision": precision,
+                "gate": m["gate"]["verdict"],
+                "agreement_with_own_fp32": m["gate"]["agreement"],
+                "test_macro_f1": ev["macro_f1"],
+                "test_accuracy": ev["accuracy"],
+                "rows_per_s": s["rows_per_s"],
+                "size_mb": round(os.path.getsize(os.path.join(out, "model.onnx")) / 1e6, 1),
+            }
+            rows.append(
+                f"| {name} | {layers} | {precision} | {ev['accuracy']:.3f} | {ev['macro_f1']:.3f} | "
+                f"{s['rows_per_s']:,.0f} | {res[name]['size_mb']} | {m['gate']['verdict'][:40]} |"
+            )
             print(rows[-1], flush=True)
             with open(os.path.join(a.workdir, "figures.json"), "w") as f:
                 json.dump(res, f, indent=2)

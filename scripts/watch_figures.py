@@ -10,6 +10,7 @@ and the cost of folding a new day into 1 year vs 10 years of history.
    (the classification of the new rows is the same in both and left out), against a batch `index`
    over all the history's predictions.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -33,10 +34,29 @@ def latency(data: str, rows: int, work: str) -> dict:
     inp, idx = os.path.join(work, "in"), os.path.join(work, "idx")
     os.makedirs(inp)
     t = pq.read_table(data).slice(0, rows)
-    proc = subprocess.Popen([sys.executable, "-m", "emopulse", "watch", "--input", inp, "--output",
-                             os.path.join(work, "pred"), "--index-output", idx, "--poll", "1", "--settle", "0",
-                             "--keep-cols", "date"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    time.sleep(8)   # the watch is up and polling an empty directory
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "emopulse",
+            "watch",
+            "--input",
+            inp,
+            "--output",
+            os.path.join(work, "pred"),
+            "--index-output",
+            idx,
+            "--poll",
+            "1",
+            "--settle",
+            "0",
+            "--keep-cols",
+            "date",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    time.sleep(8)  # the watch is up and polling an empty directory
     pq.write_table(t, os.path.join(inp, "batch.parquet.part"))
     t0 = time.time()
     os.replace(os.path.join(inp, "batch.parquet.part"), os.path.join(inp, "batch.parquet"))
@@ -53,9 +73,14 @@ def predictions(days: int, per_day: int, start: dt.date, seed: int) -> pl.DataFr
     rng = np.random.default_rng(seed)
     n = days * per_day
     p = rng.dirichlet([1, 0.5, 2, 1.5], n).astype(np.float32)
-    return pl.DataFrame({"id": [f"{seed}-{i}" for i in range(n)],
-                         "date": np.datetime64(start, "D") + np.repeat(np.arange(days), per_day).astype("timedelta64[D]"),
-                         "label": np.array(LABELS)[p.argmax(1)], **{f"p_{lab}": p[:, j] for j, lab in enumerate(LABELS)}})
+    return pl.DataFrame(
+        {
+            "id": [f"{seed}-{i}" for i in range(n)],
+            "date": np.datetime64(start, "D") + np.repeat(np.arange(days), per_day).astype("timedelta64[D]"),
+            "label": np.array(LABELS)[p.argmax(1)],
+            **{f"p_{lab}": p[:, j] for j, lab in enumerate(LABELS)},
+        }
+    )
 
 
 def update_cost(years: int, work: str) -> dict:
@@ -65,6 +90,7 @@ def update_cost(years: int, work: str) -> dict:
     from emopulse.index.load import check_dates, scan
     from emopulse.watch import WatchArgs
     from emopulse.watch.run import Watcher, save_stats
+
     days, start = 365 * years, dt.date(2010, 1, 1)
     hist_dir = os.path.join(work, f"hist-{years}")
     os.makedirs(hist_dir)
@@ -72,13 +98,20 @@ def update_cost(years: int, work: str) -> dict:
     idx = os.path.join(work, f"idx-{years}")
     os.makedirs(idx)
     lf, labels, _ = scan([hist_dir], "date", "Asia/Seoul", allow_partial=True)
-    stats = sums(check_dates(lf, True, hi=dt.date(2100, 1, 1))[0], labels, "day", {"happiness": 1, "neutral": 0.5}, False)
+    stats = sums(
+        check_dates(lf, True, hi=dt.date(2100, 1, 1))[0], labels, "day", {"happiness": 1, "neutral": 0.5}, False
+    )
     save_stats(idx, stats, ["history"], labels)
     new_dir = os.path.join(work, f"new-{years}")
     os.makedirs(new_dir)
     predictions(1, 1000, start + dt.timedelta(days), 2).write_parquet(os.path.join(new_dir, "part-0.parquet"))
-    args = WatchArgs(model=None, inputs=[new_dir], output=os.path.join(work, "unused"), index_output=idx,
-                     weights={"happiness": 1, "neutral": 0.5})
+    args = WatchArgs(
+        model=None,
+        inputs=[new_dir],
+        output=os.path.join(work, "unused"),
+        index_output=idx,
+        weights={"happiness": 1, "neutral": 0.5},
+    )
     w = Watcher(args)
     t0 = time.perf_counter()
     lf, _, _ = scan([new_dir], "date", "Asia/Seoul", allow_partial=True)
@@ -88,11 +121,22 @@ def update_cost(years: int, work: str) -> dict:
     w.publish(merged, labels)
     fold = time.perf_counter() - t0
     t0 = time.perf_counter()
-    index(IndexArgs(inputs=[hist_dir, new_dir], output=os.path.join(work, f"batch-{years}"), allow_partial=True,
-                    max_date="2100-01-01", weights={"happiness": 1, "neutral": 0.5}))
+    index(
+        IndexArgs(
+            inputs=[hist_dir, new_dir],
+            output=os.path.join(work, f"batch-{years}"),
+            allow_partial=True,
+            max_date="2100-01-01",
+            weights={"happiness": 1, "neutral": 0.5},
+        )
+    )
     batch = time.perf_counter() - t0
-    return {"history_days": days, "history_rows": days * 200, "update_s": round(fold, 2),
-            "batch_index_s": round(batch, 2)}
+    return {
+        "history_days": days,
+        "history_rows": days * 200,
+        "update_s": round(fold, 2),
+        "batch_index_s": round(batch, 2),
+    }
 
 
 def main() -> None:

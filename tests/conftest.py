@@ -49,6 +49,7 @@ def comments_file(tmp_path) -> str:
 def tiny_bundle(tiny_model, tmp_path_factory) -> str:
     """An fp32 ONNX bundle of the tiny model, through the real export and gate."""
     from emopulse.export import ExportArgs, run
+
     out = str(tmp_path_factory.mktemp("tiny-bundle") / "bundle")
     run(ExportArgs(model=tiny_model, output=out, precision="fp32", max_length=64))
     return out

@@ -1,5 +1,6 @@
 """The tiny test model: a byte-level BPE tokenizer trained on the bundled Korean comments and a
 randomly initialised 2-layer RoBERTa classifier (id2label anger/sadness/happiness/neutral)."""
+
 from __future__ import annotations
 
 from emopulse.testing.shapes import build_random_checkpoint
@@ -12,5 +13,6 @@ def build_tiny_model(out_dir: str, seed: int = 0) -> str:
 def export_raw_onnx(model_dir: str, out_dir: str) -> str:
     """A plain optimum export (model.onnx + tokenizer + config), as before the export stage."""
     from optimum.exporters.onnx import main_export
+
     main_export(model_dir, out_dir, task="text-classification", do_validation=False)
     return f"{out_dir}/model.onnx"

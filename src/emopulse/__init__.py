@@ -17,9 +17,11 @@ _STAGES = ("train", "export", "evaluate", "serve_batch", "index", "watch", "benc
 def __getattr__(name):  # lazy: `import emopulse` does not import onnxruntime, torch or polars
     if name == "Classifier":
         from .api import Classifier
+
         return Classifier
     if name in _STAGES:
         import importlib
+
         return importlib.import_module(f".{name}", __name__)
     raise AttributeError(name)
 

@@ -11,8 +11,18 @@ from emopulse.core.errors import InputError
 @pytest.fixture(scope="module")
 def bench(tiny_model, tmp_path_factory):
     out = str(tmp_path_factory.mktemp("bench"))
-    res = run(BenchArgs(model=tiny_model, data=data.path(data.COMMENTS), rows=200, batch_sizes=[4, 32], repeat=2,
-                        max_seconds=60, chunk_rows=100, output=out))
+    res = run(
+        BenchArgs(
+            model=tiny_model,
+            data=data.path(data.COMMENTS),
+            rows=200,
+            batch_sizes=[4, 32],
+            repeat=2,
+            max_seconds=60,
+            chunk_rows=100,
+            output=out,
+        )
+    )
     return out, res
 
 
@@ -24,8 +34,19 @@ def test_every_file_is_written_with_the_expected_columns(bench):
     names = set(saved["variants"])
     assert {"pipeline", "optimum", "torch-sorted", "onnx-fp32", "onnx-optimized", "onnx-int8"} <= names
     row = saved["variants"]["onnx-int8"]["32"]
-    for key in ("inference_count", "total_s", "time_per_batch_ms", "p50_ms", "p95_ms", "p99_ms", "rows_per_s",
-                "tokens_per_s", "padded_ratio", "cold_start_s", "ceiling_fraction"):
+    for key in (
+        "inference_count",
+        "total_s",
+        "time_per_batch_ms",
+        "p50_ms",
+        "p95_ms",
+        "p99_ms",
+        "rows_per_s",
+        "tokens_per_s",
+        "padded_ratio",
+        "cold_start_s",
+        "ceiling_fraction",
+    ):
         assert key in row, key
     assert saved["variants"]["pipeline"]["4"]["padded_ratio"] > saved["variants"]["onnx-fp32"]["4"]["padded_ratio"]
     assert saved["serve_batch"]["rows_per_s"] > 0 and saved["environment"]["onnxruntime"]
@@ -45,8 +66,17 @@ def test_ratios_are_paired_round_by_round(bench):
 
 
 def test_unavailable_variants_are_skipped_with_a_reason(tiny_model, tmp_path):
-    res = run(BenchArgs(model=tiny_model, data=data.path(data.COMMENTS), rows=50, batch_sizes=[8], repeat=1,
-                        device="cuda", output=str(tmp_path / "gpu")))
+    res = run(
+        BenchArgs(
+            model=tiny_model,
+            data=data.path(data.COMMENTS),
+            rows=50,
+            batch_sizes=[8],
+            repeat=1,
+            device="cuda",
+            output=str(tmp_path / "gpu"),
+        )
+    )
     assert res["skipped"] and "CUDA" in next(iter(res["skipped"].values()))
     assert "Skipped" in open(tmp_path / "gpu" / "bench.md").read()
     with pytest.raises(InputError, match="no such data file"):
@@ -60,11 +90,24 @@ def test_models_table_pairs_speed_with_accuracy(tiny_model, tmp_path):
     same labelled rows (the student tier's speed/accuracy curve comes out of this table)."""
     from emopulse.export import ExportArgs
     from emopulse.export import run as export
+
     bundle = str(tmp_path / "fp32")
     export(ExportArgs(model=tiny_model, output=bundle, precision="fp32", max_length=64, force=True))
-    res = run(BenchArgs(model=tiny_model, data=data.path(data.COMMENTS), rows=100, batch_sizes=[8], repeat=2,
-                        max_seconds=2, chunk_rows=50, variants=["onnx-fp32"], compare=[bundle],
-                        labelled=data.path(data.LABELLED), output=str(tmp_path / "out")))
+    res = run(
+        BenchArgs(
+            model=tiny_model,
+            data=data.path(data.COMMENTS),
+            rows=100,
+            batch_sizes=[8],
+            repeat=2,
+            max_seconds=2,
+            chunk_rows=50,
+            variants=["onnx-fp32"],
+            compare=[bundle],
+            labelled=data.path(data.LABELLED),
+            output=str(tmp_path / "out"),
+        )
+    )
     models = res["models"]
     assert list(models) == [tiny_model, bundle]
     assert models[tiny_model]["speed_vs_model"] == 1.0 and models[tiny_model]["precision"] == "checkpoint"
@@ -84,14 +127,16 @@ def test_bench_without_model_uses_the_shipped_model_and_keeps_to_max_seconds(tmp
     import time
 
     import emopulse.model
+
     t0 = time.perf_counter()
     res = run(BenchArgs(rows=40, batch_sizes=[4, 16], repeat=2, max_seconds=3, output=str(tmp_path / "b")))
     wall = time.perf_counter() - t0
     assert os.path.samefile(res["args"]["model"], emopulse.model.path())
     from emopulse.core.manifest import read_manifest
+
     shipped = read_manifest(emopulse.model.path()).precision
     assert list(res["variants"]) == [f"onnx-bundle-{shipped}"] and res["serve_batch"]["rows_per_s"] > 0
-    assert wall < 90, wall      # ceilings, one serve-batch process start and the 3 s of measurements
+    assert wall < 90, wall  # ceilings, one serve-batch process start and the 3 s of measurements
     md = open(tmp_path / "b" / "bench.md").read()
     assert "No ratios: they compare with the transformers and optimum pipelines" in md
     assert os.path.getsize(tmp_path / "b" / "bench.png") > 10_000
@@ -99,17 +144,21 @@ def test_bench_without_model_uses_the_shipped_model_and_keeps_to_max_seconds(tmp
 
 def test_bench_chart_labels_ticks_in_plain_numbers(tmp_path):
     import matplotlib
+
     matplotlib.use("Agg")
     from emopulse.bench import report
-    per_bs = {bs: {"rows_per_s": 26.0 * bs ** 0.5, "p95_ms": 40.0 * bs} for bs in (1, 8, 32, 128)}
+
+    per_bs = {bs: {"rows_per_s": 26.0 * bs**0.5, "p95_ms": 40.0 * bs} for bs in (1, 8, 32, 128)}
     res = {"variants": {"onnx-int8": per_bs}, "serve_batch": {"rows_per_s": 120.0}}
     captured = {}
     import matplotlib.pyplot as plt
+
     savefig = plt.Figure.savefig
 
     def keep(fig, path, **kw):
         captured["fig"] = fig
         return savefig(fig, path, **kw)
+
     plt.Figure.savefig = keep
     try:
         report.chart(res, str(tmp_path / "bench.png"))

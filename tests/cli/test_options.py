@@ -1,5 +1,6 @@
 """The CLI is derived from the stage dataclasses: defaults exist once, env vars and --config files
 set them, help shows them, names are consistent across stages."""
+
 import dataclasses
 import os
 import subprocess
@@ -54,8 +55,10 @@ def test_consistent_names_across_stages():
         assert "--device" in {o for a in _sub(build_parser([stage]), stage)._actions for o in a.option_strings}
     for stage in ("bench", "demo", "label", "train"):
         assert "--max-rows" in {o for a in _sub(build_parser([stage]), stage)._actions for o in a.option_strings}
-    ids = {s: _sub(build_parser([s]), s)._option_string_actions["--id-col"].default
-           for s in ("serve-batch", "label", "agree")}
+    ids = {
+        s: _sub(build_parser([s]), s)._option_string_actions["--id-col"].default
+        for s in ("serve-batch", "label", "agree")
+    }
     # streaming stages: not given = the column 'id' where a file has one; a named one must exist (issue 22)
     assert ids == {"serve-batch": None, "label": None, "agree": "id"}
 
@@ -64,7 +67,7 @@ def test_old_names_still_work_and_env_and_config_set_defaults(tmp_path, monkeypa
     ns = build_parser().parse_args(["index", "--predictions", "p", "--output", "o"])
     assert ns.inputs == ["p"]
     ns = build_parser().parse_args(["bench", "--model", "m", "--input", "d", "--compare", "a", "b", "--labelled", "l"])
-    assert ns.compare == ["a", "b"] and ns.labelled == "l"    # model paths: one per word, like --input
+    assert ns.compare == ["a", "b"] and ns.labelled == "l"  # model paths: one per word, like --input
     ns = build_parser().parse_args(["export", "--model", "m", "--output", "o", "--target", "cuda"])
     assert ns.device == "cuda"
 
@@ -74,7 +77,7 @@ def test_old_names_still_work_and_env_and_config_set_defaults(tmp_path, monkeypa
     ns = build_parser(argv).parse_args(argv)
     assert ns.max_batch_tokens == 4096 and ns.keep_cols == ["date", "source"]
     argv2 = argv + ["--max-batch-tokens", "1024"]
-    assert build_parser(argv2).parse_args(argv2).max_batch_tokens == 1024     # the command line wins
+    assert build_parser(argv2).parse_args(argv2).max_batch_tokens == 1024  # the command line wins
     monkeypatch.setenv("EMOPULSE_MAX_BATCH_TOKENS", "lots")
     with pytest.raises(SystemExit) as exc:
         build_parser(argv)
@@ -84,7 +87,7 @@ def test_old_names_still_work_and_env_and_config_set_defaults(tmp_path, monkeypa
     toml = tmp_path / "job.toml"
     toml.write_text('rows-per-part = 500\n[serve-batch]\noutput = "from-config"\ninput = ["a.parquet"]\nworkers = 2\n')
     argv = ["serve-batch", "--config", str(toml)]
-    ns = build_parser(argv).parse_args(argv)          # required options supplied by the file
+    ns = build_parser(argv).parse_args(argv)  # required options supplied by the file
     assert (ns.output, ns.inputs, ns.workers, ns.rows_per_part) == ("from-config", ["a.parquet"], 2, 500)
     yaml = tmp_path / "job.yaml"
     yaml.write_text("index:\n  freq: month\n  input: [p]\n  output: o\n")
@@ -94,12 +97,14 @@ def test_old_names_still_work_and_env_and_config_set_defaults(tmp_path, monkeypa
 
 def test_help_shows_defaults_and_no_doubled_percent():
     env = {**os.environ, "COLUMNS": "200"}
-    out = subprocess.run([sys.executable, "-m", "emopulse.cli", "index", "--help"], capture_output=True, text=True,
-                         env=env, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-m", "emopulse.cli", "index", "--help"], capture_output=True, text=True, env=env, check=True
+    ).stdout
     assert "95 %%" not in out and "95 %" in out
     assert "(default: day)" in out and "(default: Asia/Seoul)" in out
     v = subprocess.run([sys.executable, "-m", "emopulse.cli", "--version"], capture_output=True, text=True, check=True)
     from emopulse import __version__
+
     assert v.stdout.strip() == f"emopulse {__version__}"
 
 
@@ -108,10 +113,28 @@ def test_log_format_json(tmp_path, tiny_bundle):
 
     import pyarrow as pa
     import pyarrow.parquet as pq
+
     pq.write_table(pa.table({"text": ["좋아요", "싫어요"] * 50}), tmp_path / "in.parquet")
-    r = subprocess.run([sys.executable, "-m", "emopulse.cli", "serve-batch", "--model", tiny_bundle, "--input",
-                        str(tmp_path / "in.parquet"), "--output", str(tmp_path / "o"), "--log-format", "json",
-                        "--log-level", "debug"], capture_output=True, text=True)
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "emopulse.cli",
+            "serve-batch",
+            "--model",
+            tiny_bundle,
+            "--input",
+            str(tmp_path / "in.parquet"),
+            "--output",
+            str(tmp_path / "o"),
+            "--log-format",
+            "json",
+            "--log-level",
+            "debug",
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert r.returncode == 0, r.stderr
     lines = [ln for ln in r.stderr.splitlines() if ln.startswith("{")]
     assert lines, r.stderr

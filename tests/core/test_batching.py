@@ -34,4 +34,3 @@ def test_dedup_keeps_first_seen_order():
     uniq, inv = dedup(["b", "a", "b", "c", "a"])
     assert uniq == ["b", "a", "c"]
     assert inv.tolist() == [0, 1, 0, 2, 1]
-

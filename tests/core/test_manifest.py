@@ -1,4 +1,5 @@
 """The bundle manifest is a typed record read in one place; the shipped one round-trips unchanged."""
+
 import json
 import os
 

@@ -1,4 +1,5 @@
 """The host side of serving: parallel preparation gives the serial output, bit for bit."""
+
 import numpy as np
 import pyarrow as pa
 
@@ -14,10 +15,10 @@ def test_parallel_preparation_equals_serial_with_the_shipped_tokenizer_and_head(
     bundle = load_bundle(model.path(), 128)
     noop = build_backend(BackendSpec("noop", bundle.spec.path))
     texts = comments(3000, offset=5000)["text"].to_pylist()
-    texts[7], texts[8], texts[9], texts[10] = None, "", "  \t", texts[11]        # null, empty, blank, duplicate
+    texts[7], texts[8], texts[9], texts[10] = None, "", "  \t", texts[11]  # null, empty, blank, duplicate
     arr = pa.array(texts, pa.large_string())
     serial = bundle.predictor(2048, 256, host_workers=1)
-    assert serial.head.uses_texts                                                 # the n-gram member is served
+    assert serial.head.uses_texts  # the n-gram member is served
     want, want_dead = serial.predict(arr, noop)
     for workers in (2, 3):
         parallel = bundle.predictor(2048, 256, host_workers=workers)
@@ -43,4 +44,4 @@ def test_vectorized_padding_equals_row_by_row():
                 assert input_ids[k, :n].tolist() == ids[r] and (input_ids[k, n:] == 1).all()
                 assert mask[k].sum() == n and mask[k, :n].all()
             if bucket:
-                assert len({-(-len(ids[r]) // bucket) for r in rows}) == 1    # one rounded length per batch
+                assert len({-(-len(ids[r]) // bucket) for r in rows}) == 1  # one rounded length per batch

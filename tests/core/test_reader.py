@@ -30,8 +30,7 @@ def test_reading_a_subset_of_parts_skips_the_others(tmp_path):
     parts = plan_parts(plan, rows_per_part=10)
     todo = [parts[1], parts[4]]
     got = {p.name: t.column("text").to_pylist() for p, t in read_parts(plan, todo)}
-    assert got == {parts[1].name: [f"t{i}" for i in range(10, 20)],
-                   parts[4].name: [f"t{i}" for i in range(40, 50)]}
+    assert got == {parts[1].name: [f"t{i}" for i in range(10, 20)], parts[4].name: [f"t{i}" for i in range(40, 50)]}
 
 
 def test_missing_text_column_names_file_and_column(tmp_path):

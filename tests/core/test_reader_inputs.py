@@ -1,4 +1,5 @@
 """Readers keep values as written (issue 22): CSV / JSON Lines / Parquet as real exports make them."""
+
 import json
 
 import pandas as pd
@@ -31,19 +32,22 @@ def _read(paths, text_col="text", id_col=None, keep=(), rows_per_part=1000, **kw
 
 def test_na_words_are_comments_and_only_an_empty_field_is_missing(tmp_path):
     p = tmp_path / "na.csv"
-    p.write_text('id,text,zip\n001,NA,00501\n002,"null",01234\n003,nan,7\n004,N/A,x\n005,"#N/A",\n006,,\n'
-                 '007,"",3\n008,NULL,4\n009,None,5\n010,-nan,6\n', encoding="utf-8")
+    p.write_text(
+        'id,text,zip\n001,NA,00501\n002,"null",01234\n003,nan,7\n004,N/A,x\n005,"#N/A",\n006,,\n'
+        '007,"",3\n008,NULL,4\n009,None,5\n010,-nan,6\n',
+        encoding="utf-8",
+    )
     plan, got = _read([p], keep=["zip"])
     assert got["text"] == ["NA", "null", "nan", "N/A", "#N/A", None, None, "NULL", "None", "-nan"]
-    assert got["id"] == [f"{i:03d}" for i in range(1, 11)]                      # leading zeros kept
+    assert got["id"] == [f"{i:03d}" for i in range(1, 11)]  # leading zeros kept
     assert got["keep:zip"] == ["00501", "01234", "7", "x", None, None, "3", "4", "5", "6"]
     assert plan.keep_schema.field("zip").type in (pa.string(), pa.large_string())
 
 
-@pytest.mark.parametrize("block", [1 << 22, 1 << 16])   # the default; many boundaries (the old reader failed)
+@pytest.mark.parametrize("block", [1 << 22, 1 << 16])  # the default; many boundaries (the old reader failed)
 def test_multiline_quoted_values_across_block_boundaries_give_every_row(tmp_path, monkeypatch, block):
     monkeypatch.setattr(reader, "TEXT_BLOCK_BYTES", block)
-    rows = ['"' + f"줄 {i} 첫째\n둘째 \"\"따옴표\"\", 쉼표\n셋째" + " 가나다" * (i % 50) + '"' for i in range(24000)]
+    rows = ['"' + f'줄 {i} 첫째\n둘째 ""따옴표"", 쉼표\n셋째' + " 가나다" * (i % 50) + '"' for i in range(24000)]
     p = tmp_path / "big.csv"
     p.write_text("text,id\n" + "\n".join(f"{r},{i}" for i, r in enumerate(rows)) + "\n", encoding="utf-8")
     assert p.stat().st_size > 4.5 * (1 << 20)
@@ -54,9 +58,11 @@ def test_multiline_quoted_values_across_block_boundaries_give_every_row(tmp_path
 
 
 def test_jsonl_whose_id_drifts_from_number_to_string_and_an_unused_column_drifts(tmp_path):
-    lines = [{"id": i, "text": f"좋아요 {i}", "meta": i} for i in range(3)] + \
-            [{"id": "x-7", "text": "싫어요", "meta": "many"}, {"id": 1.5, "text": 12, "meta": {"a": 1}},
-             {"id": None, "text": None}]
+    lines = [{"id": i, "text": f"좋아요 {i}", "meta": i} for i in range(3)] + [
+        {"id": "x-7", "text": "싫어요", "meta": "many"},
+        {"id": 1.5, "text": 12, "meta": {"a": 1}},
+        {"id": None, "text": None},
+    ]
     p = tmp_path / "drift.jsonl"
     p.write_text("\n".join(json.dumps(x, ensure_ascii=False) for x in lines) + "\n\n", encoding="utf-8")
     plan, got = _read([p], id_col="id")
@@ -65,7 +71,7 @@ def test_jsonl_whose_id_drifts_from_number_to_string_and_an_unused_column_drifts
     assert got["text"] == ["좋아요 0", "좋아요 1", "좋아요 2", "싫어요", "12", None]
     plan, got = _read([p], keep=["meta"])
     assert got["keep:meta"] == ["0", "1", "2", "many", '{"a": 1}', None]
-    ok = tmp_path / "ok.jsonl"            # a file Arrow reads whole keeps its fast path
+    ok = tmp_path / "ok.jsonl"  # a file Arrow reads whole keeps its fast path
     ok.write_text('{"id": 1, "text": "a"}\n{"id": 2, "text": "b"}\n', encoding="utf-8")
     assert plan_inputs([str(ok)], "text").formats == ["jsonl"]
 
@@ -77,8 +83,9 @@ def test_a_categorical_parquet_text_column_is_decoded(tmp_path, make):
     if make == "pandas":
         pd.DataFrame({"text": pd.Series(texts, dtype="category"), "id": list("abcde")}).to_parquet(p)
     else:
-        pl.DataFrame({"text": texts, "id": list("abcde")}, schema={"text": pl.Categorical, "id": pl.String}) \
-            .write_parquet(p)
+        pl.DataFrame(
+            {"text": texts, "id": list("abcde")}, schema={"text": pl.Categorical, "id": pl.String}
+        ).write_parquet(p)
     assert pa.types.is_dictionary(pq.read_schema(p).field("text").type)
     _, got = _read([p], id_col="id", keep=["text"])
     assert got["text"] == got["keep:text"] == texts and got["id"] == list("abcde")
@@ -107,7 +114,7 @@ def test_a_cp949_csv_is_refused_with_the_hint_and_read_with_its_encoding(tmp_pat
     assert _read([j], encoding="euc-kr")[1]["text"] == [b for _, b in rows]
     with pytest.raises(EmopulseError, match="not an encoding"):
         plan_inputs([str(p)], "text", encoding="klingon")
-    u = tmp_path / "utf8.csv"                 # a legacy file named as the wrong legacy encoding
+    u = tmp_path / "utf8.csv"  # a legacy file named as the wrong legacy encoding
     u.write_bytes("text\n정말\n".encode("utf-16"))
     with pytest.raises(InputError, match=r"utf8\.csv"):
         plan_inputs([str(u)], "text", encoding="cp949")
@@ -118,17 +125,17 @@ def test_an_explicit_id_column_that_is_absent_is_an_error(tmp_path):
     p.write_text("id,text\n7,a\n", encoding="utf-8")
     with pytest.raises(InputError, match=r"a\.csv: has no id column 'ID' named by --id-col"):
         plan_inputs([str(p)], "text", "ID")
-    assert _read([p])[1]["id"] == ["7"]                  # not named: the file's 'id'
+    assert _read([p])[1]["id"] == ["7"]  # not named: the file's 'id'
     q = tmp_path / "b.csv"
     q.write_text("text\nb\n", encoding="utf-8")
-    assert _read([q])[1]["id"] == ["b.csv:0"]           # not named, absent: generated
+    assert _read([q])[1]["id"] == ["b.csv:0"]  # not named, absent: generated
 
 
 def test_a_bom_is_read_past_in_every_reader(tmp_path):
     c = tmp_path / "bom.csv"
     c.write_bytes(b"\xef\xbb\xbfid,text\n1,a\n")
     j = tmp_path / "bom.jsonl"
-    j.write_bytes(b'\xef\xbb\xbf{"id": 1, "text": "a"}\n{"id": "x", "text": "b"}\n')     # drift: line by line
+    j.write_bytes(b'\xef\xbb\xbf{"id": 1, "text": "a"}\n{"id": "x", "text": "b"}\n')  # drift: line by line
     assert _read([c], id_col="id")[1]["id"] == ["1"]
     plan, got = _read([j], id_col="id")
     assert plan.formats == ["jsonl-lines"] and got["id"] == ["1", "x"]

@@ -22,8 +22,9 @@ def bundles(tiny_model, tmp_path_factory):
     root = tmp_path_factory.mktemp("bundles")
     out = {}
     for precision in ("fp32", "optimized", "int8"):
-        out[precision] = run(ExportArgs(model=tiny_model, output=str(root / precision),
-                                        precision=precision, force=True, gate_rows=256))
+        out[precision] = run(
+            ExportArgs(model=tiny_model, output=str(root / precision), precision=precision, force=True, gate_rows=256)
+        )
     return root, out
 
 
@@ -48,6 +49,7 @@ def test_int8_is_quantized_and_close(bundles):
 def test_int8_is_quantized_after_fusion_with_the_cpus_weight_type(bundles):
     """Attention runs as one QAttention kernel; weights are u8 where u8 x s8 could saturate (AVX2)."""
     from emopulse.core.convert import cpu_kernel_config, int8_weight_type
+
     root, manifests = bundles
     assert "fused graph" in manifests["int8"]["tool"]
     g = onnx.load(str(root / "int8" / "model.onnx")).graph
@@ -59,8 +61,11 @@ def test_int8_is_quantized_after_fusion_with_the_cpus_weight_type(bundles):
 
 
 def test_fp16_for_cuda_is_built_and_gated(tiny_model, tmp_path):
-    m = run(ExportArgs(model=tiny_model, output=str(tmp_path / "fp16"), precision="fp16", device="cuda",
-                       gate_rows=128, force=True))
+    m = run(
+        ExportArgs(
+            model=tiny_model, output=str(tmp_path / "fp16"), precision="fp16", device="cuda", gate_rows=128, force=True
+        )
+    )
     graph = onnx.load(str(tmp_path / "fp16" / "model.onnx"))
     assert any(t.data_type == onnx.TensorProto.FLOAT16 for t in graph.graph.initializer)
     assert m["gate"]["agreement"] > 0.9
@@ -86,8 +91,7 @@ def test_gate_refuses_a_damaged_model(tiny_model, bundles, tmp_path):
 
 def test_refused_gate_leaves_an_unready_bundle_that_serving_refuses(tiny_model, comments_file, tmp_path):
     with pytest.raises(GateRefused):
-        run(ExportArgs(model=tiny_model, output=str(tmp_path / "b"), precision="int8", max_abs_diff=0.0,
-                       gate_rows=64))
+        run(ExportArgs(model=tiny_model, output=str(tmp_path / "b"), precision="int8", max_abs_diff=0.0, gate_rows=64))
     assert json.load(open(tmp_path / "b" / "manifest.json"))["ready"] is False
     with pytest.raises(BundleError, match="not marked ready"):
         serve(str(tmp_path / "b"), [comments_file], tmp_path / "out")
@@ -101,14 +105,18 @@ def test_serve_batch_on_a_bundle_matches_pytorch(bundles, tiny_model, comments_f
     texts = pq.read_table(comments_file).column("text").to_pylist()
     ref = reference_probs(tiny_model, [t for t, k in zip(texts, ok) if k], summary["max_length"])
     assert summary["precision"] == "optimized"
-    assert (out.loc[ok, "label"].to_numpy() == np.array(["anger", "sadness", "happiness", "neutral"])[ref.argmax(1)]).all()
+    assert (
+        out.loc[ok, "label"].to_numpy() == np.array(["anger", "sadness", "happiness", "neutral"])[ref.argmax(1)]
+    ).all()
 
 
 def test_bad_checkpoints_and_outputs(tiny_model, bundles, tmp_path):
     from transformers import RobertaConfig, RobertaModel
+
     base = tmp_path / "base"
-    RobertaModel(RobertaConfig(vocab_size=50, hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
-                               intermediate_size=16)).save_pretrained(base)
+    RobertaModel(
+        RobertaConfig(vocab_size=50, hidden_size=16, num_hidden_layers=1, num_attention_heads=2, intermediate_size=16)
+    ).save_pretrained(base)
     with pytest.raises(BundleError, match="not a sequence-classification"):
         run(ExportArgs(model=str(base), output=str(tmp_path / "o")))
     generic = tmp_path / "generic"
@@ -139,6 +147,7 @@ def test_bad_checkpoints_and_outputs(tiny_model, bundles, tmp_path):
 def test_killed_exports_leave_no_work_dirs_and_replacement_is_atomic(tiny_model, bundles, tmp_path):
     import subprocess
     import sys
+
     target = tmp_path / "bundle"
     src = bundles[0] / "fp32"
     shutil.copytree(src, target)
@@ -150,7 +159,7 @@ def test_killed_exports_leave_no_work_dirs_and_replacement_is_atomic(tiny_model,
     os.replace(target, work / "previous")
     run(ExportArgs(model=tiny_model, output=str(tmp_path / "other"), precision="fp32"))
     assert not [p for p in os.listdir(tmp_path) if p.startswith(".emopulse-export-")]
-    assert json.load(open(target / "manifest.json"))["ready"] is True          # put back, not lost
+    assert json.load(open(target / "manifest.json"))["ready"] is True  # put back, not lost
     m = run(ExportArgs(model=tiny_model, output=str(target), precision="fp32", overwrite=True))
     assert m["ready"] and sorted(os.listdir(target)) == sorted(os.listdir(src))
 
@@ -160,6 +169,7 @@ def test_manifests_name_no_build_machine_path(tiny_model, tiny_bundle):
     import emopulse.model
     from emopulse.bench.args import BenchArgs
     from emopulse.bench.measure import resolve
+
     m = json.load(open(os.path.join(tiny_bundle, "manifest.json")))
     assert not os.path.isabs(m["source_checkpoint"])
     assert os.path.samefile(os.path.join(tiny_bundle, m["source_checkpoint"]), tiny_model)

@@ -1,6 +1,7 @@
 """CUDA paths (marked `cuda`; skipped without a GPU, run by scripts/gpu.sh on a lent machine):
 the torch fp16 backend and an fp16 ONNX bundle on the CUDA execution provider agree with the fp32
 CPU answers on real comments."""
+
 import numpy as np
 import pyarrow.parquet as pq
 import pytest
@@ -11,8 +12,7 @@ from ..conftest import comments
 from ..serve_batch.helpers import read_output, serve
 
 torch = pytest.importorskip("torch")
-pytestmark = [pytest.mark.cuda,
-              pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")]
+pytestmark = [pytest.mark.cuda, pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")]
 
 
 @pytest.fixture(scope="module")
@@ -38,11 +38,16 @@ def test_torch_fp16_on_cuda_agrees_with_cpu(tiny_model, inp, tmp_path):
 
 def test_onnx_fp16_bundle_on_cuda_ep_agrees_with_cpu(tiny_model, inp, tmp_path):
     import onnxruntime as ort
+
     if "CUDAExecutionProvider" not in ort.get_available_providers():
         pytest.skip("onnxruntime without the CUDA execution provider (install onnxruntime-gpu)")
     from emopulse.export import ExportArgs, run
-    m = run(ExportArgs(model=tiny_model, output=str(tmp_path / "fp16"), precision="fp16", device="cuda",
-                       max_length=64, force=True))
+
+    m = run(
+        ExportArgs(
+            model=tiny_model, output=str(tmp_path / "fp16"), precision="fp16", device="cuda", max_length=64, force=True
+        )
+    )
     assert m["gate"]["device"] == "cuda"
     serve(tiny_model, [inp], tmp_path / "cpu", device="cpu")
     serve(str(tmp_path / "fp16"), [inp], tmp_path / "gpu", device="cuda")

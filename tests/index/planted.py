@@ -1,4 +1,5 @@
 """Builders of serve-batch-like predictions with planted effects (for the index model tests)."""
+
 import datetime as dt
 
 import numpy as np
@@ -16,8 +17,13 @@ def rows_for(means: dict, rng, spread: float = 0.15, sources: dict | None = None
     for day, groups in items.items():
         for src, level, n in groups:
             h = np.clip(level / 100 + rng.uniform(-spread, spread, n), 0, 1)
-            cols = {"date": [day] * n, "p_anger": 1 - h, "p_sadness": np.zeros(n), "p_happiness": h,
-                    "p_neutral": np.zeros(n)}
+            cols = {
+                "date": [day] * n,
+                "p_anger": 1 - h,
+                "p_sadness": np.zeros(n),
+                "p_happiness": h,
+                "p_neutral": np.zeros(n),
+            }
             if src is not None:
                 cols["source"] = [src] * n
             parts.append(pl.DataFrame(cols))

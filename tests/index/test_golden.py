@@ -1,5 +1,6 @@
 """`emopulse index` without the issue-25 options gives the same table and summary as before them:
 tests/index/golden/ holds the output of the unmodified code (commit 684f240, make_golden.py)."""
+
 import json
 from pathlib import Path
 
@@ -21,5 +22,9 @@ def test_plain_index_is_unchanged(tmp_path, name):
     want = json.load(open(GOLDEN / f"summary_{name}.json"))
     s = json.loads(json.dumps({k: v for k, v in s.items() if k not in ("seconds", "rows_per_s")}, default=str))
     assert s == want
-    assert sorted(p.name for p in (tmp_path / name).iterdir()) == ["_summary.json", "index.csv", "index.parquet",
-                                                                   "index.png"]
+    assert sorted(p.name for p in (tmp_path / name).iterdir()) == [
+        "_summary.json",
+        "index.csv",
+        "index.parquet",
+        "index.png",
+    ]

@@ -20,9 +20,15 @@ def predictions(days: dict, path, date_type="date"):
     rows = []
     for day, items in days.items():
         for label, probs in items:
-            rows.append({"id": str(len(rows)), "date": day, "label": label,
-                         **{f"p_{lab}": (p if label is not None else None) for lab, p in zip(LABELS, probs)},
-                         "status": "ok" if label else "empty"})
+            rows.append(
+                {
+                    "id": str(len(rows)),
+                    "date": day,
+                    "label": label,
+                    **{f"p_{lab}": (p if label is not None else None) for lab, p in zip(LABELS, probs)},
+                    "status": "ok" if label else "empty",
+                }
+            )
     df = pl.DataFrame(rows)
     if date_type == "string":
         df = df.with_columns(pl.col("date").cast(pl.String))
@@ -37,8 +43,12 @@ ONEHOT = {lab: [1.0 if j == i else 0.0 for j in range(4)] for i, lab in enumerat
 
 def test_known_shares_index_and_bands(tmp_path):
     day = dt.date(2024, 3, 1)
-    items = [("happiness", ONEHOT["happiness"])] * 50 + [("anger", ONEHOT["anger"])] * 30 + \
-            [("neutral", ONEHOT["neutral"])] * 20 + [(None, [0, 0, 0, 0])] * 7
+    items = (
+        [("happiness", ONEHOT["happiness"])] * 50
+        + [("anger", ONEHOT["anger"])] * 30
+        + [("neutral", ONEHOT["neutral"])] * 20
+        + [(None, [0, 0, 0, 0])] * 7
+    )
     path = predictions({day: items}, tmp_path / "p.parquet")
     s = run(IndexArgs(inputs=[path], output=str(tmp_path / "idx"), min_count=10))
     df = pl.read_parquet(tmp_path / "idx" / "index.parquet")
@@ -61,8 +71,14 @@ def test_hard_index_and_custom_weights(tmp_path):
     path = predictions({dt.date(2024, 1, 1): items}, tmp_path / "p.parquet")
     run(IndexArgs(inputs=[path], output=str(tmp_path / "a"), hard=True, min_count=1))
     assert pl.read_parquet(tmp_path / "a" / "index.parquet")["index"][0] == pytest.approx(50.0)
-    run(IndexArgs(inputs=[path], output=str(tmp_path / "b"), min_count=1,
-                  weights={"happiness": 2, "neutral": 1, "sadness": 0, "anger": 0}))
+    run(
+        IndexArgs(
+            inputs=[path],
+            output=str(tmp_path / "b"),
+            min_count=1,
+            weights={"happiness": 2, "neutral": 1, "sadness": 0, "anger": 0},
+        )
+    )
     # soft: mean p = anger .1, sadness .4, happiness .35, neutral .15 -> 100 * (.35 + .5 * .15)
     assert pl.read_parquet(tmp_path / "b" / "index.parquet")["index"][0] == pytest.approx(42.5)
     with pytest.raises(InputError, match="joy"):
@@ -128,8 +144,13 @@ def test_dates_as_strings_and_timestamps(tmp_path, date_type):
 
 
 def test_bad_dates_fail_with_a_sample_or_are_dropped(tmp_path):
-    df = pl.DataFrame({"date": ["2024-01-01", "yesterday", "2024-01-02"], "label": ["anger"] * 3,
-                       **{f"p_{lab}": [0.25] * 3 for lab in LABELS}})
+    df = pl.DataFrame(
+        {
+            "date": ["2024-01-01", "yesterday", "2024-01-02"],
+            "label": ["anger"] * 3,
+            **{f"p_{lab}": [0.25] * 3 for lab in LABELS},
+        }
+    )
     df.write_parquet(tmp_path / "p.parquet")
     with pytest.raises(InputError, match="row 1: 'yesterday'"):
         run(IndexArgs(inputs=[str(tmp_path / "p.parquet")], output=str(tmp_path / "i")))
@@ -141,6 +162,7 @@ def test_bad_dates_fail_with_a_sample_or_are_dropped(tmp_path):
 
 def test_charts_are_written(tmp_path):
     from PIL import Image
+
     rng = np.random.default_rng(3)
     path = predictions(_random_days(dt.date(2024, 1, 1), 30, 40, rng), tmp_path / "p.parquet")
     run(IndexArgs(inputs=[path], output=str(tmp_path / "i"), html=True))
@@ -166,9 +188,14 @@ def test_two_million_rows_in_bounded_memory(tmp_path):
     def write(n, path):
         days = rng.integers(0, 3650, size=n)
         probs = rng.dirichlet([1, 1, 1, 1], size=n).astype(np.float32)
-        pl.DataFrame({"id": np.arange(n).astype(str), "date": pl.Series(days).cast(pl.Date),
-                      "label": np.array(LABELS)[probs.argmax(1)],
-                      **{f"p_{lab}": probs[:, i] for i, lab in enumerate(LABELS)}}).write_parquet(path, row_group_size=100_000)
+        pl.DataFrame(
+            {
+                "id": np.arange(n).astype(str),
+                "date": pl.Series(days).cast(pl.Date),
+                "label": np.array(LABELS)[probs.argmax(1)],
+                **{f"p_{lab}": probs[:, i] for i, lab in enumerate(LABELS)},
+            }
+        ).write_parquet(path, row_group_size=100_000)
 
     (tmp_path / "big").mkdir()
     for k in range(4):
@@ -176,16 +203,20 @@ def test_two_million_rows_in_bounded_memory(tmp_path):
     write(100_000, tmp_path / "small.parquet")
     peaks = []
     for inp in (str(tmp_path / "small.parquet"), str(tmp_path / "big")):
-        res = subprocess.run([sys.executable, "-c", SCRIPT, inp, str(tmp_path / "out")], check=True,
-                             capture_output=True, text=True)
+        res = subprocess.run(
+            [sys.executable, "-c", SCRIPT, inp, str(tmp_path / "out")], check=True, capture_output=True, text=True
+        )
         peaks.append(int(res.stdout.split()[-1]))
     assert json.load(open(tmp_path / "out" / "_summary.json"))["rows"] == 2_000_000
     assert peaks[1] < 1.5 * peaks[0] + 150_000, peaks  # KiB: 20x the rows, not 20x the memory
 
 
 def test_outlier_dates_are_refused_with_rows_named_or_dropped(tmp_path):
-    days = {dt.date(2024, 3, 1): [("anger", ONEHOT["anger"])] * 40, dt.date(1, 1, 1): [("anger", ONEHOT["anger"])],
-            dt.date(9999, 12, 31): [("happiness", ONEHOT["happiness"])]}
+    days = {
+        dt.date(2024, 3, 1): [("anger", ONEHOT["anger"])] * 40,
+        dt.date(1, 1, 1): [("anger", ONEHOT["anger"])],
+        dt.date(9999, 12, 31): [("happiness", ONEHOT["happiness"])],
+    }
     path = predictions(days, tmp_path / "p.parquet")
     with pytest.raises(InputError, match="outside .*row 40"):
         run(IndexArgs(inputs=[path], output=str(tmp_path / "o")))
@@ -195,19 +226,34 @@ def test_outlier_dates_are_refused_with_rows_named_or_dropped(tmp_path):
 
 def test_any_label_set_is_charted(tmp_path):
     labels = ["joy", "fear", "calm"]
-    rows = [{"date": dt.date(2024, 1, 1) + dt.timedelta(days=i % 20), "label": labels[i % 3],
-             **{f"p_{lab}": 1 / 3 for lab in labels}} for i in range(600)]
+    rows = [
+        {
+            "date": dt.date(2024, 1, 1) + dt.timedelta(days=i % 20),
+            "label": labels[i % 3],
+            **{f"p_{lab}": 1 / 3 for lab in labels},
+        }
+        for i in range(600)
+    ]
     pl.DataFrame(rows).write_parquet(tmp_path / "p.parquet")
-    s = run(IndexArgs(inputs=[str(tmp_path / "p.parquet")], output=str(tmp_path / "o"),
-                      weights={"joy": 1, "calm": 0.5, "fear": 0}, html=True))
+    s = run(
+        IndexArgs(
+            inputs=[str(tmp_path / "p.parquet")],
+            output=str(tmp_path / "o"),
+            weights={"joy": 1, "calm": 0.5, "fear": 0},
+            html=True,
+        )
+    )
     assert s["periods"] == 20 and (tmp_path / "o" / "index.png").stat().st_size > 10_000
     assert (tmp_path / "o" / "index.html").exists()
 
 
 def test_nonfinite_probabilities_are_excluded_and_counted(tmp_path):
     day = dt.date(2024, 3, 1)
-    items = [("happiness", ONEHOT["happiness"])] * 40 + [("anger", [float("nan"), 0, 0, 0])] * 3 + \
-        [("anger", [float("inf"), 0, 0, 0])]
+    items = (
+        [("happiness", ONEHOT["happiness"])] * 40
+        + [("anger", [float("nan"), 0, 0, 0])] * 3
+        + [("anger", [float("inf"), 0, 0, 0])]
+    )
     s = run(IndexArgs(inputs=[predictions({day: items}, tmp_path / "p.parquet")], output=str(tmp_path / "o")))
     df = pl.read_parquet(tmp_path / "o" / "index.parquet")
     assert s["rows_nonfinite_probabilities"] == 4 and df["n"][0] == 40 and df["index"][0] == pytest.approx(100.0)
@@ -217,25 +263,33 @@ def test_adjusted_shares_undo_a_planted_confusion(tmp_path):
     """A classifier that mistakes sadness for anger and damps every share: index --adjust recovers
     each period's true shares from its validation confusion; the plain soft shares do not."""
     from emopulse.train.ensemble import validation_confusion
+
     rng = np.random.default_rng(0)
 
     def classify(gold):
         logits = 1.6 * np.eye(4)[gold] + rng.normal(0, 1.0, (len(gold), 4))
-        logits[gold == 1, 0] += 1.2                     # sadness looks like anger
+        logits[gold == 1, 0] += 1.2  # sadness looks like anger
         p = np.exp(logits)
         return p / p.sum(1, keepdims=True)
 
     val_gold = rng.integers(0, 4, 4000)
     conf = validation_confusion(classify(val_gold), val_gold, LABELS)
     (tmp_path / "model").mkdir()
-    json.dump({"temperature": 1.0, "fitted_on": {"validation_confusion": conf}},
-              open(tmp_path / "model" / "head.json", "w"))
+    json.dump(
+        {"temperature": 1.0, "fitted_on": {"validation_confusion": conf}}, open(tmp_path / "model" / "head.json", "w")
+    )
     truth = {dt.date(2024, 1, 1): [0.5, 0.1, 0.3, 0.1], dt.date(2024, 1, 2): [0.1, 0.5, 0.2, 0.2]}
     rows = []
     for day, prior in truth.items():
         gold = rng.choice(4, size=6000, p=prior)
-        for g, p in zip(gold, classify(gold)):
-            rows.append({"date": day, "label": LABELS[int(p.argmax())], **{f"p_{lab}": float(p[j]) for j, lab in enumerate(LABELS)}})
+        for _g, p in zip(gold, classify(gold)):
+            rows.append(
+                {
+                    "date": day,
+                    "label": LABELS[int(p.argmax())],
+                    **{f"p_{lab}": float(p[j]) for j, lab in enumerate(LABELS)},
+                }
+            )
     pl.DataFrame(rows).write_parquet(tmp_path / "p.parquet")
     run(IndexArgs(inputs=[str(tmp_path / "p.parquet")], output=str(tmp_path / "o"), adjust=str(tmp_path / "model")))
     df = pl.read_parquet(tmp_path / "o" / "index.parquet")

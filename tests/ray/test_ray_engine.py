@@ -1,4 +1,5 @@
 """The Ray engine on a local Ray (2 CPUs) against the local engine."""
+
 import json
 import os
 import signal
@@ -40,11 +41,12 @@ def test_ray_equals_local(local_ray, tiny_onnx, two_files, tmp_path):
     s = serve(tiny_onnx, two_files, tmp_path / "ray", engine="ray", workers=2, **kw)
     a, b = read_output(tmp_path / "local"), read_output(tmp_path / "ray")
     assert s["engine"] == "ray" and s["rows"] == 1400 == b.num_rows
-    assert a.column("id").to_pylist() == b.column("id").to_pylist()   # b.parquet has no ids: "<file>:<row>"
+    assert a.column("id").to_pylist() == b.column("id").to_pylist()  # b.parquet has no ids: "<file>:<row>"
     assert b.column("id").to_pylist()[900] == "b.parquet:0"
     assert a.column("label").equals(b.column("label")) and a.column("date").equals(b.column("date"))
-    np.testing.assert_allclose(np.array(a.select(prob_cols(LABELS))), np.array(b.select(prob_cols(LABELS))),
-                               atol=1e-5, equal_nan=True)
+    np.testing.assert_allclose(
+        np.array(a.select(prob_cols(LABELS))), np.array(b.select(prob_cols(LABELS))), atol=1e-5, equal_nan=True
+    )
 
 
 def test_bad_file_is_reported_as_in_the_local_engine(local_ray, tiny_onnx, two_files, tmp_path):
@@ -56,8 +58,24 @@ def test_bad_file_is_reported_as_in_the_local_engine(local_ray, tiny_onnx, two_f
     assert str(bad) in s["bad_files"] and s["rows"] == 1400
 
 
-DRIVER = [sys.executable, "-m", "emopulse", "serve-batch", "--engine", "ray", "--workers", "1",
-          "--rows-per-part", "100", "--max-batch-tokens", "128", "--no-progress", "--resume", "--id-col", "id"]
+DRIVER = [
+    sys.executable,
+    "-m",
+    "emopulse",
+    "serve-batch",
+    "--engine",
+    "ray",
+    "--workers",
+    "1",
+    "--rows-per-part",
+    "100",
+    "--max-batch-tokens",
+    "128",
+    "--no-progress",
+    "--resume",
+    "--id-col",
+    "id",
+]
 
 
 @pytest.mark.parametrize("kill_after", [1, 2, 5])
@@ -75,7 +93,7 @@ def test_driver_killed_then_resumed_is_exactly_once(tiny_onnx, two_files, tmp_pa
         if done >= kill_after:
             break
         time.sleep(0.02)
-    os.killpg(proc.pid, signal.SIGKILL)   # the driver and the local Ray it started
+    os.killpg(proc.pid, signal.SIGKILL)  # the driver and the local Ray it started
     proc.wait()
     done = len(load_run(str(out)).parts)
     assert 0 < done < 14

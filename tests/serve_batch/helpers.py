@@ -21,8 +21,10 @@ def reference_probs(model_dir, texts, max_length):
     import torch
 
     from emopulse.core.text import canonical_list
+
     texts = canonical_list(list(texts))
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
     tok = AutoTokenizer.from_pretrained(model_dir)
     model = AutoModelForSequenceClassification.from_pretrained(model_dir).eval()
     out = []
@@ -40,15 +42,34 @@ def input_rows(path):
 def serve_cmd(model, inp, out, *extra, rows_per_part=100):
     """The serve-batch command line used by the kill / signal tests."""
     import sys
-    return [sys.executable, "-m", "emopulse", "serve-batch", "--model", model, "--input", inp, "--output", str(out),
-            "--rows-per-part", str(rows_per_part), "--max-batch-tokens", "256", "--id-col", "id", "--no-progress",
-            *extra]
+
+    return [
+        sys.executable,
+        "-m",
+        "emopulse",
+        "serve-batch",
+        "--model",
+        model,
+        "--input",
+        inp,
+        "--output",
+        str(out),
+        "--rows-per-part",
+        str(rows_per_part),
+        "--max-batch-tokens",
+        "256",
+        "--id-col",
+        "id",
+        "--no-progress",
+        *extra,
+    ]
 
 
 def parts_done(out) -> int:
     """Finished parts of a run being written (manifest + journal); 0 before it has a manifest."""
     from emopulse.core.errors import OutputError
     from emopulse.core.parts import load_run
+
     try:
         m = load_run(str(out))
     except OutputError:

@@ -1,6 +1,7 @@
 """One text, one answer: int8-weights (the shipped precision), int8-static and fp32 give bit-identical
 probabilities whatever the part size, worker count, host threads, token budget or engine; dynamic int8
 is shown not to be, so the test can fail."""
+
 import numpy as np
 import pyarrow.parquet as pq
 import pytest
@@ -14,6 +15,7 @@ from .helpers import read_output, serve
 @pytest.fixture(scope="module")
 def static_bundle(tiny_model, tmp_path_factory):
     from emopulse.export import ExportArgs, run
+
     out = str(tmp_path_factory.mktemp("static") / "bundle")
     # the tiny random model's probabilities are nearly flat: the gate's agreement means nothing here
     m = run(ExportArgs(model=tiny_model, output=out, precision="int8-static", max_length=64, force=True))
@@ -36,6 +38,7 @@ def inp(tmp_path_factory):
 @pytest.fixture(scope="module")
 def weights_bundle(tiny_model, tmp_path_factory):
     from emopulse.export import ExportArgs, run
+
     out = str(tmp_path_factory.mktemp("w8") / "bundle")
     m = run(ExportArgs(model=tiny_model, output=out, precision="int8-weights", max_length=64, force=True))
     assert m["precision"] == "int8-weights" and "weight-only" in m["tool"]
@@ -45,9 +48,12 @@ def weights_bundle(tiny_model, tmp_path_factory):
 def _assert_invariant(bundle, inp, tmp_path):
     serve(bundle, [inp], tmp_path / "a", rows_per_part=100, host_workers=1)
     ids, ref = _probs(tmp_path / "a")
-    for name, kw in {"big-parts": dict(rows_per_part=1500), "2-workers": dict(rows_per_part=300, workers=2),
-                     "small-budget": dict(rows_per_part=1500, max_batch_tokens=256, max_batch_rows=8),
-                     "2-host-threads": dict(rows_per_part=700, host_workers=2)}.items():
+    for name, kw in {
+        "big-parts": dict(rows_per_part=1500),
+        "2-workers": dict(rows_per_part=300, workers=2),
+        "small-budget": dict(rows_per_part=1500, max_batch_tokens=256, max_batch_rows=8),
+        "2-host-threads": dict(rows_per_part=700, host_workers=2),
+    }.items():
         serve(bundle, [inp], tmp_path / name, **kw)
         got_ids, got = _probs(tmp_path / name)
         assert got_ids == ids
@@ -76,11 +82,14 @@ def test_weight_only_graph_keeps_the_int8_weights_and_quantizes_no_activation(we
 
     from emopulse.export import ExportArgs, run
     from emopulse.export.weight_only import from_dynamic_int8
+
     w8 = onnx.load(f"{weights_bundle}/model.onnx")
     ops = {n.op_type for n in w8.graph.node}
     assert not ops & {"DynamicQuantizeLinear", "MatMulInteger"} and "DequantizeLinear" in ops
-    assert any(i.data_type in (onnx.TensorProto.UINT8, onnx.TensorProto.INT8) and len(i.dims) == 2
-               for i in w8.graph.initializer)
+    assert any(
+        i.data_type in (onnx.TensorProto.UINT8, onnx.TensorProto.INT8) and len(i.dims) == 2
+        for i in w8.graph.initializer
+    )
     run(ExportArgs(model=tiny_model, output=str(tmp_path / "dyn"), precision="int8", max_length=64, force=True))
     dyn = onnx.load(str(tmp_path / "dyn" / "model.onnx"))
     if {n.op_type for n in dyn.graph.node} & {"QAttention", "DynamicQuantizeMatMul"}:
@@ -91,6 +100,7 @@ def test_weight_only_graph_keeps_the_int8_weights_and_quantizes_no_activation(we
 def test_dynamic_int8_is_not_batch_invariant(tiny_model, inp, tmp_path):
     """The contrast that makes the test above meaningful: dynamic scales follow the batch."""
     from emopulse.export import ExportArgs, run
+
     run(ExportArgs(model=tiny_model, output=str(tmp_path / "dyn"), precision="int8", max_length=64, force=True))
     serve(str(tmp_path / "dyn"), [inp], tmp_path / "a", rows_per_part=100)
     serve(str(tmp_path / "dyn"), [inp], tmp_path / "b", rows_per_part=1500, max_batch_tokens=256, max_batch_rows=8)
@@ -104,18 +114,27 @@ def test_histogram_calibration_feeds_one_batch_at_a_time(tiny_model, tmp_path, m
     and the bundle must come out quantized with its method."""
     import onnx
 
-    from emopulse.core.convert import _Calibration
     from emopulse.core.bundle import load_encoder
+    from emopulse.core.convert import _Calibration
     from emopulse.export import ExportArgs, run
-    reader = _Calibration(load_encoder(tiny_model, 64), [t for t in comments(64)["text"].to_pylist()],
-                          ["input_ids", "attention_mask"], rows=16, ragged=True)
+
+    reader = _Calibration(
+        load_encoder(tiny_model, 64),
+        list(comments(64)["text"].to_pylist()),
+        ["input_ids", "attention_mask"],
+        rows=16,
+        ragged=True,
+    )
     assert len(reader) == 4
     widths = [f["input_ids"].shape[1] for f in reader.feeds]
-    assert widths == sorted(widths) and widths[0] < widths[-1]       # each feed padded to its own rows
+    assert widths == sorted(widths) and widths[0] < widths[-1]  # each feed padded to its own rows
     reader.set_range(1, 2)
     assert reader.get_next() is reader.feeds[1] and reader.get_next() is None
     out = str(tmp_path / method)
-    m = run(ExportArgs(model=tiny_model, output=out, precision="int8-static", static_method=method,
-                       max_length=64, force=True))
+    m = run(
+        ExportArgs(
+            model=tiny_model, output=out, precision="int8-static", static_method=method, max_length=64, force=True
+        )
+    )
     assert method in m["tool"]
     assert any(n.op_type == "QuantizeLinear" for n in onnx.load(f"{out}/model.onnx").graph.node)

@@ -1,6 +1,7 @@
 """The run contract: one regression test per problem found with bad input and faults (issue 13).
 Each would have failed on the engine before the contract: inputs deleted, runs mixed, parts
 trusted blindly, rows read twice, one bad value fatal, nothing saying a run is complete."""
+
 import json
 import os
 import shutil
@@ -51,6 +52,7 @@ def test_resume_refuses_a_replaced_model_file_and_replaced_input_rows(tiny_onnx,
     serve(model, [inp], tmp_path / "out", rows_per_part=100)
     other_dir = tmp_path / "m2"
     from ..tiny import build_tiny_model, export_raw_onnx
+
     other = export_raw_onnx(build_tiny_model(str(tmp_path / "ck2"), seed=7), str(other_dir))
     shutil.copyfile(other, model)  # same path, other weights
     with pytest.raises(OutputError, match="model_sha256"):
@@ -102,7 +104,7 @@ def test_symlinks_and_loops_never_read_a_file_twice(tiny_onnx, tmp_path):
     (d / "sub").mkdir(parents=True)
     _write(d / "sub" / "a.parquet", comments(30))
     os.symlink(d / "sub" / "a.parquet", d / "link.parquet")
-    os.symlink(d, d / "sub" / "loop")                      # a directory loop
+    os.symlink(d, d / "sub" / "loop")  # a directory loop
     s = serve(tiny_onnx, [str(d / "**" / "*.parquet"), str(d)], tmp_path / "o")
     assert s["rows"] == 30
 
@@ -112,17 +114,21 @@ def test_predictions_inside_an_input_dir_are_not_read_back(tiny_onnx, tmp_path):
     d.mkdir()
     _write(d / "a.parquet", comments(40))
     serve(tiny_onnx, [str(d / "a.parquet")], tmp_path / "preds")
-    shutil.copytree(tmp_path / "preds", d / "preds")       # someone moved predictions in
-    pq.write_table(pq.read_table(d / "preds").append_column("text", pa.array(["x"] * 40)),
-                   d / "preds" / "part-00000-000000.parquet")
+    shutil.copytree(tmp_path / "preds", d / "preds")  # someone moved predictions in
+    pq.write_table(
+        pq.read_table(d / "preds").append_column("text", pa.array(["x"] * 40)),
+        d / "preds" / "part-00000-000000.parquet",
+    )
     s = serve(tiny_onnx, [str(d)], tmp_path / "o")
     assert s["rows"] == 40
 
 
 # 5. one bad value never kills a run ------------------------------------------------------------------
 def test_invalid_utf8_becomes_a_dead_letter_row(tiny_onnx, tmp_path):
-    texts = pa.array([b"\xec\xa2\x8b\xec\x95\x84\xec\x9a\x94", b"bad \xff\xfe bytes", None, b"\xed\x99\x94\xeb\x82\x9c\xeb\x8b\xa4"],
-                     pa.binary()).view(pa.string())
+    texts = pa.array(
+        [b"\xec\xa2\x8b\xec\x95\x84\xec\x9a\x94", b"bad \xff\xfe bytes", None, b"\xed\x99\x94\xeb\x82\x9c\xeb\x8b\xa4"],
+        pa.binary(),
+    ).view(pa.string())
     inp = _write(tmp_path / "u.parquet", pa.table({"id": ["a", "b", "c", "d"], "text": texts}))
     s = serve(tiny_onnx, [inp], tmp_path / "o", id_col="id")
     out = read_output(tmp_path / "o")
@@ -148,7 +154,7 @@ def test_a_file_with_corrupt_pages_is_skipped_mid_run(tiny_onnx, tmp_path):
     pq.write_table(comments(400, 300), bad, row_group_size=100, compression="none")
     raw = bytearray(bad.read_bytes())
     mid = len(raw) // 2
-    raw[mid:mid + 4000] = os.urandom(4000)                  # data pages, footer intact
+    raw[mid : mid + 4000] = os.urandom(4000)  # data pages, footer intact
     bad.write_bytes(bytes(raw))
     with pytest.raises(InputError, match="b.parquet"):
         serve(tiny_onnx, [good, str(bad)], tmp_path / "o1", rows_per_part=100)
@@ -172,8 +178,13 @@ def test_null_ids_get_file_row_ids_and_bad_numbers_are_refused(tiny_onnx, tmp_pa
     s = serve(tiny_onnx, [inp], tmp_path / "o", id_col="id")
     assert read_output(tmp_path / "o").column("id").to_pylist() == ["a", "i.parquet:1", "c", "i.parquet:3"]
     assert s["null_ids"] == 2
-    for bad in ({"rows_per_part": -5}, {"rows_per_part": 0}, {"workers": 0}, {"max_batch_rows": 0},
-                {"max_batch_tokens": -1}):
+    for bad in (
+        {"rows_per_part": -5},
+        {"rows_per_part": 0},
+        {"workers": 0},
+        {"max_batch_rows": 0},
+        {"max_batch_tokens": -1},
+    ):
         with pytest.raises(EmopulseError):
             serve(tiny_onnx, [inp], tmp_path / "o3", **bad)
     nested = _write(tmp_path / "n.parquet", pa.table({"id": pa.array([[1], [2]]), "text": ["a", "b"]}))
@@ -187,7 +198,7 @@ def test_success_marker_and_cumulative_summary(tiny_onnx, tmp_path):
     out = tmp_path / "o"
     first = serve(tiny_onnx, [inp], out, rows_per_part=100)
     assert os.path.exists(out / SUCCESS) and first["totals"]["complete"]
-    again = serve(tiny_onnx, [inp], out, rows_per_part=100, resume=True)   # a no-op resume
+    again = serve(tiny_onnx, [inp], out, rows_per_part=100, resume=True)  # a no-op resume
     saved = json.load(open(out / "_summary.json"))
     assert again["parts_written"] == 0 and saved["totals"]["rows"] == 300
     assert len(saved["invocations"]) == 2 and saved["invocations"][0]["rows"] == 300
@@ -195,12 +206,14 @@ def test_success_marker_and_cumulative_summary(tiny_onnx, tmp_path):
 
 
 def test_index_and_agree_refuse_an_incomplete_run(tiny_onnx, tmp_path):
-    from emopulse.index import IndexArgs, run as index
+    from emopulse.index import IndexArgs
+    from emopulse.index import run as index
     from emopulse.label.agree import agree
+
     inp = _write(tmp_path / "i.parquet", comments(300))
     out = tmp_path / "o"
     serve(tiny_onnx, [inp], out, rows_per_part=100, keep_cols=["date"], id_col="id")
-    os.remove(out / SUCCESS)                                 # as if a run were still writing
+    os.remove(out / SUCCESS)  # as if a run were still writing
     with pytest.raises(InputError, match="not complete"):
         index(IndexArgs(inputs=[str(out)], output=str(tmp_path / "idx")))
     with pytest.raises(InputError, match="not complete"):
@@ -219,16 +232,18 @@ def test_parts_are_journalled_and_the_manifest_written_once(tmp_path):
         after = os.stat(tmp_path / "o" / MANIFEST).st_mtime_ns, (tmp_path / "o" / MANIFEST).read_bytes()
         assert before == after
         assert len((tmp_path / "o" / JOURNAL).read_text().splitlines()) == 200
-        assert len(load_run(str(tmp_path / "o")).parts) == 200     # readers replay the journal
+        assert len(load_run(str(tmp_path / "o")).parts) == 200  # readers replay the journal
         out.finish({"seconds": 0})
     assert len(json.load(open(tmp_path / "o" / MANIFEST))["parts"]) == 200
     assert os.path.exists(tmp_path / "o" / SUCCESS)
-    assert sorted(os.listdir(tmp_path / "o")) == sorted([f"{n}.parquet" for n in planned] +
-                                                        [MANIFEST, "_summary.json", SUCCESS])   # no _lock, no journal
+    assert sorted(os.listdir(tmp_path / "o")) == sorted(
+        [f"{n}.parquet" for n in planned] + [MANIFEST, "_summary.json", SUCCESS]
+    )  # no _lock, no journal
 
 
 def test_a_finished_run_leaves_no_lock_and_a_new_run_locks_again(tmp_path):
     from emopulse.core.errors import OutputError
+
     t = pa.table({"x": [1]})
     with OutputDir(str(tmp_path / "o"), {"k": 1}, planned=["part-00000"]) as out:
         with pytest.raises(OutputError, match="another run"):

@@ -17,11 +17,18 @@ from .helpers import read_output, reference_probs, serve
 @pytest.mark.parametrize("backend", ["onnx", "torch"])
 def test_order_and_probabilities_match_transformers(backend, tiny_model, tiny_onnx, comments_file, tmp_path):
     model = tiny_onnx if backend == "onnx" else tiny_model
-    summary = serve(model, [comments_file], tmp_path / "out", id_col="id", keep_cols=["date"],
-                    rows_per_part=128, max_batch_tokens=600)
+    summary = serve(
+        model,
+        [comments_file],
+        tmp_path / "out",
+        id_col="id",
+        keep_cols=["date"],
+        rows_per_part=128,
+        max_batch_tokens=600,
+    )
     out = read_output(tmp_path / "out").to_pandas()
     src = pq.read_table(comments_file).to_pandas()
-    assert out["id"].tolist() == src["id"].tolist()          # input order restored
+    assert out["id"].tolist() == src["id"].tolist()  # input order restored
     assert out["date"].tolist() == src["date"].tolist()
     assert summary["rows"] == len(src) and summary["duplicates"] >= 1
     ok = out["status"] == "ok"
@@ -103,9 +110,9 @@ def test_output_dir_rules(tiny_onnx, tiny_model, comments_file, tmp_path):
         serve(tiny_onnx, [comments_file], out, resume=True, max_length=20)
     summary = serve(tiny_onnx, [comments_file], out, resume=True)
     assert summary["parts_written"] == 0 and summary["parts_skipped"] == 1
-    with OutputDir(str(out), {}, overwrite=True):  # another run holds the lock
-        with pytest.raises(OutputError, match="another run"):
-            serve(tiny_onnx, [comments_file], out, overwrite=True)
+    # another run holds the lock
+    with OutputDir(str(out), {}, overwrite=True), pytest.raises(OutputError, match="another run"):
+        serve(tiny_onnx, [comments_file], out, overwrite=True)
 
 
 def test_two_workers_equal_one(tiny_onnx, comments_file, tmp_path):
@@ -113,5 +120,4 @@ def test_two_workers_equal_one(tiny_onnx, comments_file, tmp_path):
     serve(tiny_onnx, [comments_file], tmp_path / "w2", rows_per_part=200, max_batch_tokens=500, workers=2)
     a, b = read_output(tmp_path / "w1"), read_output(tmp_path / "w2")
     assert a.column("id").equals(b.column("id")) and a.column("label").equals(b.column("label"))
-    np.testing.assert_allclose(np.array(a.select(prob_cols(LABELS))), np.array(b.select(prob_cols(LABELS))),
-                               atol=1e-6)
+    np.testing.assert_allclose(np.array(a.select(prob_cols(LABELS))), np.array(b.select(prob_cols(LABELS))), atol=1e-6)

@@ -1,5 +1,6 @@
 """Faults from outside: kill -9 at random moments (property test), signals, orphan workers, and
 model problems ending in one-line errors with distinct exit codes (issue 13, items 8 and 12)."""
+
 import json
 import os
 import random
@@ -52,8 +53,11 @@ def test_random_kills_then_resume_are_exactly_once_and_leave_no_orphans(tiny_onn
     for trial in range(20):
         workers = "2" if trial % 2 else "1"
         out = tmp_path / f"t{trial}"
-        proc = subprocess.Popen(serve_cmd(tiny_onnx, data_file, out, "--workers", workers, "--resume"),
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        proc = subprocess.Popen(
+            serve_cmd(tiny_onnx, data_file, out, "--workers", workers, "--resume"),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         target, deadline, children = rng.randint(0, 12), time.time() + 120, set()
         while proc.poll() is None and time.time() < deadline and parts_done(out) < target:
             try:
@@ -64,8 +68,12 @@ def test_random_kills_then_resume_are_exactly_once_and_leave_no_orphans(tiny_onn
         proc.send_signal(signal.SIGKILL)
         proc.wait()
         assert not _gone(children), f"trial {trial}: worker processes outlived the engine"
-        subprocess.run(serve_cmd(tiny_onnx, data_file, out, "--workers", workers, "--resume"), check=True,
-                       capture_output=True, timeout=300)
+        subprocess.run(
+            serve_cmd(tiny_onnx, data_file, out, "--workers", workers, "--resume"),
+            check=True,
+            capture_output=True,
+            timeout=300,
+        )
         got = read_output(out)
         assert got.equals(reference), f"trial {trial} (workers {workers}, killed after {target} parts)"
         assert os.path.exists(out / SUCCESS)
@@ -74,8 +82,12 @@ def test_random_kills_then_resume_are_exactly_once_and_leave_no_orphans(tiny_onn
 @pytest.mark.parametrize("sig, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
 def test_signals_end_with_one_line_and_their_exit_code(tiny_onnx, data_file, reference, tmp_path, sig, code):
     out = tmp_path / "o"
-    proc = subprocess.Popen(serve_cmd(tiny_onnx, data_file, out, "--workers", "2"), stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        serve_cmd(tiny_onnx, data_file, out, "--workers", "2"),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     deadline = time.time() + 120
     while proc.poll() is None and time.time() < deadline and parts_done(out) < 3:
         time.sleep(0.01)
@@ -112,18 +124,49 @@ def test_model_problems_are_one_line_errors_with_exit_codes(tiny_bundle, tiny_mo
         "corrupt manifest": broken("c", lambda b: (b / "manifest.json").write_text("{not json")),
         "ready is a string": broken("r", lambda b: manifest(b, ready="false")),
         "model_file outside": broken("x", lambda b: manifest(b, model_file="../../etc/passwd")),
-        "id2label mismatch": broken("l", lambda b: (b / "config.json").write_text(json.dumps(
-            json.load(open(b / "config.json")) | {"id2label": {"0": "a", "1": "b"}, "label2id": {"a": 0, "b": 1}}))),
+        "id2label mismatch": broken(
+            "l",
+            lambda b: (b / "config.json").write_text(
+                json.dumps(
+                    json.load(open(b / "config.json"))
+                    | {"id2label": {"0": "a", "1": "b"}, "label2id": {"a": 0, "b": 1}}
+                )
+            ),
+        ),
     }
     for what, model in cases.items():
-        r = _cli("serve-batch", "--model", model, "--input", data_file, "--output", str(tmp_path / f"o-{what}"),
-                 "--no-progress")
+        r = _cli(
+            "serve-batch",
+            "--model",
+            model,
+            "--input",
+            data_file,
+            "--output",
+            str(tmp_path / f"o-{what}"),
+            "--no-progress",
+        )
         assert r.returncode == BundleError.exit_code, (what, r.returncode, r.stderr[-800:])
-        errors = [ln for ln in r.stderr.strip().splitlines() if not LOG_LINE.match(ln)]   # info logs aside
+        errors = [ln for ln in r.stderr.strip().splitlines() if not LOG_LINE.match(ln)]  # info logs aside
         assert "Traceback" not in r.stderr and len(errors) == 1, (what, r.stderr)
-    r = _cli("serve-batch", "--model", tiny_bundle, "--input", str(tmp_path / "missing.parquet"),
-             "--output", str(tmp_path / "o"))
+    r = _cli(
+        "serve-batch",
+        "--model",
+        tiny_bundle,
+        "--input",
+        str(tmp_path / "missing.parquet"),
+        "--output",
+        str(tmp_path / "o"),
+    )
     assert r.returncode == InputError.exit_code and "missing.parquet" in r.stderr
-    r = _cli("serve-batch", "--model", tiny_bundle, "--input", data_file, "--output", str(tmp_path / "o"),
-             "--rows-per-part", "-5")
+    r = _cli(
+        "serve-batch",
+        "--model",
+        tiny_bundle,
+        "--input",
+        data_file,
+        "--output",
+        str(tmp_path / "o"),
+        "--rows-per-part",
+        "-5",
+    )
     assert r.returncode == 10 and "rows-per-part" in r.stderr

@@ -1,4 +1,5 @@
 """serve-batch on inputs as real exports make them (issue 22), end to end."""
+
 import os
 import subprocess
 import sys
@@ -18,10 +19,25 @@ def test_twenty_runs_on_a_failing_csv_all_exit_11(tmp_path):
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
 
     def once(i):
-        r = subprocess.run([sys.executable, "-m", "emopulse", "serve-batch", "--input", str(bad), "--output",
-                            str(tmp_path / f"o{i}"), "--no-progress"], capture_output=True, text=True, env=env,
-                           timeout=300)
+        r = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "emopulse",
+                "serve-batch",
+                "--input",
+                str(bad),
+                "--output",
+                str(tmp_path / f"o{i}"),
+                "--no-progress",
+            ],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=300,
+        )
         return r.returncode, r.stderr
+
     with ThreadPoolExecutor(2) as pool:
         got = list(pool.map(once, range(20)))
     assert [rc for rc, _ in got] == [11] * 20, [e for rc, e in got if rc != 11][:1]
@@ -39,8 +55,9 @@ def test_na_words_bad_bytes_and_categorical_texts_are_classified(tiny_onnx, tmp_
     dead = ds.dataset(str(tmp_path / "o" / "_deadletter"), format="parquet").to_table()
     assert dead.column("id").to_pylist() == ["003"] and "invalid UTF-8" in dead.column("reason")[0].as_py()
     c = tmp_path / "cat.parquet"
-    pd.DataFrame({"id": ["a", "b", "c"], "text": pd.Series(["좋아요", "싫어요", "좋아요"], dtype="category")}) \
-        .to_parquet(c)
+    pd.DataFrame(
+        {"id": ["a", "b", "c"], "text": pd.Series(["좋아요", "싫어요", "좋아요"], dtype="category")}
+    ).to_parquet(c)
     serve(tiny_onnx, [str(c)], tmp_path / "oc")
     plain = tmp_path / "plain.parquet"
     pq.write_table(pa.table({"id": ["a", "b", "c"], "text": ["좋아요", "싫어요", "좋아요"]}), plain)
@@ -53,9 +70,14 @@ def test_na_words_bad_bytes_and_categorical_texts_are_classified(tiny_onnx, tmp_
 def test_a_zero_row_input_is_a_complete_run(tiny_onnx, tmp_path):
     from emopulse.index import IndexArgs
     from emopulse.index import run as index
+
     p = tmp_path / "empty.parquet"
-    pq.write_table(pa.table({"id": pa.array([], pa.string()), "text": pa.array([], pa.string()),
-                             "date": pa.array([], pa.date32())}), p)
+    pq.write_table(
+        pa.table(
+            {"id": pa.array([], pa.string()), "text": pa.array([], pa.string()), "date": pa.array([], pa.date32())}
+        ),
+        p,
+    )
     s = serve(tiny_onnx, [str(p)], tmp_path / "o", keep_cols=["date"])
     assert s["totals"]["complete"] and (tmp_path / "o" / "_SUCCESS").exists()
     c = tmp_path / "empty.csv"
@@ -71,6 +93,7 @@ def test_a_model_whose_id2label_does_not_fit_fails_before_the_output_exists(tiny
     import pytest
 
     from emopulse.core.errors import BundleError
+
     bad = tmp_path / "bundle"
     shutil.copytree(tiny_bundle, bad)
     cfg = json.loads((bad / "config.json").read_text())
@@ -87,6 +110,7 @@ def test_overwrite_is_the_way_out_of_a_corrupt_manifest(tiny_onnx, tmp_path):
     import pytest
 
     from emopulse.core.errors import OutputError
+
     inp = tmp_path / "in.parquet"
     pq.write_table(pa.table({"id": [str(i) for i in range(30)], "text": ["좋아요"] * 30}), inp)
     serve(tiny_onnx, [str(inp)], tmp_path / "o", rows_per_part=10)

@@ -1,4 +1,5 @@
 """Peak memory must not grow with the input: 20x the rows, at most 15 % more peak RSS."""
+
 import subprocess
 import sys
 
@@ -16,8 +17,7 @@ print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 
 
 def _peak_kb(model, inp, out) -> int:
-    res = subprocess.run([sys.executable, "-c", SCRIPT, model, inp, out], check=True,
-                         capture_output=True, text=True)
+    res = subprocess.run([sys.executable, "-c", SCRIPT, model, inp, out], check=True, capture_output=True, text=True)
     return int(res.stdout.strip().splitlines()[-1])
 
 

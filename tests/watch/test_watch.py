@@ -1,6 +1,7 @@
 """watch: files dropped one by one -> predictions exactly once, an incremental index equal to a
 batch `index` run, one alert for a planted angry day, kill -9 + restart without loss or double
 counting, files still being written left alone."""
+
 import datetime as dt
 import json
 import os
@@ -19,16 +20,25 @@ from emopulse.index import IndexArgs
 from emopulse.index import run as index
 from emopulse.watch import WatchArgs, run
 
-HAPPY = ["정말 최고예요 너무 행복해요", "오늘 하루 정말 즐거웠어요", "너무 재밌고 좋았어요 감사합니다",
-         "행복한 하루였어요 ㅎㅎ", "좋아요 최고입니다"]
+HAPPY = [
+    "정말 최고예요 너무 행복해요",
+    "오늘 하루 정말 즐거웠어요",
+    "너무 재밌고 좋았어요 감사합니다",
+    "행복한 하루였어요 ㅎㅎ",
+    "좋아요 최고입니다",
+]
 NEUTRAL = ["오늘 회의는 세 시에 시작합니다", "내일 날씨는 흐리다고 합니다"]
-ANGRY = ["진짜 화가 나서 참을 수가 없다", "이건 말도 안 되는 짓이다 정말 열받네", "너무 짜증나고 화가 치밀어 오른다",
-         "어떻게 이럴 수가 있냐 분노가 치민다"]
+ANGRY = [
+    "진짜 화가 나서 참을 수가 없다",
+    "이건 말도 안 되는 짓이다 정말 열받네",
+    "너무 짜증나고 화가 치밀어 오른다",
+    "어떻게 이럴 수가 있냐 분노가 치민다",
+]
 
 
 def day_file(path, day: dt.date, texts: list[str], start_id: int):
     t = pa.table({"id": [f"r{start_id + i}" for i in range(len(texts))], "text": texts, "date": [day] * len(texts)})
-    tmp = str(path) + ".part"            # land under a temporary name, then rename (the documented convention)
+    tmp = str(path) + ".part"  # land under a temporary name, then rename (the documented convention)
     pq.write_table(t, tmp)
     os.replace(tmp, path)
     return len(texts)
@@ -42,17 +52,25 @@ def normal_day(i: int) -> list[str]:
 def wargs(tmp_path, **kw):
     kw.setdefault("poll", 0.1)
     kw.setdefault("settle", 0.0)
-    return WatchArgs(model=None, inputs=[str(tmp_path / "in")], output=str(tmp_path / "pred"),
-                     index_output=str(tmp_path / "idx"), id_col="id", min_count=10, once=True, **kw)
+    return WatchArgs(
+        model=None,
+        inputs=[str(tmp_path / "in")],
+        output=str(tmp_path / "pred"),
+        index_output=str(tmp_path / "idx"),
+        id_col="id",
+        min_count=10,
+        once=True,
+        **kw,
+    )
 
 
 def test_files_one_by_one_equal_batch_index_and_one_alert(tmp_path):
     (tmp_path / "in").mkdir()
     start, n = dt.date(2024, 5, 1), 0
-    for i in range(22):                      # 21 ordinary days, then an angry one
+    for i in range(22):  # 21 ordinary days, then an angry one
         texts = normal_day(i) if i < 21 else ANGRY * 8
         n += day_file(tmp_path / "in" / f"day-{i:02d}.parquet", start + dt.timedelta(i), texts, n)
-        if i >= 19:                          # the last files land one by one, each a separate update
+        if i >= 19:  # the last files land one by one, each a separate update
             s = run(wargs(tmp_path))
     assert s["files"] == 22 and s["rows"] == n
     alerts = [json.loads(ln) for ln in open(tmp_path / "idx" / "alerts.jsonl")]
@@ -97,18 +115,19 @@ def test_a_file_being_written_is_not_read_early(tmp_path):
     rows = [f"{i},좋은 하루 {i},2024-02-01" for i in range(400)]
     stop = threading.Event()
 
-    path.write_text("id,text,date\n", encoding="utf-8")   # there at the first look (else --once ends at once)
+    path.write_text("id,text,date\n", encoding="utf-8")  # there at the first look (else --once ends at once)
 
-    def writer():   # appends in bursts, as a slow upload would, for ~1.5 s
+    def writer():  # appends in bursts, as a slow upload would, for ~1.5 s
         with open(path, "a", encoding="utf-8") as f:
             for k in range(0, 400, 50):
-                f.write("\n".join(rows[k:k + 50]) + "\n")
+                f.write("\n".join(rows[k : k + 50]) + "\n")
                 f.flush()
                 time.sleep(0.2)
         stop.set()
+
     t = threading.Thread(target=writer)
     t.start()
-    s = run(wargs(tmp_path, settle=1.0, poll=0.1))      # --once waits for the file to settle
+    s = run(wargs(tmp_path, settle=1.0, poll=0.1))  # --once waits for the file to settle
     t.join()
     assert stop.is_set() and s["files"] == 1 and s["rows"] == 400
 
@@ -118,9 +137,26 @@ def test_kill_9_then_restart_loses_and_doubles_nothing(tmp_path):
     start, n = dt.date(2024, 7, 1), 0
     for i in range(8):
         n += day_file(tmp_path / "in" / f"d{i}.parquet", start + dt.timedelta(i), normal_day(i) * 4, n)
-    cmd = [sys.executable, "-m", "emopulse", "watch", "--input", str(tmp_path / "in"), "--output",
-           str(tmp_path / "pred"), "--index-output", str(tmp_path / "idx"), "--poll", "0.1", "--settle", "0",
-           "--rows-per-part", "40", "--min-count", "10"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "emopulse",
+        "watch",
+        "--input",
+        str(tmp_path / "in"),
+        "--output",
+        str(tmp_path / "pred"),
+        "--index-output",
+        str(tmp_path / "idx"),
+        "--poll",
+        "0.1",
+        "--settle",
+        "0",
+        "--rows-per-part",
+        "40",
+        "--min-count",
+        "10",
+    ]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.time() + 120
     while time.time() < deadline:
@@ -140,9 +176,25 @@ def test_kill_9_then_restart_loses_and_doubles_nothing(tmp_path):
 
 def test_sigterm_ends_the_watch_cleanly(tmp_path):
     (tmp_path / "in").mkdir()
-    proc = subprocess.Popen([sys.executable, "-m", "emopulse", "watch", "--input", str(tmp_path / "in"), "--output",
-                             str(tmp_path / "pred"), "--index-output", str(tmp_path / "idx"), "--poll", "0.2"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "emopulse",
+            "watch",
+            "--input",
+            str(tmp_path / "in"),
+            "--output",
+            str(tmp_path / "pred"),
+            "--index-output",
+            str(tmp_path / "idx"),
+            "--poll",
+            "0.2",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     time.sleep(3)
     day_file(tmp_path / "in" / "d.parquet", dt.date(2024, 1, 1), normal_day(0), 0)
     deadline = time.time() + 60

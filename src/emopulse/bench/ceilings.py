@@ -1,5 +1,6 @@
 """The machine's GEMM rates, measured in the same run, so each variant's speed can be read as a
 fraction of what the hardware does on dense matrix products."""
+
 from __future__ import annotations
 
 import time
@@ -19,14 +20,17 @@ def _rate(fn, ops: float, min_seconds: float = 1.0) -> float:
 def _ort_matmul_rate(op: str, a_type, b_type, a, b, threads: int) -> float:
     import onnxruntime as ort
     from onnx import TensorProto, helper
+
     m, k = a.shape
     n = b.shape[1]
     out_type = TensorProto.INT32 if op == "MatMulInteger" else TensorProto.FLOAT
     graph = helper.make_graph(
-        [helper.make_node(op, ["A", "B"], ["Y"])], "gemm",
+        [helper.make_node(op, ["A", "B"], ["Y"])],
+        "gemm",
         [helper.make_tensor_value_info("A", a_type, [m, k])],
         [helper.make_tensor_value_info("Y", out_type, [m, n])],
-        [helper.make_tensor("B", b_type, [k, n], b.tobytes(), raw=True)])
+        [helper.make_tensor("B", b_type, [k, n], b.tobytes(), raw=True)],
+    )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
     so = ort.SessionOptions()
     if threads:
@@ -38,10 +42,16 @@ def _ort_matmul_rate(op: str, a_type, b_type, a, b, threads: int) -> float:
 def fp32_gemm(m: int = 512, k: int = 768, n: int = 3072, threads: int = 0) -> float:
     """FLOP/s of ONNX Runtime's fp32 MatMul (MLAS) at a transformer FFN's shape."""
     from onnx import TensorProto
+
     rng = np.random.default_rng(0)
-    return _ort_matmul_rate("MatMul", TensorProto.FLOAT, TensorProto.FLOAT,
-                            rng.standard_normal((m, k), dtype=np.float32),
-                            rng.standard_normal((k, n), dtype=np.float32), threads)
+    return _ort_matmul_rate(
+        "MatMul",
+        TensorProto.FLOAT,
+        TensorProto.FLOAT,
+        rng.standard_normal((m, k), dtype=np.float32),
+        rng.standard_normal((k, n), dtype=np.float32),
+        threads,
+    )
 
 
 def int8_gemm(m: int = 512, k: int = 768, n: int = 3072, threads: int = 0, signed_weights: bool = True) -> float:
@@ -49,21 +59,33 @@ def int8_gemm(m: int = 512, k: int = 768, n: int = 3072, threads: int = 0, signe
     u8 x u8 with `signed_weights=False` (what int8 bundles use on AVX2 without VNNI, where u8 x s8
     pairs can saturate)."""
     from onnx import TensorProto
+
     rng = np.random.default_rng(0)
-    b = rng.integers(-127, 127, size=(k, n), dtype=np.int8) if signed_weights else \
-        rng.integers(0, 255, size=(k, n), dtype=np.uint8)
-    return _ort_matmul_rate("MatMulInteger", TensorProto.UINT8, TensorProto.INT8 if signed_weights else TensorProto.UINT8,
-                            rng.integers(0, 255, size=(m, k), dtype=np.uint8), b, threads)
+    b = (
+        rng.integers(-127, 127, size=(k, n), dtype=np.int8)
+        if signed_weights
+        else rng.integers(0, 255, size=(k, n), dtype=np.uint8)
+    )
+    return _ort_matmul_rate(
+        "MatMulInteger",
+        TensorProto.UINT8,
+        TensorProto.INT8 if signed_weights else TensorProto.UINT8,
+        rng.integers(0, 255, size=(m, k), dtype=np.uint8),
+        b,
+        threads,
+    )
 
 
 def fp16_gemm_cuda(m: int = 4096, k: int = 4096, n: int = 4096) -> float:
     import torch
+
     a = torch.randn(m, k, device="cuda", dtype=torch.float16)
     b = torch.randn(k, n, device="cuda", dtype=torch.float16)
 
     def step():
         torch.mm(a, b)
         torch.cuda.synchronize()
+
     return _rate(step, 2.0 * m * k * n)
 
 

@@ -4,6 +4,7 @@ Rows are sorted by token count inside a window, then cut into batches whose padd
 (rows x longest row) stays under a token budget. Short comments then travel in big batches and
 long ones in small batches, and almost no compute is spent on padding.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -13,8 +14,8 @@ import numpy as np
 
 @dataclass
 class Batch:
-    rows: np.ndarray          # positions inside the window, in the batch's order
-    input_ids: np.ndarray     # int64 [n, longest]
+    rows: np.ndarray  # positions inside the window, in the batch's order
+    input_ids: np.ndarray  # int64 [n, longest]
     attention_mask: np.ndarray
 
     @property
@@ -48,22 +49,23 @@ def bucket_for(precision: str, device: str = "cpu") -> int:
 @dataclass
 class Tokens:
     """Token ids of n texts, flat: text i is flat[offsets[i]:offsets[i] + lengths[i]]."""
-    flat: np.ndarray          # int64 [sum(lengths)]
-    lengths: np.ndarray       # int64 [n]
-    truncated: np.ndarray     # bool [n]
+
+    flat: np.ndarray  # int64 [sum(lengths)]
+    lengths: np.ndarray  # int64 [n]
+    truncated: np.ndarray  # bool [n]
 
     @property
     def offsets(self) -> np.ndarray:
         return np.cumsum(self.lengths) - self.lengths
 
     @classmethod
-    def from_lists(cls, ids: list[list[int]], truncated=None) -> "Tokens":
+    def from_lists(cls, ids: list[list[int]], truncated=None) -> Tokens:
         lengths = np.fromiter(map(len, ids), np.int64, len(ids))
         flat = np.fromiter((t for row in ids for t in row), np.int64, int(lengths.sum()))
         return cls(flat, lengths, np.zeros(len(ids), bool) if truncated is None else np.asarray(truncated, bool))
 
     @classmethod
-    def concat(cls, parts: list["Tokens"]) -> "Tokens":
+    def concat(cls, parts: list[Tokens]) -> Tokens:
         if not parts:
             return cls(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, bool))
         return cls(*(np.concatenate([getattr(p, f) for p in parts]) for f in ("flat", "lengths", "truncated")))
@@ -72,13 +74,11 @@ class Tokens:
 def dedup(texts: list[str]) -> tuple[list[str], np.ndarray]:
     """Unique texts in first-seen order and, per input text, the index of its unique copy."""
     index: dict[str, int] = {}
-    inverse = np.fromiter((index.setdefault(t, len(index)) for t in texts), dtype=np.int64,
-                          count=len(texts))
+    inverse = np.fromiter((index.setdefault(t, len(index)) for t in texts), dtype=np.int64, count=len(texts))
     return list(index), inverse
 
 
-def cut_batches(lengths: np.ndarray, max_batch_tokens: int, max_batch_rows: int,
-                bucket: int = 0) -> list[np.ndarray]:
+def cut_batches(lengths: np.ndarray, max_batch_tokens: int, max_batch_rows: int, bucket: int = 0) -> list[np.ndarray]:
     """Sort rows by length and cut them so that rows x longest <= max_batch_tokens.
 
     A row longer than the budget on its own still gets a batch of one. With `bucket`, lengths are
@@ -92,7 +92,7 @@ def cut_batches(lengths: np.ndarray, max_batch_tokens: int, max_batch_rows: int,
     srt = lengths[order]
     batches, start, n = [], 0, len(order)
     while start < n:
-        span = srt[start:start + max_batch_rows]
+        span = srt[start : start + max_batch_rows]
         fits = span * np.arange(1, len(span) + 1) <= max_batch_tokens
         if bucket:
             fits &= span == span[0]
@@ -118,8 +118,7 @@ def pad_rows(tokens: Tokens, rows: np.ndarray, pad_id: int, bucket: int = 0) -> 
     return input_ids, mask.astype(np.int64)
 
 
-def batches_of(tokens: Tokens, pad_id: int, max_batch_tokens: int, max_batch_rows: int,
-               bucket: int = 0) -> list[Batch]:
+def batches_of(tokens: Tokens, pad_id: int, max_batch_tokens: int, max_batch_rows: int, bucket: int = 0) -> list[Batch]:
     """Length-sorted, token-budgeted, padded batches over all rows of `tokens`."""
     out = []
     for rows in cut_batches(tokens.lengths, max_batch_tokens, max_batch_rows, bucket):
@@ -128,8 +127,9 @@ def batches_of(tokens: Tokens, pad_id: int, max_batch_tokens: int, max_batch_row
     return out
 
 
-def make_batches(ids: list[list[int]], pad_id: int, max_batch_tokens: int,
-                 max_batch_rows: int, bucket: int = 0) -> list[Batch]:
+def make_batches(
+    ids: list[list[int]], pad_id: int, max_batch_tokens: int, max_batch_rows: int, bucket: int = 0
+) -> list[Batch]:
     """`batches_of` for token ids given as lists."""
     return batches_of(Tokens.from_lists(ids), pad_id, max_batch_tokens, max_batch_rows, bucket)
 

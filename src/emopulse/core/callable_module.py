@@ -6,6 +6,7 @@ made callable: `emopulse.serve_batch(ServeBatchArgs(...))` or `emopulse.serve_ba
 (keywords build the same dataclass the CLI builds, validated the same way, and are read as the CLI
 reads its options: `keep_cols="date,source"`, `inputs="pred/"`, `input=` as an alias of `inputs=`).
 """
+
 from __future__ import annotations
 
 import sys
@@ -16,6 +17,7 @@ def make_callable(module_name: str, fn, args_cls) -> None:
     def __call__(self, args=None, /, **kw):
         if args is None:
             from .options import from_keywords
+
             args = from_keywords(args_cls, kw, f"emopulse.{module_name.rsplit('.', 1)[-1]}()")
         elif kw:
             raise TypeError(f"{module_name}: pass an {args_cls.__name__} or keywords, not both")
@@ -24,5 +26,4 @@ def make_callable(module_name: str, fn, args_cls) -> None:
         return fn(args)
 
     module = sys.modules[module_name]
-    module.__class__ = type("CallableStage", (types.ModuleType,), {"__call__": __call__,
-                                                                    "__doc__": fn.__doc__})
+    module.__class__ = type("CallableStage", (types.ModuleType,), {"__call__": __call__, "__doc__": fn.__doc__})

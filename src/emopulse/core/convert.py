@@ -3,6 +3,7 @@
 Every function takes the directory of a plain export and returns (path of the new .onnx, note),
 where the note says which tool made it (it goes into the manifest).
 """
+
 from __future__ import annotations
 
 import os
@@ -17,8 +18,8 @@ PLAIN = "model.onnx"
 def export_plain(checkpoint: str, work: str, opset: int | None) -> str:
     """fp32: optimum's exporter (torch -> ONNX, dynamic batch and sequence axes)."""
     from optimum.exporters.onnx import main_export
-    main_export(checkpoint, work, task="text-classification", opset=opset, do_validation=False,
-                local_files_only=True)
+
+    main_export(checkpoint, work, task="text-classification", opset=opset, do_validation=False, local_files_only=True)
     return os.path.join(work, PLAIN)
 
 
@@ -42,15 +43,25 @@ def optimize(work: str, config, for_gpu: bool = False, fp16: bool = False) -> tu
     try:
         from optimum.onnxruntime import ORTOptimizer
         from optimum.onnxruntime.configuration import OptimizationConfig
+
         opt = ORTOptimizer.from_pretrained(work, file_names=[PLAIN])
-        opt.optimize(save_dir=work, file_suffix=suffix, optimization_config=OptimizationConfig(
-            optimization_level=2, optimize_for_gpu=for_gpu, fp16=fp16))
+        opt.optimize(
+            save_dir=work,
+            file_suffix=suffix,
+            optimization_config=OptimizationConfig(optimization_level=2, optimize_for_gpu=for_gpu, fp16=fp16),
+        )
         return os.path.join(work, f"model_{suffix}.onnx"), "optimum ORTOptimizer level 2"
     except Exception as exc:  # noqa: BLE001 - recorded as the reason for the fallback
         from onnxruntime.transformers.optimizer import optimize_model
-        model = optimize_model(os.path.join(work, PLAIN), model_type=_ort_model_type(config),
-                               num_heads=config.num_attention_heads, hidden_size=config.hidden_size,
-                               opt_level=0 if fp16 else 1, use_gpu=for_gpu)
+
+        model = optimize_model(
+            os.path.join(work, PLAIN),
+            model_type=_ort_model_type(config),
+            num_heads=config.num_attention_heads,
+            hidden_size=config.hidden_size,
+            opt_level=0 if fp16 else 1,
+            use_gpu=for_gpu,
+        )
         if fp16:
             model.convert_float_to_float16(keep_io_types=True)
         path = os.path.join(work, f"model_{suffix}.onnx")
@@ -64,9 +75,13 @@ def ffn_output_matmuls(path: str) -> list[str]:
     multilingual-e5-small over 999 native comments: all-int8 agreed with fp32 on 95.9 %, with
     these kept in fp32 on 98.6 %."""
     import onnx
+
     graph = onnx.load(path, load_external_data=False).graph
-    return [n.name for n in graph.node if n.op_type == "MatMul" and "/output/dense/" in n.name
-            and "/attention/" not in n.name]
+    return [
+        n.name
+        for n in graph.node
+        if n.op_type == "MatMul" and "/output/dense/" in n.name and "/attention/" not in n.name
+    ]
 
 
 def int8_weight_type(kernel: str):
@@ -74,6 +89,7 @@ def int8_weight_type(kernel: str):
     unsigned elsewhere: AVX2's vpmaddubsw saturates u8 x s8 pairs. Measured on the fine-tuned
     e5-small over 500 native dev rows (AVX2): u8 x s8 agreed with fp32 on 95.2 %, u8 x u8 on 98.2 %."""
     from onnxruntime.quantization import QuantType
+
     return QuantType.QInt8 if kernel in ("avx512_vnni", "arm64") else QuantType.QUInt8
 
 
@@ -91,15 +107,24 @@ def quantize_int8(work: str, config=None, mixed: bool = False, fused: bool = Tru
         try:
             import onnx
             from onnxruntime.quantization import quantize_dynamic
-            src = os.path.join(work, "model_optimized.onnx")   # auto's ladder builds it once for all
+
+            src = os.path.join(work, "model_optimized.onnx")  # auto's ladder builds it once for all
             if not os.path.exists(src):
                 src, _ = optimize(work, config)
             exclude = ffn_output_matmuls(src) if mixed else []
-            quantize_dynamic(src, path, per_channel=True, weight_type=int8_weight_type(kernel),
-                             nodes_to_exclude=exclude, op_types_to_quantize=["MatMul", "Attention", "Gather"],
-                             extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})
-            return path, (f"onnxruntime quantize_dynamic on the fused graph ({kernel}, per-channel, dynamic, "
-                          "QAttention" + (f", {len(exclude)} FFN down-projections in fp32" if mixed else "") + ")")
+            quantize_dynamic(
+                src,
+                path,
+                per_channel=True,
+                weight_type=int8_weight_type(kernel),
+                nodes_to_exclude=exclude,
+                op_types_to_quantize=["MatMul", "Attention", "Gather"],
+                extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
+            )
+            return path, (
+                f"onnxruntime quantize_dynamic on the fused graph ({kernel}, per-channel, dynamic, "
+                "QAttention" + (f", {len(exclude)} FFN down-projections in fp32" if mixed else "") + ")"
+            )
         except Exception as exc:  # noqa: BLE001 - recorded; the unfused path below still gives int8
             reason = f"; fused path failed: {type(exc).__name__}: {exc}"
     exclude = ffn_output_matmuls(os.path.join(work, PLAIN)) if mixed else []
@@ -107,15 +132,23 @@ def quantize_int8(work: str, config=None, mixed: bool = False, fused: bool = Tru
     try:
         from optimum.onnxruntime import ORTQuantizer
         from optimum.onnxruntime.configuration import AutoQuantizationConfig
+
         q = ORTQuantizer.from_pretrained(work, file_name=PLAIN)
-        qconfig = getattr(AutoQuantizationConfig, kernel)(is_static=False, per_channel=True,
-                                                          nodes_to_exclude=exclude or None)
+        qconfig = getattr(AutoQuantizationConfig, kernel)(
+            is_static=False, per_channel=True, nodes_to_exclude=exclude or None
+        )
         q.quantize(save_dir=work, quantization_config=qconfig, file_suffix=suffix)
         return path, f"optimum ORTQuantizer ({what}{reason})"
     except Exception as exc:  # noqa: BLE001
         from onnxruntime.quantization import quantize_dynamic
-        quantize_dynamic(os.path.join(work, PLAIN), path, per_channel=True, weight_type=int8_weight_type(kernel),
-                         nodes_to_exclude=exclude)
+
+        quantize_dynamic(
+            os.path.join(work, PLAIN),
+            path,
+            per_channel=True,
+            weight_type=int8_weight_type(kernel),
+            nodes_to_exclude=exclude,
+        )
         return path, f"onnxruntime quantize_dynamic ({what}; optimum failed: {type(exc).__name__}: {exc}{reason})"
 
 
@@ -134,9 +167,10 @@ class _Calibration:
 
     def __init__(self, encoder, texts: list[str], input_names: list[str], rows: int = 16, ragged: bool = False):
         from .batching import pad
+
         ids, _ = encoder.encode(texts)
         if ragged:
-            ids = sorted(ids, key=len)   # feeds of similar lengths: little padding
+            ids = sorted(ids, key=len)  # feeds of similar lengths: little padding
         else:
             width = max(len(x) for x in ids)
             ids = [x + [encoder.pad_id] * (width - len(x)) if len(x) < width else x for x in ids]
@@ -164,13 +198,15 @@ class _Calibration:
         self.set_range(0, len(self.feeds))
 
 
-def quantize_static_int8(work: str, encoder, texts: list[str], method: str = "minmax",
-                         mixed: bool = True) -> tuple[str, str]:
+def quantize_static_int8(
+    work: str, encoder, texts: list[str], method: str = "minmax", mixed: bool = True
+) -> tuple[str, str]:
     """QDQ static int8 of the MatMuls (per-channel weights, activation ranges calibrated on `texts`);
     `mixed` keeps the FFN down-projections in fp32 as int8-mixed does."""
     import onnx
     from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType, quantize_static
     from onnxruntime.quantization.shape_inference import quant_pre_process
+
     plain = os.path.join(work, PLAIN)
     pre = os.path.join(work, "model_preprocessed.onnx")
     if not os.path.exists(pre):
@@ -178,8 +214,11 @@ def quantize_static_int8(work: str, encoder, texts: list[str], method: str = "mi
     names = [i.name for i in onnx.load(pre, load_external_data=False).graph.input]
     exclude = ffn_output_matmuls(plain) if mixed else []
     path = os.path.join(work, f"model_static_{method}.onnx")
-    calib = {"minmax": CalibrationMethod.MinMax, "percentile": CalibrationMethod.Percentile,
-             "entropy": CalibrationMethod.Entropy}[method]
+    calib = {
+        "minmax": CalibrationMethod.MinMax,
+        "percentile": CalibrationMethod.Percentile,
+        "entropy": CalibrationMethod.Entropy,
+    }[method]
     # onnxruntime's histogram calibrators keep every activation of every feed until the end
     # (CalibMaxIntermediateOutputs is ignored by them in 1.32): 500 rows of e5-small padded to one
     # width went past 23 GB and were OOM-killed twice. Collected one feed at a time
@@ -188,12 +227,22 @@ def quantize_static_int8(work: str, encoder, texts: list[str], method: str = "mi
     ragged = method != "minmax"
     if ragged:
         extra["CalibStridedMinMax"] = 1
-    quantize_static(pre, path, _Calibration(encoder, texts, names, ragged=ragged), quant_format=QuantFormat.QDQ,
-                    op_types_to_quantize=["MatMul"], per_channel=True, activation_type=QuantType.QUInt8,
-                    weight_type=QuantType.QInt8, calibrate_method=calib, nodes_to_exclude=exclude,
-                    extra_options=extra | {"ActivationSymmetric": False, "WeightSymmetric": True})
-    what = f"QDQ static, {method} calibration on {len(texts)} gate rows, per-channel" + \
-        (f", {len(exclude)} FFN down-projections in fp32" if mixed else "")
+    quantize_static(
+        pre,
+        path,
+        _Calibration(encoder, texts, names, ragged=ragged),
+        quant_format=QuantFormat.QDQ,
+        op_types_to_quantize=["MatMul"],
+        per_channel=True,
+        activation_type=QuantType.QUInt8,
+        weight_type=QuantType.QInt8,
+        calibrate_method=calib,
+        nodes_to_exclude=exclude,
+        extra_options=extra | {"ActivationSymmetric": False, "WeightSymmetric": True},
+    )
+    what = f"QDQ static, {method} calibration on {len(texts)} gate rows, per-channel" + (
+        f", {len(exclude)} FFN down-projections in fp32" if mixed else ""
+    )
     return path, f"onnxruntime quantize_static ({what})"
 
 
@@ -203,6 +252,7 @@ def quantize_weights_int8(work: str) -> tuple[str, str]:
     import onnx
 
     from ..export.weight_only import from_dynamic_int8
+
     src, tool = quantize_int8(work, None, mixed=False, fused=False)
     path = os.path.join(work, "model_int8_weights.onnx")
     onnx.save(from_dynamic_int8(onnx.load(src)), path)
@@ -214,8 +264,9 @@ def _ort_model_type(config) -> str:
     return "bert" if t in ("bert", "roberta", "xlm-roberta", "electra", "camembert") else t
 
 
-def build(precision: str, work: str, config, encoder=None, texts: list[str] | None = None,
-          static_method: str = "minmax") -> tuple[str, str]:
+def build(
+    precision: str, work: str, config, encoder=None, texts: list[str] | None = None, static_method: str = "minmax"
+) -> tuple[str, str]:
     if precision == "fp32":
         return os.path.join(work, PLAIN), "optimum main_export"
     if precision == "optimized":

@@ -22,26 +22,31 @@ class EmopulseError(ValueError):
 
 class InputError(EmopulseError):
     """Bad input, found before inference starts where possible; the message names the file and column."""
+
     exit_code = 11
 
 
 class BundleError(EmopulseError):
     """A model path that cannot be served."""
+
     exit_code = 12
 
 
 class OutputError(EmopulseError):
     """An output directory that cannot be (re)used."""
+
     exit_code = 13
 
 
 class ResourceError(EmopulseError):
     """The machine ran out of something (disk space)."""
+
     exit_code = 14
 
 
 class StorageError(EmopulseError):
     """Object storage that does not answer or refuses the credentials (core.storage.explain)."""
+
     exit_code = 15
 
 

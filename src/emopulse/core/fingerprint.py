@@ -9,6 +9,7 @@
   and column statistics of every row group), so a file replaced by other rows of the same count
   is caught. mtime is left out on purpose: a copied or touched but identical file must resume.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -39,6 +40,7 @@ def sha256_cached(path: str) -> str:
         if key in cache:
             return cache[key]
     from .storage import sha256
+
     digest = sha256(real)
     with _lock:
         try:
@@ -58,6 +60,7 @@ def footer_sha256(path: str) -> str:
     """Hash of a Parquet file's footer (metadata of every row group); for other formats, of the
     first and last 64 KiB. Local or in object storage."""
     from . import storage
+
     size = storage.size(path)
     with storage.open_input(path) as f:
         if size >= 12:
@@ -77,13 +80,21 @@ def footer_sha256(path: str) -> str:
 
 def inputs_fingerprint(files: list[str], rel_names: list[str], num_rows: list[int]) -> list:
     from . import storage
+
     return [[name, n, storage.size(f), footer_sha256(f)] for f, name, n in zip(files, rel_names, num_rows)]
 
 
 def run_fingerprint(model: dict, plan, settings: dict) -> dict:
     """The fingerprint every engine writes and checks: the model's (Bundle.fingerprint, or an
     LLM's name and prompt), the settings that change results, and the inputs."""
-    return model | settings | {
-        "text_col": plan.text_col, "id_col": plan.id_col, "keep_cols": [f.name for f in plan.keep_schema],
-        "inputs": inputs_fingerprint(plan.files, plan.rel_names, plan.num_rows)} | (
-        {} if getattr(plan, "encoding", "utf-8") == "utf-8" else {"encoding": plan.encoding})
+    return (
+        model
+        | settings
+        | {
+            "text_col": plan.text_col,
+            "id_col": plan.id_col,
+            "keep_cols": [f.name for f in plan.keep_schema],
+            "inputs": inputs_fingerprint(plan.files, plan.rel_names, plan.num_rows),
+        }
+        | ({} if getattr(plan, "encoding", "utf-8") == "utf-8" else {"encoding": plan.encoding})
+    )

@@ -8,6 +8,7 @@ member's files) next to the model, in checkpoints and bundles alike; the Predict
 distinct texts after the backend ran, so ONNX, torch, local and Ray engines serve the same numbers.
 Without head.json the head is the identity.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -34,7 +35,7 @@ class HeadSpec:
     temperature: float = 1.0
     ngram_weight: float = 0.0
     bias: list[float] | None = None
-    fitted_on: dict = field(default_factory=dict)      # what it was fit on, and its measured effect
+    fitted_on: dict = field(default_factory=dict)  # what it was fit on, and its measured effect
 
     def __post_init__(self):
         if not (np.isfinite(self.temperature) and self.temperature > 0):
@@ -65,8 +66,9 @@ class Head:
         done where the texts are prepared (in parallel, before the model runs)."""
         return self.ngram.logits(texts) if self.uses_texts else None
 
-    def logits(self, probs: np.ndarray, texts: list[str] | None = None,
-               member_logits: np.ndarray | None = None) -> np.ndarray:
+    def logits(
+        self, probs: np.ndarray, texts: list[str] | None = None, member_logits: np.ndarray | None = None
+    ) -> np.ndarray:
         """Combined logits (before temperature and bias) of rows with finite encoder probabilities."""
         z = np.log(np.clip(probs.astype(np.float64), 1e-30, None))
         w = self.spec.ngram_weight
@@ -75,8 +77,9 @@ class Head:
             z = (1 - w) * z + w * log_softmax(m.astype(np.float64))
         return z
 
-    def apply(self, probs: np.ndarray, texts: list[str] | None = None,
-              member_logits: np.ndarray | None = None) -> np.ndarray:
+    def apply(
+        self, probs: np.ndarray, texts: list[str] | None = None, member_logits: np.ndarray | None = None
+    ) -> np.ndarray:
         """Served probabilities [n, k] from encoder probabilities [n, k] (rows with NaN stay NaN) and
         either the texts or their precomputed `member_logits`."""
         if self.identity or not len(probs):

@@ -3,6 +3,7 @@
 `emopulse export` writes it; `core.bundle` (serving), `bench` and the demo read it through
 `read_manifest`. Unknown keys (a newer export) are kept in `extra` and written back unchanged.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -17,28 +18,28 @@ MANIFEST = "manifest.json"
 
 @dataclass
 class BundleManifest:
-    ready: bool                                   # the gate passed (or --force); serving refuses False
-    precision: str = "unknown"                    # fp32 | optimized | int8 | int8-mixed | int8-static | int8-weights | fp16
-    model_file: str = "model.onnx"                # relative to the bundle directory
-    model_sha256: str | None = None               # of the gated model file's bytes
-    max_length: int | None = None                 # tokens the bundle was exported and gated at
+    ready: bool  # the gate passed (or --force); serving refuses False
+    precision: str = "unknown"  # fp32 | optimized | int8 | int8-mixed | int8-static | int8-weights | fp16
+    model_file: str = "model.onnx"  # relative to the bundle directory
+    model_sha256: str | None = None  # of the gated model file's bytes
+    max_length: int | None = None  # tokens the bundle was exported and gated at
     labels: list[str] = field(default_factory=list)
     forced: bool = False
-    target: str = "cpu"                           # the device it was built for
-    tool: str = ""                                # what built the graph (optimum, onnxruntime, ...)
+    target: str = "cpu"  # the device it was built for
+    tool: str = ""  # what built the graph (optimum, onnxruntime, ...)
     opset: int | None = None
-    source_checkpoint: str | None = None          # relative to the bundle directory (absolute before 0.2)
+    source_checkpoint: str | None = None  # relative to the bundle directory (absolute before 0.2)
     source_sha256: str | None = None
     tokenizer_sha256: str | None = None
-    gate: dict = field(default_factory=dict)      # the gate's figures, verdict and thresholds
-    tried: list = field(default_factory=list)     # every candidate precision with its gate figures
+    gate: dict = field(default_factory=dict)  # the gate's figures, verdict and thresholds
+    tried: list = field(default_factory=list)  # every candidate precision with its gate figures
     versions: dict = field(default_factory=dict)  # library versions at export
     export_seconds: float | None = None
     created: str = ""
-    converted_from: dict | None = None            # a bundle rebuilt from another (scripts/ship_weight_only.py):
-    converted: str | None = None                  # the source's precision, sha256, tool, gate and tried; when;
-    converted_with: dict | None = None            # and with which library versions
-    extra: dict = field(default_factory=dict)     # keys this version does not know, kept as written
+    converted_from: dict | None = None  # a bundle rebuilt from another (scripts/ship_weight_only.py):
+    converted: str | None = None  # the source's precision, sha256, tool, gate and tried; when;
+    converted_with: dict | None = None  # and with which library versions
+    extra: dict = field(default_factory=dict)  # keys this version does not know, kept as written
 
     @classmethod
     def from_dict(cls, d: dict) -> BundleManifest:
@@ -48,8 +49,15 @@ class BundleManifest:
         names = {f.name for f in dataclasses.fields(cls)} - {"extra"}
         kw = {k: v for k, v in d.items() if k in names}
         kw.setdefault("ready", False)
-        for key, kinds in (("precision", str), ("model_file", str), ("max_length", (int, type(None))),
-                           ("labels", list), ("gate", dict), ("tried", list), ("model_sha256", (str, type(None)))):
+        for key, kinds in (
+            ("precision", str),
+            ("model_file", str),
+            ("max_length", (int, type(None))),
+            ("labels", list),
+            ("gate", dict),
+            ("tried", list),
+            ("model_sha256", (str, type(None))),
+        ):
             if key in kw and (not isinstance(kw[key], kinds) or isinstance(kw[key], bool)):
                 raise ValueError(f"{key} is {type(kw[key]).__name__}")
         return cls(**kw, extra={k: v for k, v in d.items() if k not in names})

@@ -1,4 +1,5 @@
 """Classification metrics in plain numpy (no scikit-learn needed where they are used)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -29,14 +30,16 @@ def report(gold, pred, labels) -> dict:
     expected = float((support * predicted).sum() / n**2) if n else 0.0
     kappa = (acc - expected) / (1 - expected) if expected < 1 else 0.0
     return {
-        "n": int(n), "accuracy": acc,
+        "n": int(n),
+        "accuracy": acc,
         "macro_f1": float(f1[present].mean()) if present.any() else 0.0,
         "kappa": float(kappa),
         "per_class_f1": {lab: float(v) for lab, v in zip(labels, f1)},
         "per_class_precision": {lab: float(v) for lab, v in zip(labels, precision)},
         "per_class_support": {lab: int(v) for lab, v in zip(labels, support)},
         "per_class_accuracy": {lab: float(v) for lab, v in zip(labels, recall)},
-        "confusion": m.tolist(), "labels": list(labels),
+        "confusion": m.tolist(),
+        "labels": list(labels),
     }
 
 
@@ -48,16 +51,26 @@ def reliability(probs: np.ndarray, gold_idx: np.ndarray, bins: int = 15) -> list
     for lo, hi in zip(edges[:-1], edges[1:]):
         m = (conf > lo) & (conf <= hi)
         if m.any():
-            out.append({"lo": float(lo), "hi": float(hi), "n": int(m.sum()),
-                        "confidence": float(conf[m].mean()), "accuracy": float((pred[m] == gold_idx[m]).mean())})
+            out.append(
+                {
+                    "lo": float(lo),
+                    "hi": float(hi),
+                    "n": int(m.sum()),
+                    "confidence": float(conf[m].mean()),
+                    "accuracy": float((pred[m] == gold_idx[m]).mean()),
+                }
+            )
     return out
 
 
 def ece(probs: np.ndarray, gold_idx: np.ndarray, bins: int = 15) -> float:
     """Expected calibration error of the top-class probability (equal-width bins)."""
     n = len(gold_idx)
-    return float(sum(b["n"] / n * abs(b["accuracy"] - b["confidence"]) for b in reliability(probs, gold_idx, bins))) \
-        if n else 0.0
+    return (
+        float(sum(b["n"] / n * abs(b["accuracy"] - b["confidence"]) for b in reliability(probs, gold_idx, bins)))
+        if n
+        else 0.0
+    )
 
 
 def quality(gold, probs: np.ndarray, labels) -> dict:
@@ -70,7 +83,11 @@ def quality(gold, probs: np.ndarray, labels) -> dict:
     r = report([labels[i] for i in g], [labels[i] for i in p.argmax(1)] if len(p) else [], labels)
     if len(g):
         onehot = np.eye(len(labels))[g]
-        r |= {"ece": ece(p, g), "nll": float(-np.log(np.clip(p[np.arange(len(g)), g], 1e-12, None)).mean()),
-              "brier": float(((p - onehot) ** 2).sum(1).mean()), "reliability": reliability(p, g)}
+        r |= {
+            "ece": ece(p, g),
+            "nll": float(-np.log(np.clip(p[np.arange(len(g)), g], 1e-12, None)).mean()),
+            "brier": float(((p - onehot) ** 2).sum(1).mean()),
+            "reliability": reliability(p, g),
+        }
     r["rows_skipped"] = len(gold) - len(keep)
     return r

@@ -13,6 +13,7 @@ keys of the vocabulary. Measured on 20,000 NSMC reviews with the shipped member 
 per-n-gram Python loop this replaced took ~1.3 s of one core, this ~0.1 s. Members with n-grams longer than 3
 code points fall back to that loop (`logits_reference`).
 """
+
 from __future__ import annotations
 
 import json
@@ -25,7 +26,7 @@ import numpy as np
 NGRAM_JSON = "ngram.json"
 NGRAM_WEIGHTS = "ngram.safetensors"
 _WHITE = re.compile(r"\s\s+")
-_BITS = 21                       # a Unicode code point fits in 21 bits: 3 of them in one int64
+_BITS = 21  # a Unicode code point fits in 21 bits: 3 of them in one int64
 _SPACE = 32
 # the code points str.split() splits on (all are <= U+3000)
 _WS = np.zeros(0x3001, bool)
@@ -42,10 +43,10 @@ def char_wb_ngrams(text: str, lo: int, hi: int, lowercase: bool = True) -> list[
         w_len = len(w)
         for n in range(lo, hi + 1):
             offset = 0
-            out.append(w[offset:offset + n])
+            out.append(w[offset : offset + n])
             while offset + n < w_len:
                 offset += 1
-                out.append(w[offset:offset + n])
+                out.append(w[offset : offset + n])
             if offset == 0:
                 break
     return out
@@ -54,14 +55,14 @@ def char_wb_ngrams(text: str, lo: int, hi: int, lowercase: bool = True) -> list[
 @dataclass
 class NgramModel:
     vocab: dict[str, int]
-    idf: np.ndarray            # [V]
-    coef: np.ndarray           # [k, V]
-    intercept: np.ndarray      # [k]
+    idf: np.ndarray  # [V]
+    coef: np.ndarray  # [k, V]
+    intercept: np.ndarray  # [k]
     ngram_range: tuple[int, int] = (1, 3)
     lowercase: bool = True
 
     def __post_init__(self):
-        self._tables = None      # lookup tables, built on first use
+        self._tables = None  # lookup tables, built on first use
         self._coef_t = None
 
     def logits(self, texts: list[str]) -> np.ndarray:
@@ -105,16 +106,16 @@ class NgramModel:
         space[small] = _WS[cp[small]]
         text_of = np.repeat(np.arange(len(texts)), lengths)
         starts = np.cumsum(lengths) - lengths
-        boundary = np.ones(len(cp), bool)            # a word starts after a space or at a text's start
+        boundary = np.ones(len(cp), bool)  # a word starts after a space or at a text's start
         boundary[1:] = space[:-1]
         boundary[starts[lengths > 0]] = True
         chars = np.flatnonzero(~space)
         if not len(chars):
             return empty
         first = boundary[chars]
-        word = np.cumsum(first) - 1                  # word of each non-space character
+        word = np.cumsum(first) - 1  # word of each non-space character
         n_words = int(word[-1]) + 1
-        word_start = np.flatnonzero(first)           # index into `chars`
+        word_start = np.flatnonzero(first)  # index into `chars`
         word_len = np.diff(np.append(word_start, len(chars)))
         word_text = text_of[chars[word_start]]
         # the stream: " w o r d " + barrier per word
@@ -122,7 +123,7 @@ class NgramModel:
         stream[np.arange(len(chars)) + 3 * word + 1] = cp[chars]
         barrier = np.zeros(len(stream) + 1, np.int64)
         barrier[np.cumsum(word_len + 3) - 1] = 1
-        blocked = np.concatenate([[0], np.cumsum(barrier[:-1])])   # barriers before each position
+        blocked = np.concatenate([[0], np.cumsum(barrier[:-1])])  # barriers before each position
         stream_text = np.repeat(word_text, word_len + 3)
         tables = self._lookup_tables()
         lo, hi = self.ngram_range
@@ -131,10 +132,10 @@ class NgramModel:
             if n not in tables or len(stream) < n:
                 continue
             m = len(stream) - n + 1
-            ok = blocked[n:n + m] == blocked[:m]      # no barrier inside the window
+            ok = blocked[n : n + m] == blocked[:m]  # no barrier inside the window
             key = np.zeros(m, np.int64)
             for i in range(n):
-                key = (key << _BITS) | stream[i:i + m]
+                key = (key << _BITS) | stream[i : i + m]
             key, where = key[ok], np.flatnonzero(ok)
             keys, feats = tables[n]
             # look up each distinct window once, in sorted order (cache-friendly binary search):
@@ -146,10 +147,14 @@ class NgramModel:
             hit = found[inv]
             texts_out.append(stream_text[where[hit]])
             feats_out.append(feats[pos[inv[hit]]])
-        if lo > 1:   # sklearn: a padded word shorter than the smallest n counts once, whole
+        if lo > 1:  # sklearn: a padded word shorter than the smallest n counts once, whole
             short = np.flatnonzero(word_len + 2 < lo)
             for w in short:
-                g = " " + "".join(map(chr, stream[word_start[w] + 3 * w + 1:word_start[w] + 3 * w + 1 + word_len[w]])) + " "
+                g = (
+                    " "
+                    + "".join(map(chr, stream[word_start[w] + 3 * w + 1 : word_start[w] + 3 * w + 1 + word_len[w]]))
+                    + " "
+                )
                 j = self.vocab.get(g)
                 if j is not None:
                     texts_out.append(np.asarray([word_text[w]]))
@@ -164,13 +169,13 @@ class NgramModel:
         if not len(feat):
             return out.astype(np.float32)
         v = len(self.idf)
-        pair, tf = np.unique(text_idx * v + feat, return_counts=True)     # sorted by text
+        pair, tf = np.unique(text_idx * v + feat, return_counts=True)  # sorted by text
         rows, cols = pair // v, pair % v
         w = (1.0 + np.log(tf)) * self.idf[cols]
         norm = np.sqrt(np.bincount(rows, weights=w * w, minlength=n))
         w /= norm[rows]
         if self._coef_t is None:
-            self._coef_t = np.ascontiguousarray(self.coef.T, np.float64)          # [V, k]
+            self._coef_t = np.ascontiguousarray(self.coef.T, np.float64)  # [V, k]
         starts = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]])
         out[rows[starts]] += np.add.reduceat(self._coef_t[cols] * w[:, None], starts, axis=0)
         return out.astype(np.float32)
@@ -195,7 +200,7 @@ class NgramModel:
         out = np.tile(self.intercept.astype(np.float64), (len(texts), 1))
         if offsets[-1]:
             idx, val = np.concatenate(idx_all), np.concatenate(val_all)
-            contrib = self.coef.T[idx].astype(np.float64) * val[:, None]       # [nnz, k]
+            contrib = self.coef.T[idx].astype(np.float64) * val[:, None]  # [nnz, k]
             starts = np.asarray(offsets[:-1])
             nonempty = np.diff(offsets) > 0
             sums = np.add.reduceat(contrib, starts[nonempty], axis=0)
@@ -204,18 +209,37 @@ class NgramModel:
 
     def save(self, directory: str, labels: list[str]) -> None:
         from safetensors.numpy import save_file
+
         ngrams = sorted(self.vocab, key=self.vocab.get)
         with open(os.path.join(directory, NGRAM_JSON), "w", encoding="utf-8") as f:
-            json.dump({"analyzer": "char_wb", "ngram_range": list(self.ngram_range), "lowercase": self.lowercase,
-                       "sublinear_tf": True, "norm": "l2", "labels": list(labels), "ngrams": ngrams},
-                      f, ensure_ascii=False)
-        save_file({"idf": self.idf.astype(np.float32), "coef": self.coef.astype(np.float32),
-                   "intercept": self.intercept.astype(np.float32)}, os.path.join(directory, NGRAM_WEIGHTS))
+            json.dump(
+                {
+                    "analyzer": "char_wb",
+                    "ngram_range": list(self.ngram_range),
+                    "lowercase": self.lowercase,
+                    "sublinear_tf": True,
+                    "norm": "l2",
+                    "labels": list(labels),
+                    "ngrams": ngrams,
+                },
+                f,
+                ensure_ascii=False,
+            )
+        save_file(
+            {
+                "idf": self.idf.astype(np.float32),
+                "coef": self.coef.astype(np.float32),
+                "intercept": self.intercept.astype(np.float32),
+            },
+            os.path.join(directory, NGRAM_WEIGHTS),
+        )
 
     @classmethod
-    def load(cls, directory: str, labels: list[str]) -> "NgramModel":
+    def load(cls, directory: str, labels: list[str]) -> NgramModel:
         from safetensors.numpy import load_file
+
         from .errors import BundleError
+
         try:
             with open(os.path.join(directory, NGRAM_JSON), encoding="utf-8") as f:
                 meta = json.load(f)
@@ -223,16 +247,29 @@ class NgramModel:
         except (OSError, ValueError) as exc:
             raise BundleError(f"{directory}: the n-gram member cannot be read ({exc})") from exc
         if meta.get("labels") != list(labels):
-            raise BundleError(f"{directory}: n-gram member labels {meta.get('labels')} differ from the model's {labels}")
+            raise BundleError(
+                f"{directory}: n-gram member labels {meta.get('labels')} differ from the model's {labels}"
+            )
         if w["coef"].shape != (len(labels), len(meta["ngrams"])):
             raise BundleError(f"{directory}: n-gram weights {w['coef'].shape} do not match its vocabulary")
-        return cls({g: i for i, g in enumerate(meta["ngrams"])}, w["idf"].astype(np.float64), w["coef"],
-                   w["intercept"], tuple(meta["ngram_range"]), bool(meta.get("lowercase", True)))
+        return cls(
+            {g: i for i, g in enumerate(meta["ngrams"])},
+            w["idf"].astype(np.float64),
+            w["coef"],
+            w["intercept"],
+            tuple(meta["ngram_range"]),
+            bool(meta.get("lowercase", True)),
+        )
 
     @classmethod
-    def from_sklearn(cls, vectorizer, classifier, labels: list[str]) -> "NgramModel":
+    def from_sklearn(cls, vectorizer, classifier, labels: list[str]) -> NgramModel:
         """From a fitted TfidfVectorizer(char_wb, sublinear_tf) + multinomial LogisticRegression."""
         order = [list(classifier.classes_).index(lab) for lab in labels]
-        return cls({g: int(i) for g, i in vectorizer.vocabulary_.items()}, vectorizer.idf_.astype(np.float64),
-                   classifier.coef_[order].astype(np.float32), classifier.intercept_[order].astype(np.float32),
-                   tuple(vectorizer.ngram_range), bool(vectorizer.lowercase))
+        return cls(
+            {g: int(i) for g, i in vectorizer.vocabulary_.items()},
+            vectorizer.idf_.astype(np.float64),
+            classifier.coef_[order].astype(np.float32),
+            classifier.intercept_[order].astype(np.float32),
+            tuple(vectorizer.ngram_range),
+            bool(vectorizer.lowercase),
+        )

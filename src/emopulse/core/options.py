@@ -7,6 +7,7 @@ code only. Precedence: command line > environment (EMOPULSE_<FLAG>, e.g. EMOPULS
 > config file (TOML or YAML; keys are flags or field names, top level or under a `[stage]` table)
 > the dataclass default.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -23,17 +24,38 @@ class SettingsExit(SystemExit):
 
     def __init__(self, message: str):
         import sys
+
         print(f"emopulse: error: {message}", file=sys.stderr)
         super().__init__(10)
 
 
-def opt(default=MISSING, help: str = "", *, factory=None, flag: str | None = None, aliases=(),
-        choices=None, metavar: str | None = None, nargs: str | None = None, positional: bool = False,
-        cli: bool = True, auto: str | None = None):
+def opt(
+    default=MISSING,
+    help: str = "",
+    *,
+    factory=None,
+    flag: str | None = None,
+    aliases=(),
+    choices=None,
+    metavar: str | None = None,
+    nargs: str | None = None,
+    positional: bool = False,
+    cli: bool = True,
+    auto: str | None = None,
+):
     """A field with its option's metadata. `auto` says what the default (0 or None) resolves to; help
     shows it as "(default: auto: ...)"."""
-    md = {"help": help, "flag": flag, "aliases": tuple(aliases), "choices": choices, "metavar": metavar,
-          "nargs": nargs, "positional": positional, "cli": cli, "auto": auto}
+    md = {
+        "help": help,
+        "flag": flag,
+        "aliases": tuple(aliases),
+        "choices": choices,
+        "metavar": metavar,
+        "nargs": nargs,
+        "positional": positional,
+        "cli": cli,
+        "auto": auto,
+    }
     if factory is not None:
         return field(default_factory=factory, metadata=md)
     return field(default=default, metadata=md)
@@ -61,6 +83,7 @@ def _pairs(kind):
             except ValueError:
                 raise argparse.ArgumentTypeError(f"{key}: {value!r} is not a number") from None
         return out
+
     return parse
 
 
@@ -72,6 +95,7 @@ def _list_of(kind):
             return [kind(x) for x in csv(text)]
         except ValueError:
             raise argparse.ArgumentTypeError(f"{text!r}: not a comma-separated list of {kind.__name__}") from None
+
     return parse
 
 
@@ -173,10 +197,14 @@ def add_options(parser: argparse.ArgumentParser, cls, skip=(), config: dict | No
         if origin != "default":
             text += f" [set by {env_name(f) if origin == 'env' else '--config'}]"
         kw = {"help": text.strip().replace("%", "%%"), "dest": f.name}
-        if base is not bool:   # choices are listed in the option's own line: --device {cpu,cuda}
-            kw["metavar"] = md.get("metavar") or ("{" + ",".join(map(str, md["choices"])) + "}" if md.get("choices")
-                                                  else "PATH" if md.get("nargs") else
-                                                  flag.lstrip("-").upper().replace("-", "_"))
+        if base is not bool:  # choices are listed in the option's own line: --device {cpu,cuda}
+            kw["metavar"] = md.get("metavar") or (
+                "{" + ",".join(map(str, md["choices"])) + "}"
+                if md.get("choices")
+                else "PATH"
+                if md.get("nargs")
+                else flag.lstrip("-").upper().replace("-", "_")
+            )
         if md.get("choices"):
             kw["choices"] = md["choices"]
         if md.get("positional"):
@@ -185,19 +213,19 @@ def add_options(parser: argparse.ArgumentParser, cls, skip=(), config: dict | No
             continue
         names = [flag, *md.get("aliases", ())]
         if base is bool:
-            if default is False:   # a plain switch; --no-x only where the default is on (or unset)
+            if default is False:  # a plain switch; --no-x only where the default is on (or unset)
                 parser.add_argument(*names, action="store_true", default=False, **kw)
             else:
-                parser.add_argument(*names, action=argparse.BooleanOptionalAction,
-                                    default=None if default is MISSING else default, **kw)
+                parser.add_argument(
+                    *names, action=argparse.BooleanOptionalAction, default=None if default is MISSING else default, **kw
+                )
             continue
         if md.get("nargs"):
             kw["nargs"] = md["nargs"]
             conv = str
         elif typing.get_origin(base) is dict and typing.get_args(base)[1] is str:
             kw["action"] = "append_dict"
-        parser.add_argument(*names, type=conv, required=required,
-                            default=None if required else default, **kw)
+        parser.add_argument(*names, type=conv, required=required, default=None if required else default, **kw)
 
 
 def default_text(default, origin: str, md, base, text: str) -> str:
@@ -277,6 +305,7 @@ def from_keywords(cls, kw: dict, where: str):
     a one-item list for a single path (evaluate(inputs=["x.parquet"])), the flag's name as an alias
     (input= for inputs=). An unknown keyword is a TypeError naming the closest one."""
     import difflib
+
     names = keyword_names(cls)
     hints = typing.get_type_hints(cls)
     fields = {f.name: f for f in dataclasses.fields(cls)}
@@ -327,7 +356,7 @@ def load_config(path: str, stage: str) -> dict:
     """A TOML or YAML file: top-level keys for every stage, a [stage] table for one."""
     data = _read_config(path)
     out = {k: v for k, v in data.items() if not isinstance(v, dict)}
-    out.update({k: v for k, v in (data.get(stage) or data.get(stage.replace("-", "_")) or {}).items()})
+    out.update(dict((data.get(stage) or data.get(stage.replace("-", "_")) or {}).items()))
     return out
 
 
@@ -340,13 +369,17 @@ def _read_config(path: str) -> dict:
     try:
         if path.endswith((".yaml", ".yml")):
             import yaml
+
             data = yaml.safe_load(raw) or {}
         else:
             import tomllib
+
             data = tomllib.loads(raw.decode())
     except Exception as exc:  # noqa: BLE001 - toml and yaml raise their own kinds
-        raise SettingsExit(f"--config {path}: not valid {'YAML' if path.endswith(('yaml', 'yml')) else 'TOML'} "
-                           f"({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})") from None
+        raise SettingsExit(
+            f"--config {path}: not valid {'YAML' if path.endswith(('yaml', 'yml')) else 'TOML'} "
+            f"({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})"
+        ) from None
     if not isinstance(data, dict):
         raise SettingsExit(f"--config {path}: expected a table of options")
     return data

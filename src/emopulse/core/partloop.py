@@ -9,12 +9,14 @@ A stage is a `PartTask` (serve-batch's classifier, label's LLM); the schedulers 
 
 The run contract (parts.py: commit, manifest, resume) stays outside: the caller passes `commit`.
 """
+
 from __future__ import annotations
 
 import queue
 import threading
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future
-from typing import Any, Callable, Iterable, Iterator, Protocol
+from typing import Any, Protocol
 
 import pyarrow as pa
 
@@ -81,6 +83,7 @@ class _Pipeline:
             except BaseException as exc:  # noqa: BLE001 - handed to the calling thread
                 self.error = self.error or exc
                 self.stop.set()
+
         t = threading.Thread(target=target, daemon=True, name=f"emopulse-{fn.__name__}")
         t.start()
         self.threads.append(t)
@@ -92,8 +95,12 @@ class _Pipeline:
             raise self.error
 
 
-def run_local(task: PartTask, parts: Iterable[tuple[Part, pa.Table]], commit: Commit,
-              on_read: Callable[[float], None] | None = None) -> None:
+def run_local(
+    task: PartTask,
+    parts: Iterable[tuple[Part, pa.Table]],
+    commit: Commit,
+    on_read: Callable[[float], None] | None = None,
+) -> None:
     """Run every part of `parts` (an iterator of (part, table), read in its own thread) through
     `task` and `commit` each result, in part order. The first error anywhere stops all stages and
     is raised here; parts committed before it stay committed."""
@@ -105,6 +112,7 @@ def run_local(task: PartTask, parts: Iterable[tuple[Part, pa.Table]], commit: Co
 
     def reader():
         import time
+
         while not pipe.stop.is_set():
             t0 = time.perf_counter()
             item = next(it, _END)

@@ -19,6 +19,7 @@ there is no lock: one run writes to an output prefix at a time. After a kill at 
 or not recorded and recomputed on resume. On resume every recorded part is verified (size and
 checksum): a missing, truncated or altered part is recomputed and reported.
 """
+
 from __future__ import annotations
 
 import fcntl
@@ -35,12 +36,12 @@ from .errors import OutputError
 
 MANIFEST = "_manifest.json"
 JOURNAL = "_journal.jsonl"
-JOURNAL_DIR = "_journal"          # object storage: one record per object
+JOURNAL_DIR = "_journal"  # object storage: one record per object
 SUMMARY = "_summary.json"
 SUCCESS = "_SUCCESS"
 LOCK = "_lock"
 DEADLETTER = "_deadletter"
-TMP = "_tmp"                      # used by earlier versions; removed when a run opens
+TMP = "_tmp"  # used by earlier versions; removed when a run opens
 VERSION = 2
 
 
@@ -54,11 +55,12 @@ def now() -> str:
 @dataclass
 class PartRecord:
     """One finished part, as the manifest records it."""
+
     name: str
     rows: int
     bytes: int
     sha256: str
-    file: str = ""                  # the input file (relative name) the rows come from
+    file: str = ""  # the input file (relative name) the rows come from
     start: int = 0
     stop: int = 0
     dead_rows: int = 0
@@ -67,14 +69,22 @@ class PartRecord:
     engine: str = "local"
 
     @classmethod
-    def from_dict(cls, d: dict) -> "PartRecord":
+    def from_dict(cls, d: dict) -> PartRecord:
         """From JSON or from a Ray row (numpy scalars); ValueError when a field is missing or wrong."""
         try:
-            return cls(name=str(d["name"]), rows=int(d["rows"]), bytes=int(d["bytes"]), sha256=str(d["sha256"]),
-                       file=str(d.get("file") or ""), start=int(d.get("start") or 0), stop=int(d.get("stop") or 0),
-                       dead_rows=int(d.get("dead_rows") or 0), dead_bytes=int(d.get("dead_bytes") or 0),
-                       dead_sha256=None if d.get("dead_sha256") is None else str(d["dead_sha256"]),
-                       engine=str(d.get("engine") or "local"))
+            return cls(
+                name=str(d["name"]),
+                rows=int(d["rows"]),
+                bytes=int(d["bytes"]),
+                sha256=str(d["sha256"]),
+                file=str(d.get("file") or ""),
+                start=int(d.get("start") or 0),
+                stop=int(d.get("stop") or 0),
+                dead_rows=int(d.get("dead_rows") or 0),
+                dead_bytes=int(d.get("dead_bytes") or 0),
+                dead_sha256=None if d.get("dead_sha256") is None else str(d["dead_sha256"]),
+                engine=str(d.get("engine") or "local"),
+            )
         except (KeyError, TypeError) as exc:
             raise ValueError(f"bad part record {d!r}") from exc
 
@@ -88,24 +98,29 @@ class RunManifest:
     version: int = VERSION
 
     def to_json(self) -> dict:
-        return {"version": self.version, "created": self.created, "fingerprint": self.fingerprint,
-                "planned": self.planned, "parts": {k: asdict(v) for k, v in self.parts.items()}}
+        return {
+            "version": self.version,
+            "created": self.created,
+            "fingerprint": self.fingerprint,
+            "planned": self.planned,
+            "parts": {k: asdict(v) for k, v in self.parts.items()},
+        }
 
     @classmethod
-    def load(cls, path: str) -> "RunManifest":
+    def load(cls, path: str) -> RunManifest:
         try:
             d = storage.read_json(path)
             if not isinstance(d, dict) or not isinstance(d.get("fingerprint"), dict):
                 raise ValueError("no fingerprint")
             parts = {k: PartRecord.from_dict(v | {"name": k}) for k, v in (d.get("parts") or {}).items()}
-            return cls(d["fingerprint"], list(d.get("planned") or []), parts, d.get("created", ""),
-                       int(d.get("version", 1)))
+            return cls(
+                d["fingerprint"], list(d.get("planned") or []), parts, d.get("created", ""), int(d.get("version", 1))
+            )
         except (OSError, ValueError, TypeError, KeyError) as exc:
             raise OutputError(f"{path}: unreadable run manifest ({exc}); pass --overwrite to start again") from exc
 
 
-def write_part(out_dir: str, name: str, table: pa.Table, dead: pa.Table | None = None,
-               **where) -> PartRecord:
+def write_part(out_dir: str, name: str, table: pa.Table, dead: pa.Table | None = None, **where) -> PartRecord:
     """Write one part (and its dead-letter rows) atomically; the caller records the result.
     The same function for the local writer thread and for Ray actors."""
     dead_rows, dead_bytes, dead_sha = 0, 0, None
@@ -114,8 +129,16 @@ def write_part(out_dir: str, name: str, table: pa.Table, dead: pa.Table | None =
         dead_bytes, dead_sha = storage.write_parquet(storage.join(out_dir, DEADLETTER, f"{name}.parquet"), dead)
         dead_rows = dead.num_rows
     size, digest = storage.write_parquet(storage.join(out_dir, f"{name}.parquet"), table)
-    return PartRecord(name=name, rows=table.num_rows, bytes=size, sha256=digest, dead_rows=dead_rows,
-                      dead_bytes=dead_bytes, dead_sha256=dead_sha, **where)
+    return PartRecord(
+        name=name,
+        rows=table.num_rows,
+        bytes=size,
+        sha256=digest,
+        dead_rows=dead_rows,
+        dead_bytes=dead_bytes,
+        dead_sha256=dead_sha,
+        **where,
+    )
 
 
 def fingerprint_diff(old: dict, new: dict) -> str:
@@ -137,16 +160,26 @@ def check_disjoint(output: str, input_files: list[str], input_roots: list[str] =
     for root in input_roots:
         r = storage.real(root)
         if storage.is_remote(root) == storage.is_remote(output) and storage.inside(out, r) and storage.isdir(root):
-            raise OutputError(f"{output}: is inside the input directory {root}; a later run would read the "
-                              "predictions back as comments. Write the output somewhere else")
+            raise OutputError(
+                f"{output}: is inside the input directory {root}; a later run would read the "
+                "predictions back as comments. Write the output somewhere else"
+            )
 
 
 class OutputDir:
     """An output directory opened for one run: locked, fingerprint checked, parts verified and tracked.
     Local or on object storage (see core.storage)."""
 
-    def __init__(self, path: str, fingerprint: dict, resume: bool = False, overwrite: bool = False,
-                 planned: list[str] | None = None, inputs: list[str] = (), input_roots: list[str] = ()):
+    def __init__(
+        self,
+        path: str,
+        fingerprint: dict,
+        resume: bool = False,
+        overwrite: bool = False,
+        planned: list[str] | None = None,
+        inputs: list[str] = (),
+        input_roots: list[str] = (),
+    ):
         self.path = path
         self.remote = storage.is_remote(path)
         self.fingerprint = fingerprint
@@ -210,24 +243,36 @@ class OutputDir:
                 raise
             # an unreadable manifest cannot say which parts are ours; in a directory that holds one,
             # files named as emopulse names its parts are taken as ours (--overwrite's way out)
-            old = RunManifest({}, [n[:-len(".parquet")] for n in existing if PART_NAME.fullmatch(n)])
+            old = RunManifest({}, [n[: -len(".parquet")] for n in existing if PART_NAME.fullmatch(n)])
         if old is not None and resume:
             if old.fingerprint != self.fingerprint:
-                raise OutputError(f"{self.path}: was written with another model, input or settings "
-                                  f"({fingerprint_diff(old.fingerprint, self.fingerprint)}); "
-                                  "pass --overwrite to start again")
+                raise OutputError(
+                    f"{self.path}: was written with another model, input or settings "
+                    f"({fingerprint_diff(old.fingerprint, self.fingerprint)}); "
+                    "pass --overwrite to start again"
+                )
             self.manifest = old
             self.manifest.planned = planned or old.planned
             self._verify()
         elif old is not None and not overwrite:
-            raise OutputError(f"{self.path}: holds the output of an earlier run; "
-                              "pass --resume to continue it or --overwrite to start again")
+            raise OutputError(
+                f"{self.path}: holds the output of an earlier run; "
+                "pass --resume to continue it or --overwrite to start again"
+            )
         else:
             ours = set()
             if old is not None:  # --overwrite removes only what the old run's manifest lists
                 ours = {f"{n}.parquet" for n in set(old.parts) | set(old.planned)}
             _refuse_strangers(self.path, [f for f in existing if f not in ours])
-            for name in [f for f in existing if f in ours] + [MANIFEST, JOURNAL, JOURNAL_DIR, SUMMARY, SUCCESS, DEADLETTER, TMP]:
+            for name in [f for f in existing if f in ours] + [
+                MANIFEST,
+                JOURNAL,
+                JOURNAL_DIR,
+                SUMMARY,
+                SUCCESS,
+                DEADLETTER,
+                TMP,
+            ]:
                 storage.remove(self._at(name))
             self.manifest = RunManifest(self.fingerprint, planned)
             storage.write_json(self._at(MANIFEST), self.manifest.to_json())
@@ -289,8 +334,14 @@ class OutputDir:
         summary = self._cumulative(invocation | {"parts_repaired": self.repaired})
         storage.write_json(self._at(SUMMARY), summary)
         if self.complete:
-            storage.write_json(self._at(SUCCESS), {"finished": now(), "parts": len(self.manifest.parts),
-                                                  "rows": sum(p.rows for p in self.manifest.parts.values())})
+            storage.write_json(
+                self._at(SUCCESS),
+                {
+                    "finished": now(),
+                    "parts": len(self.manifest.parts),
+                    "rows": sum(p.rows for p in self.manifest.parts.values()),
+                },
+            )
         else:
             storage.remove(self._at(SUCCESS))
         return summary
@@ -304,11 +355,20 @@ class OutputDir:
                 old = {}
         invocations = (old.get("invocations") or [])[-50:] + [inv | {"started": self.started, "ended": now()}]
         parts = self.manifest.parts.values()
-        totals = {"rows": sum(p.rows for p in parts), "dead_rows": sum(p.dead_rows for p in parts),
-                  "parts_done": len(self.manifest.parts), "parts_planned": len(self.manifest.planned),
-                  "complete": self.complete, "seconds_total": round(sum(i.get("seconds") or 0 for i in invocations), 3)}
-        return inv | {"first_start": invocations[0]["started"], "last_end": invocations[-1]["ended"],
-                      "totals": totals, "invocations": invocations}
+        totals = {
+            "rows": sum(p.rows for p in parts),
+            "dead_rows": sum(p.dead_rows for p in parts),
+            "parts_done": len(self.manifest.parts),
+            "parts_planned": len(self.manifest.planned),
+            "complete": self.complete,
+            "seconds_total": round(sum(i.get("seconds") or 0 for i in invocations), 3),
+        }
+        return inv | {
+            "first_start": invocations[0]["started"],
+            "last_end": invocations[-1]["ended"],
+            "totals": totals,
+            "invocations": invocations,
+        }
 
     def close(self) -> None:
         """Release the directory: an empty journal and the _lock file are removed (nothing is left
@@ -321,7 +381,7 @@ class OutputDir:
             except OSError:
                 pass
         if self._lock_file is not None and not self._lock_file.closed:
-            try:   # unlinked while still held: a run that opens it meanwhile sees another inode and retries
+            try:  # unlinked while still held: a run that opens it meanwhile sees another inode and retries
                 os.remove(self._at(LOCK))
             except OSError:
                 pass
@@ -337,9 +397,11 @@ class OutputDir:
 
 def _refuse_strangers(path: str, strangers: list[str]) -> None:
     if strangers:
-        raise OutputError(f"{path}: holds {len(strangers)} part file(s) that no emopulse manifest here "
-                          f"lists ({', '.join(strangers[:3])}{', ...' if len(strangers) > 3 else ''}); "
-                          "refusing to delete them: choose an empty output directory")
+        raise OutputError(
+            f"{path}: holds {len(strangers)} part file(s) that no emopulse manifest here "
+            f"lists ({', '.join(strangers[:3])}{', ...' if len(strangers) > 3 else ''}); "
+            "refusing to delete them: choose an empty output directory"
+        )
 
 
 def _check_file(path: str, size: int, digest: str | None) -> str | None:
@@ -381,5 +443,6 @@ def run_status(path: str) -> tuple[bool, str]:
     if m is None:
         return True, "not an emopulse run directory"
     done = len(m.parts)
-    return False, (f"{done} of {len(m.planned)} parts finished" if m.planned else "no _SUCCESS marker") + \
-        " (still running, killed, or files were skipped; finish it with --resume)"
+    return False, (
+        f"{done} of {len(m.planned)} parts finished" if m.planned else "no _SUCCESS marker"
+    ) + " (still running, killed, or files were skipped; finish it with --resume)"

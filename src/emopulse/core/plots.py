@@ -1,4 +1,5 @@
 """The two quality charts every stage draws the same way (matplotlib imported only when drawing)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -6,8 +7,10 @@ import numpy as np
 
 def _plt():
     import matplotlib
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+
     return plt
 
 
@@ -20,8 +23,15 @@ def confusion_png(rep: dict, path: str, title: str = "validation") -> None:
     ax.imshow(norm, cmap="Blues", vmin=0, vmax=1)
     for i in range(len(labels)):
         for j in range(len(labels)):
-            ax.text(j, i, f"{m[i, j]}\n{norm[i, j]:.0%}", ha="center", va="center", fontsize=8,
-                    color="white" if norm[i, j] > 0.5 else "black")
+            ax.text(
+                j,
+                i,
+                f"{m[i, j]}\n{norm[i, j]:.0%}",
+                ha="center",
+                va="center",
+                fontsize=8,
+                color="white" if norm[i, j] > 0.5 else "black",
+            )
     ax.set_xticks(range(len(labels)), labels, rotation=30)
     ax.set_yticks(range(len(labels)), labels)
     ax.set_xlabel("predicted")
@@ -41,10 +51,20 @@ def reliability_png(rep: dict, path: str, title: str = "") -> None:
     if bins:
         n = max(b["n"] for b in bins)
         for b in bins:
-            ax.bar((b["lo"] + b["hi"]) / 2, b["accuracy"], width=(b["hi"] - b["lo"]) * 0.9,
-                   color="tab:blue", alpha=0.3 + 0.7 * b["n"] / n)
-        ax.plot([b["confidence"] for b in bins], [b["accuracy"] for b in bins], "o-", color="tab:red",
-                label="accuracy at mean confidence")
+            ax.bar(
+                (b["lo"] + b["hi"]) / 2,
+                b["accuracy"],
+                width=(b["hi"] - b["lo"]) * 0.9,
+                color="tab:blue",
+                alpha=0.3 + 0.7 * b["n"] / n,
+            )
+        ax.plot(
+            [b["confidence"] for b in bins],
+            [b["accuracy"] for b in bins],
+            "o-",
+            color="tab:red",
+            label="accuracy at mean confidence",
+        )
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1)
     ax.set_xlabel("top-class probability")

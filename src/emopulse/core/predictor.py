@@ -5,6 +5,7 @@ head's text members and cuts length-sorted batches; the engine runs the batches 
 `assemble` (host) scatters the probabilities back to input order and applies the head. The part loop
 (core/partloop.py) overlaps these steps; the Ray engine runs them in an actor.
 """
+
 from __future__ import annotations
 
 import os
@@ -29,15 +30,16 @@ from .text import canonical
 @dataclass
 class Prepared:
     """One part's texts, ready for the model: what `Predictor.prepare` hands to the device."""
+
     n_rows: int
-    status: np.ndarray             # int8 [n_rows]: index into STATUS
-    text_rows: np.ndarray          # input rows that carry text
-    inverse: np.ndarray            # per text row: index of its distinct text
-    tokens: Tokens                 # per distinct text
-    batches: list[Batch]           # over distinct texts
-    texts: list[str]               # distinct texts
-    bad: dict                      # input row -> reason, rows refused before the model (invalid UTF-8)
-    member_logits: np.ndarray | None = None   # the head's text members, per distinct text
+    status: np.ndarray  # int8 [n_rows]: index into STATUS
+    text_rows: np.ndarray  # input rows that carry text
+    inverse: np.ndarray  # per text row: index of its distinct text
+    tokens: Tokens  # per distinct text
+    batches: list[Batch]  # over distinct texts
+    texts: list[str]  # distinct texts
+    bad: dict  # input row -> reason, rows refused before the model (invalid UTF-8)
+    member_logits: np.ndarray | None = None  # the head's text members, per distinct text
 
     @property
     def duplicates(self) -> int:
@@ -54,9 +56,9 @@ class Prepared:
 
 @dataclass
 class BatchResult:
-    probs: np.ndarray                 # [n, n_labels]; NaN rows failed
-    failures: dict[int, str]          # row in batch -> reason
-    seconds: float                    # time inside the model
+    probs: np.ndarray  # [n, n_labels]; NaN rows failed
+    failures: dict[int, str]  # row in batch -> reason
+    seconds: float  # time inside the model
 
 
 def run_batch(backend, batch: Batch) -> BatchResult:
@@ -66,20 +68,22 @@ def run_batch(backend, batch: Batch) -> BatchResult:
         return BatchResult(backend(batch), {}, time.perf_counter() - t0)
     except Exception as exc:  # noqa: BLE001 - any model error becomes a dead-letter reason
         if len(batch.rows) == 1:
-            return BatchResult(np.full((1, 0), np.nan, np.float32), {0: _reason(exc)},
-                               time.perf_counter() - t0)
+            return BatchResult(np.full((1, 0), np.nan, np.float32), {0: _reason(exc)}, time.perf_counter() - t0)
     rows, failures = [], {}
     for k in range(len(batch.rows)):
         n = int(batch.attention_mask[k].sum())
-        one = Batch(batch.rows[k:k + 1], batch.input_ids[k:k + 1, :n], batch.attention_mask[k:k + 1, :n])
+        one = Batch(batch.rows[k : k + 1], batch.input_ids[k : k + 1, :n], batch.attention_mask[k : k + 1, :n])
         try:
             rows.append(backend(one)[0])
         except Exception as exc:  # noqa: BLE001
             failures[k] = _reason(exc)
             rows.append(None)
     width = next((len(r) for r in rows if r is not None), 0)
-    probs = np.stack([r if r is not None else np.full(width, np.nan, np.float32) for r in rows]) \
-        if width else np.full((len(rows), 0), np.nan, np.float32)
+    probs = (
+        np.stack([r if r is not None else np.full(width, np.nan, np.float32) for r in rows])
+        if width
+        else np.full((len(rows), 0), np.nan, np.float32)
+    )
     return BatchResult(probs.astype(np.float32), failures, time.perf_counter() - t0)
 
 
@@ -100,11 +104,19 @@ class Predictor:
     with cores because the tokenizer, numpy and Arrow release the GIL. The output does not depend
     on `host_workers` (tested)."""
 
-    def __init__(self, encoder: TextEncoder, labels: list[str], max_batch_tokens: int = 8192,
-                 max_batch_rows: int = 256, head: Head | None = None, bucket: int = 0, host_workers: int = 1,
-                 timers: Timers | None = None):
+    def __init__(
+        self,
+        encoder: TextEncoder,
+        labels: list[str],
+        max_batch_tokens: int = 8192,
+        max_batch_rows: int = 256,
+        head: Head | None = None,
+        bucket: int = 0,
+        host_workers: int = 1,
+        timers: Timers | None = None,
+    ):
         self.encoder = encoder
-        self.bucket = bucket                 # > 0: batch-invariant padding (core.batching.bucket_for)
+        self.bucket = bucket  # > 0: batch-invariant padding (core.batching.bucket_for)
         self.head = head or Head()
         self.labels = list(labels)
         self.max_batch_tokens = max_batch_tokens
@@ -113,7 +125,7 @@ class Predictor:
         # the host threads are the one source of parallelism: the tokenizer's own thread pool (rayon,
         # on by default) would run each chunk on every core and oversubscribe them (set it to override)
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-        self.timers = timers or Timers()     # thread seconds: tokenize, head (its text members and mix)
+        self.timers = timers or Timers()  # thread seconds: tokenize, head (its text members and mix)
         self._pool = None
 
     @property
@@ -126,7 +138,7 @@ class Predictor:
         """Status, distinct texts, tokens, the head's text members and length-sorted batches of a
         column of texts (string, large_string or binary; invalid UTF-8 rows are marked failed)."""
         texts, bad = utf8_texts(texts)
-        texts = canonical(texts)        # every model member reads the canonical text (core/text.py)
+        texts = canonical(texts)  # every model member reads the canonical text (core/text.py)
         n = len(texts)
         status = np.full(n, _OK, np.int8)
         is_null = pc.is_null(texts).to_numpy(zero_copy_only=False)
@@ -142,7 +154,7 @@ class Predictor:
         member = None
         pool = self.pool
         if pool is not None and len(distinct) > _CHUNK:
-            chunks = [distinct[i:i + _CHUNK] for i in range(0, len(distinct), _CHUNK)]
+            chunks = [distinct[i : i + _CHUNK] for i in range(0, len(distinct), _CHUNK)]
             tok_f = [pool.submit(self._tokenize, c) for c in chunks]
             mem_f = [pool.submit(self._members, c) for c in chunks] if self.head.uses_texts else []
             tokens = Tokens.concat([f.result() for f in tok_f])
@@ -150,8 +162,11 @@ class Predictor:
         else:
             tokens = self._tokenize(distinct)
             member = self._members(distinct) if distinct else None
-        batches = batches_of(tokens, self.encoder.pad_id, self.max_batch_tokens, self.max_batch_rows,
-                             self.bucket) if distinct else []
+        batches = (
+            batches_of(tokens, self.encoder.pad_id, self.max_batch_tokens, self.max_batch_rows, self.bucket)
+            if distinct
+            else []
+        )
         return Prepared(n, status, text_rows, inverse, tokens, batches, distinct, bad, member)
 
     def assemble(self, prep: Prepared, results: list[BatchResult]) -> tuple[pa.Table, list[tuple[int, str]]]:
@@ -163,8 +178,10 @@ class Predictor:
             if res.probs.shape[1] == k:
                 probs[batch.rows] = res.probs
             elif res.probs.shape[1]:
-                raise BundleError(f"the model returns {res.probs.shape[1]} classes but its id2label names {k}: "
-                                  "config.json does not belong to this model")
+                raise BundleError(
+                    f"the model returns {res.probs.shape[1]} classes but its id2label names {k}: "
+                    "config.json does not belong to this model"
+                )
             for j, reason in res.failures.items():
                 failed[int(batch.rows[j])] = reason
         with self.timers.time("head"):
@@ -237,13 +254,15 @@ def utf8_texts(column) -> tuple[pa.Array, dict[int, str]]:
     return pa.array(values, pa.large_string()), bad
 
 
-def predict_probs(model: str, texts: list[str], max_length: int = 256, threads: int = 0,
-                  served: bool = True) -> tuple[np.ndarray, list[str]]:
+def predict_probs(
+    model: str, texts: list[str], max_length: int = 256, threads: int = 0, served: bool = True
+) -> tuple[np.ndarray, list[str]]:
     """Probabilities of each text, in order, from a bundle / .onnx / checkpoint: the served ones
     (head applied), or the model's own with served=False (what calibrate fits the head on)."""
     from . import schema as sc
     from .backends import build_backend
     from .bundle import load_bundle
+
     bundle = load_bundle(model, max_length, threads=threads)
     predictor = bundle.predictor(4096, 64) if served else Predictor(bundle.encoder(), bundle.labels, 4096, 64)
     pred, _ = predictor.predict(pa.array(texts, pa.string()), build_backend(bundle.spec))

@@ -102,7 +102,10 @@ class Progress:
             # the thread holds the object weakly: a Progress dropped without close() (an exception in a
             # notebook) stops its heartbeat at the next tick instead of printing forever
             self._thread = threading.Thread(
-                target=_tick, args=(weakref.ref(self), every, self._closed), daemon=True, name=f"emopulse-heartbeat-{desc}"
+                target=_tick,
+                args=(weakref.ref(self), every, self._closed),
+                daemon=True,
+                name=f"emopulse-heartbeat-{desc}",
             )
             self._thread.start()
 

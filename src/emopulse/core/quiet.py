@@ -1,5 +1,6 @@
 """Third-party messages a user would read as errors although nothing is wrong: each is silenced
 here, narrowly, with the reason. Anything else from the libraries still shows."""
+
 from __future__ import annotations
 
 import json
@@ -38,9 +39,7 @@ class _Drop(logging.Filter):
         # onnxruntime's quantizer suggests quant_pre_process (shape inference + graph optimization)
         # before every quantization; dynamic int8 here quantizes a graph ORTOptimizer has already
         # fused (static int8 does run quant_pre_process), and every bundle is gated on real rows.
-        if "consider to run pre-processing before quantization" in msg:
-            return False
-        return True
+        return "consider to run pre-processing before quantization" not in msg
 
 
 def install() -> None:
@@ -48,15 +47,20 @@ def install() -> None:
     if _installed:
         return
     _installed = True
-    for name in ("transformers.tokenization_utils_base", "transformers.modeling_utils",
-                 "transformers.configuration_utils", "transformers.pipelines"):
+    for name in (
+        "transformers.tokenization_utils_base",
+        "transformers.modeling_utils",
+        "transformers.configuration_utils",
+        "transformers.pipelines",
+    ):
         logging.getLogger(name).addFilter(_Drop())
-    logging.getLogger().addFilter(_Drop())   # onnxruntime.quantization logs through the root logger
+    logging.getLogger().addFilter(_Drop())  # onnxruntime.quantization logs through the root logger
     # The TorchScript ONNX exporter (optimum's path) notes that attention-mask helpers become
     # constants in the trace; the shapes stay dynamic and every bundle passes the accuracy gate
     # against PyTorch on real rows, which is the check that matters.
     try:
         from torch.jit import TracerWarning
+
         warnings.filterwarnings("ignore", category=TracerWarning)
     except ImportError:
         pass

@@ -16,6 +16,7 @@ that is a number, later a string) is read line by line with those columns as the
 Parquet text column stored as a dictionary (pandas `category`, polars `Categorical`) is decoded.
 `encoding` (--encoding, e.g. cp949 for Excel on Korean Windows) transcodes CSV / JSON Lines to UTF-8.
 """
+
 from __future__ import annotations
 
 import glob
@@ -33,10 +34,16 @@ from . import storage
 from .errors import InputError
 
 # --format auto: by extension
-EXTENSIONS = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl",
-              ".json": "jsonl"}
+EXTENSIONS = {
+    ".parquet": "parquet",
+    ".pq": "parquet",
+    ".csv": "csv",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".json": "jsonl",
+}
 FORMATS = ("auto", "parquet", "csv", "jsonl")
-TEXT_BLOCK_BYTES = 1 << 22    # CSV / JSON Lines are parsed (and their types inferred) in blocks of this size
+TEXT_BLOCK_BYTES = 1 << 22  # CSV / JSON Lines are parsed (and their types inferred) in blocks of this size
 
 
 def file_format(path: str, fmt: str = "auto") -> str | None:
@@ -50,8 +57,8 @@ class Part:
     file_index: int
     chunk: int
     path: str
-    start: int      # first row (0-based) of the file in this part
-    stop: int       # one past the last row
+    start: int  # first row (0-based) of the file in this part
+    stop: int  # one past the last row
 
     @property
     def name(self) -> str:
@@ -64,18 +71,18 @@ class Part:
 
 @dataclass
 class InputPlan:
-    files: list[str]                     # local real paths or URIs
-    rel_names: list[str]                 # stable per-file names used in generated ids
+    files: list[str]  # local real paths or URIs
+    rel_names: list[str]  # stable per-file names used in generated ids
     num_rows: list[int]
     text_col: str
-    id_col: str | None                   # None: generate ids from file and row number
-    has_id: list[bool]                   # per file: does it carry id_col?
-    keep_schema: pa.Schema               # kept columns and their output types
-    keep_present: list[list[str]]        # per file: which kept columns it has
+    id_col: str | None  # None: generate ids from file and row number
+    has_id: list[bool]  # per file: does it carry id_col?
+    keep_schema: pa.Schema  # kept columns and their output types
+    keep_present: list[list[str]]  # per file: which kept columns it has
     bad_files: dict[str, str] = field(default_factory=dict)  # skipped with --skip-bad-files
-    formats: list[str] = field(default_factory=list)         # per file: parquet | csv | jsonl | jsonl-lines
-    schemas: list[pa.Schema] = field(default_factory=list)   # per file, as read
-    encoding: str = "utf-8"                                   # of CSV / JSON Lines files
+    formats: list[str] = field(default_factory=list)  # per file: parquet | csv | jsonl | jsonl-lines
+    schemas: list[pa.Schema] = field(default_factory=list)  # per file, as read
+    encoding: str = "utf-8"  # of CSV / JSON Lines files
 
 
 def _is_run_dir(path: str) -> bool:
@@ -119,14 +126,17 @@ def resolve_inputs(paths, fmt: str = "auto") -> list[str]:
                 found += _walk_remote(path, fmt)
                 continue
             for root, dirs, files in os.walk(path):  # followlinks=False: no loops
-                dirs[:] = sorted(d for d in dirs if not d.startswith(("_", "."))
-                                 and not _is_run_dir(os.path.join(root, d)))
-                found += [os.path.join(root, f) for f in sorted(files)
-                          if _wanted(f, fmt) and not f.startswith(("_", "."))]
+                dirs[:] = sorted(
+                    d for d in dirs if not d.startswith(("_", ".")) and not _is_run_dir(os.path.join(root, d))
+                )
+                found += [
+                    os.path.join(root, f) for f in sorted(files) if _wanted(f, fmt) and not f.startswith(("_", "."))
+                ]
         elif any(ch in path for ch in "*?["):
             matches = storage.glob(path) if remote else sorted(glob.glob(path, recursive=True))
-            matches = [m for m in matches if not _is_run_dir(posixpath.dirname(m) if remote
-                                                              else os.path.dirname(m) or ".")]
+            matches = [
+                m for m in matches if not _is_run_dir(posixpath.dirname(m) if remote else os.path.dirname(m) or ".")
+            ]
             if not matches:
                 raise InputError(f"{raw}: the glob matches no file")
             found += matches
@@ -134,8 +144,11 @@ def resolve_inputs(paths, fmt: str = "auto") -> list[str]:
             found.append(path)
         else:
             bucket = storage.bucket_missing(path) if remote else None
-            raise InputError(f"{raw}: bucket {bucket!r} does not exist (at {storage.endpoint()})" if bucket
-                             else f"{raw}: no such file or directory")
+            raise InputError(
+                f"{raw}: bucket {bucket!r} does not exist (at {storage.endpoint()})"
+                if bucket
+                else f"{raw}: no such file or directory"
+            )
     seen, files = set(), []
     for f in found:
         real = storage.real(f)
@@ -203,6 +216,7 @@ def _utf8_copy(path: str, encoding: str) -> str:
         import codecs
         import shutil
         import tempfile
+
         tmp = tempfile.mkdtemp(prefix="emopulse-utf8-")
         atexit.register(shutil.rmtree, tmp, True)
         out = os.path.join(tmp, "utf8" + os.path.splitext(path)[1])
@@ -213,8 +227,10 @@ def _utf8_copy(path: str, encoding: str) -> str:
                 try:
                     dst.write(dec.decode(chunk))
                 except UnicodeDecodeError as exc:
-                    raise InputError(f"{path}: is not {encoding} (byte {chunk[exc.start]:#04x} at offset "
-                                     f"{pos + exc.start}); check --encoding") from None
+                    raise InputError(
+                        f"{path}: is not {encoding} (byte {chunk[exc.start]:#04x} at offset "
+                        f"{pos + exc.start}); check --encoding"
+                    ) from None
                 pos += len(chunk)
             dst.write(dec.decode(b"", final=True))
         _UTF8_COPIES[key] = out
@@ -235,17 +251,33 @@ def _csv_reader(path: str, columns: list[str] | None = None, encoding: str = "ut
     field is null). Quoted values may hold newlines (newlines_in_values: without it a value that spans
     a block boundary breaks the parse). Invalid UTF-8 is kept and dead-lettered per row later."""
     read = pacsv.ReadOptions(block_size=TEXT_BLOCK_BYTES, use_threads=False)
-    conv = pacsv.ConvertOptions(column_types={c: pa.string() for c in columns or []}, include_columns=columns or [],
-                                null_values=[""], strings_can_be_null=True, check_utf8=False)
-    return _open(pacsv.open_csv, path, encoding=encoding, read_options=read, parse_options=pacsv.ParseOptions(newlines_in_values=True),
-                 convert_options=conv)
+    conv = pacsv.ConvertOptions(
+        column_types={c: pa.string() for c in columns or []},
+        include_columns=columns or [],
+        null_values=[""],
+        strings_can_be_null=True,
+        check_utf8=False,
+    )
+    return _open(
+        pacsv.open_csv,
+        path,
+        encoding=encoding,
+        read_options=read,
+        parse_options=pacsv.ParseOptions(newlines_in_values=True),
+        convert_options=conv,
+    )
 
 
 def _jsonl_reader(path: str, schema: pa.Schema | None = None, encoding: str = "utf-8"):
     opts = pajson.ParseOptions(explicit_schema=schema, unexpected_field_behavior="ignore") if schema else None
 
-    return _open(pajson.open_json, path, encoding=encoding, parse_options=opts,
-                 read_options=pajson.ReadOptions(block_size=TEXT_BLOCK_BYTES, use_threads=False))
+    return _open(
+        pajson.open_json,
+        path,
+        encoding=encoding,
+        parse_options=opts,
+        read_options=pajson.ReadOptions(block_size=TEXT_BLOCK_BYTES, use_threads=False),
+    )
 
 
 def _drain(reader, columns: list[str] | None = None) -> int:
@@ -267,7 +299,7 @@ def _lines(path: str, encoding: str):
             for line in lines:
                 k += 1
                 if k == 1 and line.startswith(b"\xef\xbb\xbf"):
-                    line = line[3:]      # a BOM
+                    line = line[3:]  # a BOM
                 if line.strip():
                     yield k, line
             if not chunk:
@@ -290,11 +322,16 @@ def _jsonl_lines_batches(path: str, columns: list[str], encoding: str, rows: int
     buf: dict[str, list] = {c: [] for c in columns}
 
     def flush():
-        arrays = [pa.array([v if isinstance(v, bytes) or v is None else v.encode() for v in buf[c]],
-                           pa.binary()).view(pa.string()) for c in columns]
+        arrays = [
+            pa.array([v if isinstance(v, bytes) or v is None else v.encode() for v in buf[c]], pa.binary()).view(
+                pa.string()
+            )
+            for c in columns
+        ]
         for c in columns:
             buf[c].clear()
         return pa.RecordBatch.from_arrays(arrays, names=columns)
+
     for k, line in _lines(path, encoding):
         try:
             obj = json.loads(line.decode("utf-8", "surrogateescape"))
@@ -330,6 +367,7 @@ def _raise_storage(exc: BaseException) -> None:
     why = storage.explain(exc) if isinstance(exc, OSError) else None
     if why and "does not exist" not in why:
         from .errors import StorageError
+
         raise StorageError(why) from None
 
 
@@ -343,7 +381,7 @@ def _not_utf8(path: str, encoding: str) -> str | None:
         head = f.read(1 << 16)
     lines = head.split(b"\n")
     if len(head) == 1 << 16 and len(lines) > 1:
-        lines = lines[:-1]           # cut mid-line
+        lines = lines[:-1]  # cut mid-line
     bad = 0
     for ln in lines:
         try:
@@ -387,7 +425,7 @@ def _scan_text(path: str, fmt: str, text_col: str, encoding: str = "utf-8") -> t
                 raise
         schema, n = _scan_jsonl_lines(path, encoding)
         return schema, n, "jsonl-lines"
-    with _csv_reader(path, encoding=encoding) as header:     # the header (and first block)
+    with _csv_reader(path, encoding=encoding) as header:  # the header (and first block)
         names = header.schema.names
     schema = pa.schema([pa.field(c, pa.string()) for c in names])
     if text_col not in names or len(set(names)) < len(names):
@@ -395,27 +433,38 @@ def _scan_text(path: str, fmt: str, text_col: str, encoding: str = "utf-8") -> t
     return schema, _drain(_csv_reader(path, [text_col], encoding)), fmt
 
 
-def plan_inputs(paths, text_col: str, id_col: str | None = None, keep_cols=(),
-                skip_bad_files: bool = False, fmt: str = "auto", encoding: str = "utf-8") -> InputPlan:
+def plan_inputs(
+    paths,
+    text_col: str,
+    id_col: str | None = None,
+    keep_cols=(),
+    skip_bad_files: bool = False,
+    fmt: str = "auto",
+    encoding: str = "utf-8",
+) -> InputPlan:
     """Open every file (Parquet: its footer; CSV/JSON Lines: one streaming pass) and check the
     columns; raise InputError naming file and column. `id_col` None: the column "id" where a file has
     one, else generated ids; "": generated ids ("<file>:<row>") for every row; a named `id_col` must be
     in every file (a typo would silently replace the real ids with generated ones). `encoding`: of CSV /
     JSON Lines files (a Python codec name); EmopulseError when Python does not know it."""
     import codecs
+
     if fmt not in FORMATS:
         raise InputError(f"--format must be one of {', '.join(FORMATS)}, not {fmt!r}")
     try:
         codecs.lookup(encoding or "utf-8")
     except LookupError:
         from .errors import EmopulseError
-        raise EmopulseError(f"--encoding {encoding!r} is not an encoding Python knows (e.g. utf-8, cp949, euc-kr)")
+
+        raise EmopulseError(
+            f"--encoding {encoding!r} is not an encoding Python knows (e.g. utf-8, cp949, euc-kr)"
+        ) from None
     explicit_id, generate = bool(id_col), id_col == ""
     id_col = id_col or "id"
     files = resolve_inputs(paths, fmt)
     good, rows, schemas, formats, bad = [], [], [], [], {}
     for f in files:
-        kind = file_format(f, fmt) or "parquet"   # an explicitly named file without a known extension
+        kind = file_format(f, fmt) or "parquet"  # an explicitly named file without a known extension
         try:
             if kind == "parquet":
                 pf = storage.parquet_file(f)
@@ -428,12 +477,17 @@ def plan_inputs(paths, text_col: str, id_col: str | None = None, keep_cols=(),
                 problem = f"has more than one column named {', '.join(map(repr, dup))}"
             elif text_col not in schema.names:
                 problem = f"has no text column {text_col!r} (columns: {', '.join(schema.names)})"
-            elif not _is_text(schema.field(text_col).type) and n > 0 and \
-                    not pa.types.is_null(schema.field(text_col).type):
+            elif (
+                not _is_text(schema.field(text_col).type)
+                and n > 0
+                and not pa.types.is_null(schema.field(text_col).type)
+            ):
                 problem = f"text column {text_col!r} is {schema.field(text_col).type}, not a string"
             elif explicit_id and id_col not in schema.names:
-                problem = (f"has no id column {id_col!r} named by --id-col (columns: {', '.join(schema.names)}); "
-                           "leave --id-col out for generated '<file>:<row>' ids")
+                problem = (
+                    f"has no id column {id_col!r} named by --id-col (columns: {', '.join(schema.names)}); "
+                    "leave --id-col out for generated '<file>:<row>' ids"
+                )
             elif id_col in schema.names and not _is_scalar(schema.field(id_col).type):
                 problem = f"id column {id_col!r} is {schema.field(id_col).type}; ids must be scalars (string, integer)"
         except InputError as exc:
@@ -459,16 +513,25 @@ def plan_inputs(paths, text_col: str, id_col: str | None = None, keep_cols=(),
     for col in keep_cols:
         owners = [s for s in schemas if col in s.names]
         if not owners:
-            raise InputError(f"kept column {col!r} is in none of the input files "
-                             f"(first file {good[0]} has: {', '.join(schemas[0].names)})")
+            raise InputError(
+                f"kept column {col!r} is in none of the input files "
+                f"(first file {good[0]} has: {', '.join(schemas[0].names)})"
+            )
         t = owners[0].field(col).type
         keep_fields.append(pa.field(col, pa.large_string() if _is_text(t) else t))
     return InputPlan(
-        files=good, rel_names=_rel_names(good), num_rows=rows, text_col=text_col, id_col="" if generate else id_col,
+        files=good,
+        rel_names=_rel_names(good),
+        num_rows=rows,
+        text_col=text_col,
+        id_col="" if generate else id_col,
         has_id=[not generate and id_col in s.names for s in schemas],
         keep_schema=pa.schema(keep_fields),
         keep_present=[[c for c in keep_cols if c in s.names] for s in schemas],
-        bad_files=bad, formats=formats, schemas=schemas, encoding=encoding or "utf-8",
+        bad_files=bad,
+        formats=formats,
+        schemas=schemas,
+        encoding=encoding or "utf-8",
     )
 
 
@@ -564,7 +627,7 @@ def _read_file_parts(plan: InputPlan, i: int, parts: list[Part], batch_rows: int
         _raise_storage(exc)
         raise InputError(f"{path}: failed while reading ({exc})") from None
     finally:
-        batches.close()      # the file's reader closes now, not at exit (see _drain)
+        batches.close()  # the file's reader closes now, not at exit (see _drain)
     if pending:
         raise InputError(f"{path}: ended before row {pending[0].stop}; it changed since the run was planned")
 
@@ -573,8 +636,9 @@ def _decoded(table: pa.Table, text_col: str) -> pa.Table:
     """The text column as plain strings (a Parquet dictionary column: pandas category, polars Categorical)."""
     col = table.column(text_col)
     if pa.types.is_dictionary(col.type):
-        table = table.set_column(table.schema.get_field_index(text_col), text_col,
-                                 col.combine_chunks().dictionary_decode())
+        table = table.set_column(
+            table.schema.get_field_index(text_col), text_col, col.combine_chunks().dictionary_decode()
+        )
     return table
 
 
@@ -590,8 +654,9 @@ def _valid(arr: pa.Array) -> pa.Array:
         return pa.array([None if b is None else b.decode("utf-8", "replace") for b in raw], arr.type)
 
 
-def row_columns(plan: InputPlan, part: Part, table: pa.Table, id_col: str,
-                counts: dict | None = None) -> list[pa.Array]:
+def row_columns(
+    plan: InputPlan, part: Part, table: pa.Table, id_col: str, counts: dict | None = None
+) -> list[pa.Array]:
     """The id column (the input's, as strings, or "<file>:<row>") and the kept columns, with
     nulls where this file lacks one: what every stage's output rows start with. A null id gets
     "<file>:<row>"; a kept value that does not fit the first file's type becomes null. Both are
@@ -640,8 +705,15 @@ def cast_lenient(arr: pa.Array, to: pa.DataType) -> tuple[pa.Array, int]:
     return pa.array(out, to), failed
 
 
-def dead_table(plan: InputPlan, part: Part, table: pa.Table, ids, dead: list[tuple[int, str]],
-               id_col: str, extra: dict | None = None) -> pa.Table | None:
+def dead_table(
+    plan: InputPlan,
+    part: Part,
+    table: pa.Table,
+    ids,
+    dead: list[tuple[int, str]],
+    id_col: str,
+    extra: dict | None = None,
+) -> pa.Table | None:
     """Dead-letter rows: id, file, row, text, reason (and any extra per-row columns)."""
     if not dead:
         return None
@@ -667,8 +739,9 @@ def decode_texts(column) -> tuple[list[str | None], dict[int, str]]:
         return column.to_pylist(), {}
     except pa.ArrowInvalid:
         pass
-    raw = column.cast(pa.large_binary()) if not pa.types.is_large_string(column.type) else \
-        column.view(pa.large_binary())
+    raw = (
+        column.cast(pa.large_binary()) if not pa.types.is_large_string(column.type) else column.view(pa.large_binary())
+    )
     texts, bad = [], {}
     for i, b in enumerate(raw.to_pylist()):
         if b is None:

@@ -3,6 +3,7 @@
 Labels of a *model* always come from its id2label; LABELS is only the project's default label set
 (training data, index weights).
 """
+
 from __future__ import annotations
 
 import pyarrow as pa
@@ -17,9 +18,9 @@ STATUS_COL = "status"
 
 # Row status values written by serve-batch.
 OK = "ok"
-NULL_TEXT = "null"      # text was null
-EMPTY_TEXT = "empty"    # nothing left of the text in its canonical form (whitespace, invisibles only)
-FAILED = "failed"       # inference failed for this row; it is also in _deadletter/
+NULL_TEXT = "null"  # text was null
+EMPTY_TEXT = "empty"  # nothing left of the text in its canonical form (whitespace, invisibles only)
+FAILED = "failed"  # inference failed for this row; it is also in _deadletter/
 
 
 def prob_col(label: str) -> str:
@@ -56,6 +57,7 @@ def check_keep_cols(keep_cols, id_col: str | None, text_col: str) -> None:
     """Kept columns must not collide with the output's own columns (a part with two `label`
     columns is unreadable): refused before any work."""
     from .errors import InputError
+
     out_id = id_col or ID_COL
     seen = set()
     for col in keep_cols:
@@ -63,5 +65,7 @@ def check_keep_cols(keep_cols, id_col: str | None, text_col: str) -> None:
             raise InputError(f"--keep-cols names {col!r} twice")
         seen.add(col)
         if col == out_id or col in RESERVED or col.startswith("p_"):
-            raise InputError(f"--keep-cols {col!r} collides with an output column "
-                             f"({', '.join(RESERVED)}, p_<label>); rename it in the input or leave it out")
+            raise InputError(
+                f"--keep-cols {col!r} collides with an output column "
+                f"({', '.join(RESERVED)}, p_<label>); rename it in the input or leave it out"
+            )

@@ -10,6 +10,7 @@ AWS_ENDPOINT_URL (an S3-compatible server: MinIO, Ceph, moto), which pyarrow's S
 read itself. Anything else goes in `--storage-option KEY=VALUE` (an S3FileSystem / GcsFileSystem
 keyword, e.g. region=eu-west-1, anonymous=true, endpoint_override=host:port).
 """
+
 from __future__ import annotations
 
 import fnmatch
@@ -67,7 +68,7 @@ def parse_options(items: list[str]) -> dict[str, str]:
 
 def is_remote(uri: str) -> bool:
     scheme = urlparse(str(uri)).scheme
-    return len(scheme) > 1 and scheme != "file"   # "C:" is a drive, not a scheme
+    return len(scheme) > 1 and scheme != "file"  # "C:" is a drive, not a scheme
 
 
 def local_path(uri: str) -> str:
@@ -108,18 +109,43 @@ def filesystem(uri: str) -> tuple[pafs.FileSystem, str]:
     return _cache[key], path
 
 
-_UNREACHABLE = ("NETWORK_CONNECTION", "curlCode", "Could not connect", "Connection refused", "Timeout was reached",
-                "timed out", "Couldn't resolve host", "Could not resolve host", "Connection reset", "UNREACHABLE")
-_DENIED = ("ACCESS_DENIED", "AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch", "HTTP status 403",
-           "INVALID_ACCESS_KEY_ID", "SIGNATURE_DOES_NOT_MATCH", "Forbidden", "MISSING_AUTHENTICATION_TOKEN",
-           "ExpiredToken", "Unable to locate credentials", "No credentials")
+_UNREACHABLE = (
+    "NETWORK_CONNECTION",
+    "curlCode",
+    "Could not connect",
+    "Connection refused",
+    "Timeout was reached",
+    "timed out",
+    "Couldn't resolve host",
+    "Could not resolve host",
+    "Connection reset",
+    "UNREACHABLE",
+)
+_DENIED = (
+    "ACCESS_DENIED",
+    "AccessDenied",
+    "InvalidAccessKeyId",
+    "SignatureDoesNotMatch",
+    "HTTP status 403",
+    "INVALID_ACCESS_KEY_ID",
+    "SIGNATURE_DOES_NOT_MATCH",
+    "Forbidden",
+    "MISSING_AUTHENTICATION_TOKEN",
+    "ExpiredToken",
+    "Unable to locate credentials",
+    "No credentials",
+)
 _NO_BUCKET = ("NoSuchBucket", "NO_SUCH_BUCKET", "bucket does not exist", "The specified bucket does not exist")
 
 
 def endpoint() -> str:
     """The object-storage endpoint in use, for messages."""
-    return str(_options.get("endpoint_override") or os.environ.get("AWS_ENDPOINT_URL_S3")
-               or os.environ.get("AWS_ENDPOINT_URL") or "the provider's default endpoint")
+    return str(
+        _options.get("endpoint_override")
+        or os.environ.get("AWS_ENDPOINT_URL_S3")
+        or os.environ.get("AWS_ENDPOINT_URL")
+        or "the provider's default endpoint"
+    )
 
 
 def explain(exc: BaseException) -> str | None:
@@ -132,15 +158,19 @@ def explain(exc: BaseException) -> str | None:
         return f"bucket {m.group(1) if m else ''!r} does not exist at {endpoint()} ({first})"
     empty = [k for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY") if os.environ.get(k, None) == ""]
     if "AWS Error" in text and empty:
-        return (f"object storage at {endpoint()} failed with empty credentials ({' and '.join(empty)} set to ''): "
-                f"{first}; set them, or unset both for the default credential chain")
+        return (
+            f"object storage at {endpoint()} failed with empty credentials ({' and '.join(empty)} set to ''): "
+            f"{first}; set them, or unset both for the default credential chain"
+        )
     if any(k in text for k in _DENIED):
         key = os.environ.get("AWS_ACCESS_KEY_ID")
         who = "no AWS_ACCESS_KEY_ID set" if not key else f"AWS_ACCESS_KEY_ID {key[:4]}... ({len(key)} characters)"
         return f"object storage at {endpoint()} refused the credentials ({who}): {first}"
     if any(k in text for k in _UNREACHABLE):
-        return (f"object storage endpoint {endpoint()} cannot be reached ({first}); finished parts are kept: "
-                "when it answers again, rerun with --resume to continue")
+        return (
+            f"object storage endpoint {endpoint()} cannot be reached ({first}); finished parts are kept: "
+            "when it answers again, rerun with --resume to continue"
+        )
     if "AWS Error" in text or "GCS" in text or "google::cloud" in text:
         return f"object storage at {endpoint()} failed: {first}; finished parts are kept: rerun with --resume"
     return None
@@ -213,7 +243,7 @@ def walk_files(uri: str) -> list[str]:
     out = []
     for i in fs.get_file_info(pafs.FileSelector(path, recursive=True, allow_not_found=True)):
         if i.type == pafs.FileType.File:
-            out.append(i.path[len(path):].lstrip("/"))
+            out.append(i.path[len(path) :].lstrip("/"))
     return sorted(out)
 
 
@@ -275,6 +305,7 @@ def write_via(uri: str, write) -> None:
                 os.remove(tmp)
         return
     import tempfile
+
     with tempfile.TemporaryDirectory(prefix="emopulse-put-") as d:
         tmp = os.path.join(d, basename(uri))
         write(tmp)
@@ -285,9 +316,11 @@ def write_via(uri: str, write) -> None:
 def write_bytes(uri: str, data: bytes) -> None:
     """Atomic: locally a fsynced temporary file renamed into place; remotely one PUT."""
     if not is_remote(uri):
+
         def write(tmp):
             with open(tmp, "wb") as f:
                 f.write(data)
+
         return write_via(uri, write)
     fs, path = filesystem(uri)
     with fs.open_output_stream(path) as f:
@@ -353,10 +386,15 @@ def inside(child: str, parent: str) -> bool:
 def scan_parquet(files: list[str]):
     """A polars LazyFrame over Parquet files, local or remote; columns missing from a file are null."""
     import polars as pl
+
     if not any(is_remote(f) for f in files):
-        return pl.scan_parquet(files, missing_columns="insert", extra_columns="ignore") \
-            if len(files) > 1 else pl.scan_parquet(files[0])
+        return (
+            pl.scan_parquet(files, missing_columns="insert", extra_columns="ignore")
+            if len(files) > 1
+            else pl.scan_parquet(files[0])
+        )
     import pyarrow.dataset as ds
+
     fs, _ = filesystem(files[0])
     paths = [filesystem(f)[1] for f in files]
     schema = pa.unify_schemas([parquet_file(f).schema_arrow for f in files])
@@ -375,6 +413,7 @@ class output_dir:
             os.makedirs(local_path(self.uri), exist_ok=True)
             return local_path(self.uri)
         import tempfile
+
         self._tmp = tempfile.mkdtemp(prefix="emopulse-out-")
         return self._tmp
 

@@ -26,6 +26,7 @@ A text with nothing left is "" (served as `empty`). Nulls stay null. All steps a
 kernels; only texts that mix compatibility jamo with other NFKC-changed characters (rare: ~0.1 % of
 real comments) take a per-text Python path.
 """
+
 from __future__ import annotations
 
 import unicodedata
@@ -40,8 +41,13 @@ _JAMO = r"[\x{3131}-\x{318E}\x{FFA1}-\x{FFDC}]"
 # compatibility jamo <-> private-use stand-ins (untouched by NFKC); half-width jamo -> compatibility jamo
 _JAMO_RANGE = range(0x3131, 0x318F)
 _PROTECT = {c: 0xF0000 + c - 0x3131 for c in _JAMO_RANGE}
-_PROTECT.update({c: _PROTECT[int(unicodedata.decomposition(chr(c)).split()[1], 16)]
-                 for c in range(0xFFA1, 0xFFDD) if unicodedata.decomposition(chr(c)).startswith("<narrow> 31")})
+_PROTECT.update(
+    {
+        c: _PROTECT[int(unicodedata.decomposition(chr(c)).split()[1], 16)]
+        for c in range(0xFFA1, 0xFFDD)
+        if unicodedata.decomposition(chr(c)).startswith("<narrow> 31")
+    }
+)
 _RESTORE = {0xF0000 + c - 0x3131: c for c in _JAMO_RANGE}
 
 
@@ -66,8 +72,13 @@ def canonical(texts: pa.Array | pa.ChunkedArray) -> pa.Array:
     if pc.any(jamo).as_py():
         # rows with jamo: NFC is right unless something else in them needs NFKC (or jamo are half-width)
         bare = pc.replace_substring_regex(out, r"[\x{3131}-\x{318E}]", "")
-        slow = pc.and_(jamo, pc.or_(pc.not_equal(pc.utf8_normalize(bare, "NFKC"), pc.utf8_normalize(bare, "NFC")),
-                                    pc.match_substring_regex(out, r"[\x{FFA1}-\x{FFDC}]")))
+        slow = pc.and_(
+            jamo,
+            pc.or_(
+                pc.not_equal(pc.utf8_normalize(bare, "NFKC"), pc.utf8_normalize(bare, "NFC")),
+                pc.match_substring_regex(out, r"[\x{FFA1}-\x{FFDC}]"),
+            ),
+        )
         out = pc.if_else(jamo, nfc, nfkc)
         idx = pc.indices_nonzero(slow)
         if len(idx):

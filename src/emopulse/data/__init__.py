@@ -1,4 +1,5 @@
 """Bundled samples (see NOTICE for sources and licences)."""
+
 from importlib import resources
 
 

@@ -1,5 +1,6 @@
 """Evaluate a bundle or checkpoint (with its served head) on labelled Parquet rows; write
 metrics.json, metrics.md, confusion.png and reliability.png."""
+
 from __future__ import annotations
 
 import json
@@ -7,26 +8,27 @@ import os
 import time
 from dataclasses import dataclass
 
-from ..core.options import AUTO_MAX_LENGTH, opt
-
 from ..core.bundle import load_bundle, resolve_model
 from ..core.errors import EmopulseError
 from ..core.metrics import quality
-from ..core.predictor import predict_probs
+from ..core.options import AUTO_MAX_LENGTH, opt
 from ..core.plots import confusion_png, reliability_png
+from ..core.predictor import predict_probs
 
 
 @dataclass(kw_only=True)
 class EvaluateArgs:
     """`emopulse evaluate`: classify labelled rows with a bundle or checkpoint (its served head included)
     and write metrics.json, metrics.md, confusion.png and reliability.png."""
+
     data: str = opt(help="labelled Parquet", flag="--input", aliases=["--data"])
     output: str = opt(help="report directory")
     model: str | None = opt(None, "bundle, .onnx or checkpoint (default: the shipped model)")
     text_col: str = opt("text", "text column")
     label_col: str = opt("label", "label column")
-    max_length: int = opt(0, "truncate texts to this many tokens, at most the model's own limit; 0: automatic",
-                          auto=AUTO_MAX_LENGTH)
+    max_length: int = opt(
+        0, "truncate texts to this many tokens, at most the model's own limit; 0: automatic", auto=AUTO_MAX_LENGTH
+    )
     threads: int = opt(0, "threads; 0: automatic", auto="all cores")
 
     def __post_init__(self):
@@ -36,14 +38,19 @@ class EvaluateArgs:
 
 def run(args: EvaluateArgs) -> dict:
     from ..train.data import load_labelled
+
     t0 = time.perf_counter()
     model = resolve_model(args.model)
     labels = load_bundle(model, args.max_length).labels
     data = load_labelled(args.data, args.text_col, args.label_col, labels)
     probs, _ = predict_probs(model, data.texts, args.max_length, args.threads)
     rep = quality(data.labels, probs, labels)
-    rep |= {"model": os.path.abspath(model), "data": os.path.abspath(args.data), "data_report": data.report,
-            "seconds": round(time.perf_counter() - t0, 2)}
+    rep |= {
+        "model": os.path.abspath(model),
+        "data": os.path.abspath(args.data),
+        "data_report": data.report,
+        "seconds": round(time.perf_counter() - t0, 2),
+    }
     os.makedirs(args.output, exist_ok=True)
     with open(os.path.join(args.output, "metrics.json"), "w") as f:
         json.dump(rep, f, indent=2, default=str)
@@ -56,15 +63,27 @@ def run(args: EvaluateArgs) -> dict:
 
 def markdown(rep: dict) -> str:
     labels = rep["labels"]
-    lines = [f"# Evaluation of `{rep['model']}` on `{rep['data']}`", "",
-             f"rows {rep['n']}; accuracy **{rep['accuracy']:.4f}**; macro-F1 **{rep['macro_f1']:.4f}**; "
-             f"kappa {rep['kappa']:.4f}; ECE {rep.get('ece', float('nan')):.4f}; log-loss {rep.get('nll', float('nan')):.4f}",
-             "", "| class | precision | recall | F1 | support |", "| --- | --- | --- | --- | --- |"]
+    lines = [
+        f"# Evaluation of `{rep['model']}` on `{rep['data']}`",
+        "",
+        f"rows {rep['n']}; accuracy **{rep['accuracy']:.4f}**; macro-F1 **{rep['macro_f1']:.4f}**; "
+        f"kappa {rep['kappa']:.4f}; ECE {rep.get('ece', float('nan')):.4f}; log-loss {rep.get('nll', float('nan')):.4f}",
+        "",
+        "| class | precision | recall | F1 | support |",
+        "| --- | --- | --- | --- | --- |",
+    ]
     for lab in labels:
-        lines.append(f"| {lab} | {rep['per_class_precision'][lab]:.4f} | {rep['per_class_accuracy'][lab]:.4f} | "
-                     f"{rep['per_class_f1'][lab]:.4f} | {rep['per_class_support'][lab]} |")
-    lines += ["", "Confusion (rows gold, columns predicted):", "", "| gold \\ pred | " + " | ".join(labels) + " |",
-              "|---" * (len(labels) + 1) + "|"]
+        lines.append(
+            f"| {lab} | {rep['per_class_precision'][lab]:.4f} | {rep['per_class_accuracy'][lab]:.4f} | "
+            f"{rep['per_class_f1'][lab]:.4f} | {rep['per_class_support'][lab]} |"
+        )
+    lines += [
+        "",
+        "Confusion (rows gold, columns predicted):",
+        "",
+        "| gold \\ pred | " + " | ".join(labels) + " |",
+        "|---" * (len(labels) + 1) + "|",
+    ]
     for lab, row in zip(labels, rep["confusion"]):
         lines.append(f"| {lab} | " + " | ".join(str(v) for v in row) + " |")
     return "\n".join(lines) + "\n"

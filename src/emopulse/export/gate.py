@@ -4,6 +4,7 @@ Both run on the same validation texts through the same tokenizer and batching; t
 argmax agreement, the largest and mean absolute probability differences and, when the sample has
 labels, the macro-F1 of both.
 """
+
 from __future__ import annotations
 
 import os
@@ -20,11 +21,12 @@ from ..core.head import load_head
 from ..core.metrics import quality, report
 from ..core.predictor import Predictor
 
-EVAL_SAMPLE = "eval_sample.parquet"   # written into a checkpoint by `emopulse train`
+EVAL_SAMPLE = "eval_sample.parquet"  # written into a checkpoint by `emopulse train`
 
 
-def gate_sample(checkpoint: str, calibration: str | None, text_col: str, label_col: str | None,
-                rows: int) -> tuple[list[str], list[str] | None, str]:
+def gate_sample(
+    checkpoint: str, calibration: str | None, text_col: str, label_col: str | None, rows: int
+) -> tuple[list[str], list[str] | None, str]:
     """Texts (and labels when known) for the gate: --calibration, else the checkpoint's own
     validation sample, else the bundled labelled sample."""
     if calibration:
@@ -46,17 +48,32 @@ def gate_sample(checkpoint: str, calibration: str | None, text_col: str, label_c
     return [texts[i] for i in keep], ([labels[i] for i in keep] if labels else None), source
 
 
-def run_gate(checkpoint: str, candidate: str, encoder: TextEncoder, labels_order: list[str],
-             texts: list[str], gold: list[str] | None, device: str = "cpu", precision: str = "",
-             references: dict | None = None) -> dict:
+def run_gate(
+    checkpoint: str,
+    candidate: str,
+    encoder: TextEncoder,
+    labels_order: list[str],
+    texts: list[str],
+    gold: list[str] | None,
+    device: str = "cpu",
+    precision: str = "",
+    references: dict | None = None,
+) -> dict:
     """The gate's figures for one candidate. `references` (a dict the caller keeps across the candidates
     of one export) holds the PyTorch reference per batching, so the ladder runs the checkpoint once."""
     # both sides through the served head (temperature, n-gram member) and the served batching
     # (bucketed for batch-invariant precisions): the gate judges what users get
     from ..core.batching import bucket_for
+
     bucket = bucket_for(precision)
-    predictor = Predictor(encoder, labels_order, max_batch_tokens=4096, max_batch_rows=64,
-                          head=load_head(checkpoint, labels_order), bucket=bucket)
+    predictor = Predictor(
+        encoder,
+        labels_order,
+        max_batch_tokens=4096,
+        max_batch_rows=64,
+        head=load_head(checkpoint, labels_order),
+        bucket=bucket,
+    )
     texts_arr = pa.array(texts, pa.string())
     references = {} if references is None else references
     if bucket not in references:
@@ -69,18 +86,31 @@ def run_gate(checkpoint: str, candidate: str, encoder: TextEncoder, labels_order
     p_ref, p_cand = np.array(ref.select(cols)), np.array(cand.select(cols))
     lab_ref, lab_cand = ref.column("label").to_pylist(), cand.column("label").to_pylist()
     diff = np.abs(p_ref - p_cand)
-    figures = {"rows": len(texts), "agreement": float(np.mean([a == b for a, b in zip(lab_ref, lab_cand)])),
-               "max_abs_diff": float(diff.max()), "mean_abs_diff": float(diff.mean())}
+    figures = {
+        "rows": len(texts),
+        "agreement": float(np.mean([a == b for a, b in zip(lab_ref, lab_cand)])),
+        "max_abs_diff": float(diff.max()),
+        "mean_abs_diff": float(diff.mean()),
+    }
     if gold:
         f1_ref = report(gold, lab_ref, labels_order)["macro_f1"]
         q = quality(gold, p_cand, labels_order)
-        figures |= {"macro_f1_reference": f1_ref, "macro_f1_candidate": q["macro_f1"],
-                    "f1_drop": f1_ref - q["macro_f1"], "quality": q}
+        figures |= {
+            "macro_f1_reference": f1_ref,
+            "macro_f1_candidate": q["macro_f1"],
+            "f1_drop": f1_ref - q["macro_f1"],
+            "quality": q,
+        }
     return figures
 
 
-def verdict(figures: dict, min_agreement: float, max_f1_drop: float,
-            max_abs_diff: float | None, min_macro_f1: float | None = None) -> tuple[bool, str]:
+def verdict(
+    figures: dict,
+    min_agreement: float,
+    max_f1_drop: float,
+    max_abs_diff: float | None,
+    min_macro_f1: float | None = None,
+) -> tuple[bool, str]:
     reasons = []
     if min_macro_f1 is not None:
         if "macro_f1_candidate" not in figures:

@@ -4,6 +4,7 @@ The bundle is assembled in a temporary directory next to the output and renamed 
 so a bundle directory is either complete or absent. A candidate that fails the gate is still
 written (for inspection) but with "ready": false, and the command exits non-zero.
 """
+
 from __future__ import annotations
 
 import os
@@ -11,20 +12,28 @@ import shutil
 import tempfile
 import time
 
+from ..core import convert
 from ..core.bundle import load_encoder, model_max_length, read_labels, sha256_text
-from ..core.manifest import BundleManifest, write_manifest
-from ..core.storage import sha256 as sha256_file
 from ..core.errors import BundleError, OutputError
 from ..core.head import HEAD_FILES
+from ..core.manifest import BundleManifest, write_manifest
 from ..core.progress import progress_bar
-from ..core import convert
+from ..core.storage import sha256 as sha256_file
 from .args import ExportArgs
 from .gate import gate_sample, run_gate, verdict
 
 # auto: one answer per text first (core/batching.py); dynamic int8 only when asked for by name
 LADDER = {"cpu": ["int8-weights", "int8-static", "optimized", "fp32"], "cuda": ["fp16", "optimized", "fp32"]}
-TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.json",
-                   "merges.txt", "vocab.txt", "sentencepiece.bpe.model", "added_tokens.json")
+TOKENIZER_FILES = (
+    "tokenizer.json",
+    "tokenizer_config.json",
+    "special_tokens_map.json",
+    "vocab.json",
+    "merges.txt",
+    "vocab.txt",
+    "sentencepiece.bpe.model",
+    "added_tokens.json",
+)
 
 
 class GateRefused(Exception):
@@ -71,13 +80,16 @@ def replace_dir(new: str, target: str, work: str) -> None:
 
 def check_checkpoint(path: str):
     from transformers import AutoConfig
+
     if not os.path.isdir(path) or not os.path.exists(os.path.join(path, "config.json")):
         raise BundleError(f"{path}: not an HF checkpoint directory (no config.json)")
     config = AutoConfig.from_pretrained(path)
     archs = config.architectures or []
     if not any(a.endswith("ForSequenceClassification") for a in archs):
-        raise BundleError(f"{path}: not a sequence-classification checkpoint (architectures: {archs}); "
-                          "fine-tune it first with `emopulse train`")
+        raise BundleError(
+            f"{path}: not a sequence-classification checkpoint (architectures: {archs}); "
+            "fine-tune it first with `emopulse train`"
+        )
     labels = read_labels(os.path.join(path, "config.json"))
     weights = sorted(f for f in os.listdir(path) if f.endswith(".safetensors"))
     if not weights:
@@ -99,16 +111,23 @@ def check_output(args: ExportArgs) -> None:
 
 def _has_cuda_ep() -> bool:
     from ..core.backends.onnx import available_providers
+
     return "CUDAExecutionProvider" in available_providers()
 
 
 def _versions() -> dict:
+    from importlib.metadata import version
+
     import onnxruntime
     import optimum
     import transformers
-    from importlib.metadata import version
-    return {"onnxruntime": onnxruntime.__version__, "optimum": optimum.__version__ if hasattr(optimum, "__version__")
-            else version("optimum"), "optimum_onnx": version("optimum-onnx"), "transformers": transformers.__version__}
+
+    return {
+        "onnxruntime": onnxruntime.__version__,
+        "optimum": optimum.__version__ if hasattr(optimum, "__version__") else version("optimum"),
+        "optimum_onnx": version("optimum-onnx"),
+        "transformers": transformers.__version__,
+    }
 
 
 def source_checkpoint(model: str, output: str) -> str:
@@ -118,6 +137,7 @@ def source_checkpoint(model: str, output: str) -> str:
 
 def run(args: ExportArgs) -> dict:
     from ..core import quiet
+
     quiet.install()
     if args.device == "cuda" and args.precision.startswith("int8"):
         raise BundleError("int8 models are for the CPU provider; use --precision fp16 for --device cuda")
@@ -125,8 +145,9 @@ def run(args: ExportArgs) -> dict:
     check_output(args)
     max_length = min(args.max_length, model_max_length(os.path.join(args.model, "config.json")))
     encoder = load_encoder(args.model, max_length)
-    texts, gold, sample_source = gate_sample(args.model, args.calibration, args.text_col, args.label_col,
-                                             args.gate_rows)
+    texts, gold, sample_source = gate_sample(
+        args.model, args.calibration, args.text_col, args.label_col, args.gate_rows
+    )
     # The gate runs where the bundle will run when it can; an fp16 bundle is gated on the CPU
     # provider when this machine has no CUDA (slower, same arithmetic up to kernel differences).
     device = "cuda" if args.device == "cuda" and _has_cuda_ep() else "cpu"
@@ -168,30 +189,49 @@ def run(args: ExportArgs) -> dict:
             if os.path.exists(os.path.join(args.model, f)):
                 shutil.copyfile(os.path.join(args.model, f), os.path.join(bundle, f))
         import onnx
+
         manifest = {
-            "ready": bool(ok or args.force), "forced": bool(args.force and not ok),
-            "precision": precision, "target": args.device, "model_file": "model.onnx",
+            "ready": bool(ok or args.force),
+            "forced": bool(args.force and not ok),
+            "precision": precision,
+            "target": args.device,
+            "model_file": "model.onnx",
             "model_sha256": sha256_file(os.path.join(bundle, "model.onnx")),
-            "tool": tool, "labels": labels, "max_length": max_length,
+            "tool": tool,
+            "labels": labels,
+            "max_length": max_length,
             "opset": onnx.load(os.path.join(bundle, "model.onnx"), load_external_data=False).opset_import[0].version,
             # relative to the bundle: a shipped bundle names no build machine's directories
             "source_checkpoint": source_checkpoint(args.model, args.output),
             "source_sha256": sha256_text(",".join(sha256_file(os.path.join(args.model, w)) for w in weights)),
             "tokenizer_sha256": encoder.fingerprint(),
-            "gate": figures | {"verdict": why, "sample": sample_source, "thresholds": {
-                "min_agreement": args.min_agreement, "max_f1_drop": args.max_f1_drop,
-                "max_abs_diff": args.max_abs_diff, "min_macro_f1": args.min_macro_f1}, "device": device},
-            "tried": tried, "versions": _versions(),
+            "gate": figures
+            | {
+                "verdict": why,
+                "sample": sample_source,
+                "thresholds": {
+                    "min_agreement": args.min_agreement,
+                    "max_f1_drop": args.max_f1_drop,
+                    "max_abs_diff": args.max_abs_diff,
+                    "min_macro_f1": args.min_macro_f1,
+                },
+                "device": device,
+            },
+            "tried": tried,
+            "versions": _versions(),
             "export_seconds": round(time.perf_counter() - t0, 2),
             "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         }
-        write_manifest(bundle, BundleManifest.from_dict(manifest))   # typed: a wrong field fails here
+        write_manifest(bundle, BundleManifest.from_dict(manifest))  # typed: a wrong field fails here
         replace_dir(bundle, args.output, work)
     finally:
         bar.close()
         shutil.rmtree(work, ignore_errors=True)
     if not manifest["ready"]:
-        raise GateRefused(f"{args.output}: the accuracy gate refused every candidate "
-                          f"({'; '.join(t['precision'] + ' ' + t['gate']['verdict'] for t in tried)}); "
-                          "the bundle is written but not marked ready (use --force to override)", manifest)
+        raise GateRefused(
+            f"{args.output}: the accuracy gate refused every candidate "
+            f"({'; '.join(t['precision'] + ' ' + t['gate']['verdict'] for t in tried)}); "
+            "the bundle is written but not marked ready (use --force to override)",
+            manifest,
+        )
     return manifest

@@ -12,6 +12,7 @@ int8 one.
 `from_dynamic_int8` rewrites a dynamic-int8 graph (onnxruntime/optimum `MatMulInteger` format) keeping
 its weights' exact int8 values, scales and zero points: the served weights are the int8 model's own.
 """
+
 from __future__ import annotations
 
 import onnx
@@ -29,8 +30,10 @@ def from_dynamic_int8(model: onnx.ModelProto) -> onnx.ModelProto:
     g = model.graph
     fused = sorted({n.op_type for n in g.node} & _FUSED_QUANTIZED)
     if fused:
-        raise ValueError(f"the graph holds fused quantized operators ({', '.join(fused)}): convert the plain "
-                         "(unfused) dynamic int8 graph")
+        raise ValueError(
+            f"the graph holds fused quantized operators ({', '.join(fused)}): convert the plain "
+            "(unfused) dynamic int8 graph"
+        )
     producer = {o: n for n in g.node for o in n.output}
     consumers: dict[str, list] = {}
     for n in g.node:
@@ -43,8 +46,14 @@ def from_dynamic_int8(model: onnx.ModelProto) -> onnx.ModelProto:
         dql_a = producer.get(a_q)
         cast = (consumers.get(m.output[0]) or [None])[0]
         mul = (consumers.get(cast.output[0]) or [None])[0] if cast is not None else None
-        if dql_a is None or dql_a.op_type != "DynamicQuantizeLinear" or cast is None or cast.op_type != "Cast" \
-                or mul is None or mul.op_type != "Mul":
+        if (
+            dql_a is None
+            or dql_a.op_type != "DynamicQuantizeLinear"
+            or cast is None
+            or cast.op_type != "Cast"
+            or mul is None
+            or mul.op_type != "Mul"
+        ):
             raise ValueError(f"{m.name}: not the DynamicQuantizeLinear -> MatMulInteger -> Cast -> Mul pattern")
         scales = producer.get(next(i for i in mul.input if i != cast.output[0]))
         if b_q in inits:
@@ -52,8 +61,9 @@ def from_dynamic_int8(model: onnx.ModelProto) -> onnx.ModelProto:
             if w_scale is None or b_zp not in inits:
                 raise ValueError(f"{m.name}: the weight's scale or zero point is not a constant")
             b = f"{b_q}_dequantized"
-            add.append(helper.make_node("DequantizeLinear", [b_q, w_scale, b_zp], [b], name=f"{m.name}_weight_dq",
-                                        axis=1))
+            add.append(
+                helper.make_node("DequantizeLinear", [b_q, w_scale, b_zp], [b], name=f"{m.name}_weight_dq", axis=1)
+            )
         else:
             dql_b = producer.get(b_q)
             if dql_b is None or dql_b.op_type != "DynamicQuantizeLinear":

@@ -1,8 +1,8 @@
 """index: daily / weekly / monthly emotion distribution and a mental-health index, with bands."""
+
+from ..core.callable_module import make_callable
 from .args import IndexArgs
 from .run import run
-
-from ..core.callable_module import make_callable  # noqa: E402
 
 make_callable(__name__, run, IndexArgs)
 

@@ -8,6 +8,7 @@ pi = argmin ||M^T pi - s||^2 over the probability simplex (a 4x4 problem per per
 projected gradient), so a shift in the population's emotions is not damped by the model's
 confusions. M comes from the model's head.json (written by `emopulse calibrate`).
 """
+
 from __future__ import annotations
 
 import json
@@ -21,17 +22,25 @@ from ..core.errors import InputError
 def load_confusion(model: str | None, labels: list[str]) -> np.ndarray:
     """M (rows: gold class, columns: label) in the order of `labels`, from a model dir's head.json."""
     from ..core.bundle import resolve_model
+
     path = resolve_model(model)
     path = path if path.endswith(".json") else os.path.join(path, "head.json")
     try:
         conf = json.load(open(path))["fitted_on"]["validation_confusion"]
     except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise InputError(f"{path}: no validation confusion to adjust with ({exc}); run `emopulse calibrate` "
-                         "on the model, or leave out --adjust") from exc
-    if not isinstance(conf, dict) or not isinstance(conf.get("labels"), list) or \
-            sorted(map(str, conf["labels"])) != sorted(labels):
-        raise InputError(f"{path}: its validation confusion's labels {conf.get('labels') if isinstance(conf, dict) else conf}"
-                         f" are not the predictions' {labels}")
+        raise InputError(
+            f"{path}: no validation confusion to adjust with ({exc}); run `emopulse calibrate` "
+            "on the model, or leave out --adjust"
+        ) from exc
+    if (
+        not isinstance(conf, dict)
+        or not isinstance(conf.get("labels"), list)
+        or sorted(map(str, conf["labels"])) != sorted(labels)
+    ):
+        raise InputError(
+            f"{path}: its validation confusion's labels {conf.get('labels') if isinstance(conf, dict) else conf}"
+            f" are not the predictions' {labels}"
+        )
     return check_confusion(conf.get("soft"), conf["labels"], labels, path)
 
 
@@ -45,8 +54,10 @@ def check_confusion(soft, conf_labels: list[str], labels: list[str], path: str) 
     except (TypeError, ValueError) as exc:
         raise InputError(f"{path}: validation_confusion.soft is not a numeric matrix ({exc})") from None
     if m.shape != (k, k):
-        raise InputError(f"{path}: validation_confusion.soft is {'x'.join(map(str, m.shape)) or 'a scalar'}, "
-                         f"expected {k}x{k} for labels {labels}")
+        raise InputError(
+            f"{path}: validation_confusion.soft is {'x'.join(map(str, m.shape)) or 'a scalar'}, "
+            f"expected {k}x{k} for labels {labels}"
+        )
     if not np.isfinite(m).all() or (m < 0).any():
         raise InputError(f"{path}: validation_confusion.soft holds NaN, infinite or negative values")
     if not np.allclose(m.sum(1), 1.0, atol=1e-3):
@@ -54,8 +65,10 @@ def check_confusion(soft, conf_labels: list[str], labels: list[str], path: str) 
     order = [list(map(str, conf_labels)).index(lab) for lab in labels]
     m = m[np.ix_(order, order)]
     if np.linalg.cond(m) > 1e8:
-        raise InputError(f"{path}: validation_confusion.soft is singular (condition number "
-                         f"{np.linalg.cond(m):.3g}): the classifier's confusions cannot be undone; leave out --adjust")
+        raise InputError(
+            f"{path}: validation_confusion.soft is singular (condition number "
+            f"{np.linalg.cond(m):.3g}): the classifier's confusions cannot be undone; leave out --adjust"
+        )
     return m
 
 

@@ -11,6 +11,7 @@ Reference levels (coefficients are differences from them): Monday and January. M
 only used when every month of the year is among the fitted periods in two years or more: with one
 year each month is seen once and its effect cannot be told apart from a drift of the level.
 """
+
 from __future__ import annotations
 
 from datetime import date, timedelta
@@ -30,8 +31,10 @@ def holiday_dates(first: date, last: date, country: str = "KR") -> dict[date, st
         import holidays  # the `index` extra; only the calendar model needs it
     except ImportError as exc:
         from ..core.errors import EmopulseError
-        raise EmopulseError("--calendar / --covariates need the `holidays` package: "
-                            "pip install 'emopulse[index]'") from exc
+
+        raise EmopulseError(
+            "--calendar / --covariates need the `holidays` package: pip install 'emopulse[index]'"
+        ) from exc
     try:
         days = holidays.country_holidays(country, years=range(first.year, last.year + 1), language="en_US")
     except NotImplementedError as exc:

@@ -15,6 +15,7 @@ the sampling error of the emotion-index inputs (their 95 % band through the same
 covariates are taken as exact. Every input with its sign, weight, mean and sd is recorded in
 composite.json and its standardized value in the column composite_z_<series>.
 """
+
 from __future__ import annotations
 
 import math
@@ -32,7 +33,7 @@ EMOTION = ("index", "index_adj", "index_strat")
 def read_spec(path: str, columns: list[str]) -> list[dict]:
     try:
         import tomllib
-    except ImportError:   # Python 3.10
+    except ImportError:  # Python 3.10
         import tomli as tomllib
     try:
         spec = tomllib.loads(storage.read_bytes(path).decode())
@@ -48,8 +49,10 @@ def read_spec(path: str, columns: list[str]) -> list[dict]:
         where = f"{path}: input {i + 1}"
         series, sign, weight = item.get("series"), item.get("sign", 1), item.get("weight", 1.0)
         if series not in columns:
-            raise InputError(f"{where}: series {series!r} is neither an index column nor a covariate "
-                             f"(available: {', '.join(columns)})")
+            raise InputError(
+                f"{where}: series {series!r} is neither an index column nor a covariate "
+                f"(available: {', '.join(columns)})"
+            )
         if sign not in (1, -1):
             raise InputError(f"{where}: sign must be 1 or -1, not {sign!r}")
         if not isinstance(weight, (int, float)) or weight <= 0:
@@ -76,8 +79,10 @@ def _standard(x: np.ndarray, online: bool) -> tuple[np.ndarray, np.ndarray]:
     sq = (s.fill_null(0) ** 2).cum_sum() / cnt
     var = (sq - mean**2) * cnt / (cnt - 1)
     ok = (cnt >= 3).to_numpy()
-    return (np.where(ok, mean.to_numpy(), np.nan),
-            np.where(ok, np.sqrt(np.clip(var.to_numpy().astype(float), 0, None)), np.nan))
+    return (
+        np.where(ok, mean.to_numpy(), np.nan),
+        np.where(ok, np.sqrt(np.clip(var.to_numpy().astype(float), 0, None)), np.nan),
+    )
 
 
 def compose(df: pl.DataFrame, spec: list[dict], online: bool) -> tuple[pl.DataFrame, dict]:
@@ -95,14 +100,24 @@ def compose(df: pl.DataFrame, spec: list[dict], online: bool) -> tuple[pl.DataFr
             band = (df[f"{x['series']}_hi"] - df[f"{x['series']}_lo"]).cast(pl.Float64)
             se = band.fill_null(np.nan).to_numpy() / (2 * Z)
             half = half + x["weight_scaled"] * se / sd
-        record.append(x | {"mean": float(np.nanmean(mean)) if not online else None,
-                           "sd": float(np.nanmean(sd)) if not online else None})
+        record.append(
+            x
+            | {
+                "mean": float(np.nanmean(mean)) if not online else None,
+                "sd": float(np.nanmean(sd)) if not online else None,
+            }
+        )
     csd = _standard(c, online)[1]
     score = 100 * _phi(c / csd)
     lo, hi = 100 * _phi((c - Z * half) / csd), 100 * _phi((c + Z * half) / csd)
-    new = [pl.Series(k, v).fill_nan(None) for k, v in
-           {"composite": score, "composite_lo": lo, "composite_hi": hi, **cols}.items()]
-    info = {"inputs": record, "standardized": "over earlier periods" if online else "over all periods",
-            "score": "100 * Phi(c / sd(c)), c = sum weight_scaled * sign * z",
-            "sd_combination": float(np.nanmean(csd)) if not online else None}
+    new = [
+        pl.Series(k, v).fill_nan(None)
+        for k, v in {"composite": score, "composite_lo": lo, "composite_hi": hi, **cols}.items()
+    ]
+    info = {
+        "inputs": record,
+        "standardized": "over earlier periods" if online else "over all periods",
+        "score": "100 * Phi(c / sd(c)), c = sum weight_scaled * sign * z",
+        "sd_combination": float(np.nanmean(csd)) if not online else None,
+    }
     return df.with_columns(new), info

@@ -9,6 +9,7 @@ Bands (95 %): hard shares use the Wilson score interval (good at small counts an
 soft shares and the index, being means of per-row values, use the normal interval
 mean +- 1.96 sd / sqrt(n) (n = labelled rows in the period), clipped to the valid range.
 """
+
 from __future__ import annotations
 
 import math
@@ -20,7 +21,7 @@ from .load import FREQ
 
 Z = 1.959963984540054
 WINDOW = {"day": 7, "week": 4, "month": 3}
-BASELINE = {"day": 28, "week": 12, "month": 12}   # periods behind the sd of the anomaly test
+BASELINE = {"day": 28, "week": 12, "month": 12}  # periods behind the sd of the anomaly test
 
 
 def scaled_weights(weights: dict[str, float], labels: list[str]) -> dict[str, float]:
@@ -34,8 +35,9 @@ def scaled_weights(weights: dict[str, float], labels: list[str]) -> dict[str, fl
     return {lab: (v - lo) / (hi - lo) for lab, v in w.items()}
 
 
-def sums(lf: pl.LazyFrame, labels: list[str], freq: str, weights: dict[str, float], hard: bool,
-         by: str | None = None) -> pl.DataFrame:
+def sums(
+    lf: pl.LazyFrame, labels: list[str], freq: str, weights: dict[str, float], hard: bool, by: str | None = None
+) -> pl.DataFrame:
     """One row per period (per period and value of column `by`, when given) of additive statistics
     (counts, sums, sums of squares), streamed with no row kept. Sums of two sets of rows are the sums
     of their union: `watch` folds each new file's sums into the ones it keeps, so an update costs the
@@ -49,16 +51,28 @@ def sums(lf: pl.LazyFrame, labels: list[str], freq: str, weights: dict[str, floa
     else:
         score = pl.sum_horizontal([pl.col(f"p_{lab}").cast(pl.Float64) * w[lab] for lab in labels]) * 100
     score = pl.when(labelled).then(score)
-    aggs = [labelled.sum().cast(pl.Int64).alias("n"), (~labelled).sum().cast(pl.Int64).alias("n_unlabelled"),
-            (pl.col("label").is_not_null() & ~finite).sum().cast(pl.Int64).alias("n_nonfinite"),
-            score.sum().alias("_index_sum"), (score ** 2).sum().alias("_index_sq_sum")]
+    aggs = [
+        labelled.sum().cast(pl.Int64).alias("n"),
+        (~labelled).sum().cast(pl.Int64).alias("n_unlabelled"),
+        (pl.col("label").is_not_null() & ~finite).sum().cast(pl.Int64).alias("n_nonfinite"),
+        score.sum().alias("_index_sum"),
+        (score**2).sum().alias("_index_sq_sum"),
+    ]
     for lab in labels:
         p = pl.when(labelled).then(pl.col(f"p_{lab}").cast(pl.Float64))
-        aggs += [(pl.col("label") == lab).sum().cast(pl.Int64).alias(f"count_{lab}"), p.sum().alias(f"_soft_sum_{lab}"),
-                 (p ** 2).sum().alias(f"_soft_sq_sum_{lab}")]
+        aggs += [
+            (pl.col("label") == lab).sum().cast(pl.Int64).alias(f"count_{lab}"),
+            p.sum().alias(f"_soft_sum_{lab}"),
+            (p**2).sum().alias(f"_soft_sq_sum_{lab}"),
+        ]
     keys = ["period"] if by is None else ["period", by]
-    return (lf.with_columns(pl.col("date").dt.truncate(FREQ[freq]).alias("period"))
-              .group_by(keys).agg(aggs).sort(keys).collect(engine="streaming"))
+    return (
+        lf.with_columns(pl.col("date").dt.truncate(FREQ[freq]).alias("period"))
+        .group_by(keys)
+        .agg(aggs)
+        .sort(keys)
+        .collect(engine="streaming")
+    )
 
 
 def add_sums(a: pl.DataFrame | None, b: pl.DataFrame, keys: tuple[str, ...] = ("period",)) -> pl.DataFrame:
@@ -80,8 +94,7 @@ def from_sums(df: pl.DataFrame, labels: list[str]) -> pl.DataFrame:
     return df.select(keep + cols)
 
 
-def aggregate(lf: pl.LazyFrame, labels: list[str], freq: str, weights: dict[str, float],
-              hard: bool) -> pl.DataFrame:
+def aggregate(lf: pl.LazyFrame, labels: list[str], freq: str, weights: dict[str, float], hard: bool) -> pl.DataFrame:
     """One row per period with counts, means and means of squares."""
     return from_sums(sums(lf, labels, freq, weights, hard), labels)
 
@@ -110,8 +123,9 @@ def _normal(mean: str, sq: str, hi: float) -> tuple[pl.Expr, pl.Expr]:
     return (pl.col(mean) - half).clip(0, hi), (pl.col(mean) + half).clip(0, hi)
 
 
-def rule(value: pl.Expr, se: pl.Expr, freq: str, window: int | None, k: float, rolling: str, z: str,
-         flag: str) -> list[pl.Expr]:
+def rule(
+    value: pl.Expr, se: pl.Expr, freq: str, window: int | None, k: float, rolling: str, z: str, flag: str
+) -> list[pl.Expr]:
     """The anomaly rule on any per-period series (the index, a model's residual), as three columns:
     `rolling` (its rolling mean), `z` and `flag` (|z| > k on a period that is not low_count). The
     test compares a period with the rolling mean of the window before it, in units of the sd over a
@@ -123,30 +137,56 @@ def rule(value: pl.Expr, se: pl.Expr, freq: str, window: int | None, k: float, r
     b = BASELINE[freq]
     prev_mean = trusted.shift(1).rolling_mean(w, min_samples=min_samples)
     prev_sd = trusted.shift(1).rolling_std(b, min_samples=max(3, b // 2))
-    zz = (value - prev_mean) / (prev_sd ** 2 + se**2).sqrt()
-    return [trusted.rolling_mean(w, min_samples=min_samples).alias(rolling), zz.alias(z),
-            ((~pl.col("low_count")) & (zz.abs() > k)).fill_null(False).alias(flag)]
+    zz = (value - prev_mean) / (prev_sd**2 + se**2).sqrt()
+    return [
+        trusted.rolling_mean(w, min_samples=min_samples).alias(rolling),
+        zz.alias(z),
+        ((~pl.col("low_count")) & (zz.abs() > k)).fill_null(False).alias(flag),
+    ]
 
 
-def finish(df: pl.DataFrame, labels: list[str], freq: str, min_count: int, window: int | None,
-           k: float) -> pl.DataFrame:
+def finish(
+    df: pl.DataFrame, labels: list[str], freq: str, min_count: int, window: int | None, k: float
+) -> pl.DataFrame:
     n = pl.col("n").cast(pl.Float64)
     cols = []
     for lab in labels:
         share = pl.when(n > 0).then(pl.col(f"count_{lab}") / n)
         lo, hi = _wilson(pl.col(f"count_{lab}").cast(pl.Float64), n)
         slo, shi = _normal(f"soft_{lab}", f"_soft_sq_{lab}", 1.0)
-        cols += [share.alias(f"share_{lab}"), pl.when(n > 0).then(lo).alias(f"share_{lab}_lo"),
-                 pl.when(n > 0).then(hi).alias(f"share_{lab}_hi"),
-                 slo.alias(f"soft_{lab}_lo"), shi.alias(f"soft_{lab}_hi")]
+        cols += [
+            share.alias(f"share_{lab}"),
+            pl.when(n > 0).then(lo).alias(f"share_{lab}_lo"),
+            pl.when(n > 0).then(hi).alias(f"share_{lab}_hi"),
+            slo.alias(f"soft_{lab}_lo"),
+            shi.alias(f"soft_{lab}_hi"),
+        ]
     ilo, ihi = _normal("index", "_index_sq", 100.0)
     cols += [ilo.alias("index_lo"), ihi.alias("index_hi"), (pl.col("n") < min_count).alias("low_count")]
     df = df.with_columns(cols)
     se = (pl.col("index_hi") - pl.col("index_lo")) / (2 * Z)
     df = df.with_columns(rule(pl.col("index"), se, freq, window, k, "index_rolling", "anomaly_z", "anomaly"))
-    order = ["period", "n", "n_unlabelled", "n_nonfinite", "low_count", "index", "index_lo", "index_hi", "index_rolling",
-             "anomaly", "anomaly_z"]
+    order = [
+        "period",
+        "n",
+        "n_unlabelled",
+        "n_nonfinite",
+        "low_count",
+        "index",
+        "index_lo",
+        "index_hi",
+        "index_rolling",
+        "anomaly",
+        "anomaly_z",
+    ]
     for lab in labels:
-        order += [f"count_{lab}", f"share_{lab}", f"share_{lab}_lo", f"share_{lab}_hi",
-                  f"soft_{lab}", f"soft_{lab}_lo", f"soft_{lab}_hi"]
+        order += [
+            f"count_{lab}",
+            f"share_{lab}",
+            f"share_{lab}_lo",
+            f"share_{lab}_hi",
+            f"soft_{lab}",
+            f"soft_{lab}_lo",
+            f"soft_{lab}_hi",
+        ]
     return df.select(order)

@@ -9,6 +9,7 @@ The rule, per series (each column on its own, nulls skipped):
 - never a value from the future: a period before a series' first observation stays null (and is
   left out of the model fit).
 """
+
 from __future__ import annotations
 
 import polars as pl
@@ -28,11 +29,12 @@ def read(path: str, date_col: str = "date") -> pl.DataFrame:
             df = pl.read_csv(storage.read_bytes(path), try_parse_dates=False, infer_schema_length=10_000)
         else:
             df = pl.read_parquet(storage.read_bytes(path))
-    except Exception as exc:   # noqa: BLE001 - polars raises many kinds for a bad file
+    except Exception as exc:  # noqa: BLE001 - polars raises many kinds for a bad file
         raise InputError(f"{path}: not a readable Parquet/CSV covariates file ({type(exc).__name__}: {exc})") from None
     if date_col not in df.columns:
-        raise InputError(f"{path}: no date column {date_col!r} (columns: {', '.join(df.columns)}); "
-                         "pass --covariates-date-col")
+        raise InputError(
+            f"{path}: no date column {date_col!r} (columns: {', '.join(df.columns)}); pass --covariates-date-col"
+        )
     raw = df[date_col]
     if raw.dtype == pl.Date:
         dates = raw
@@ -62,11 +64,19 @@ def align(cov: pl.DataFrame, periods: pl.Series, freq: str) -> pl.DataFrame:
     for c in [c for c in cov.columns if c != "date"]:
         s = cov.select("date", c).drop_nulls()
         s = s.with_columns(pl.col(c).fill_nan(None)).drop_nulls()
-        per = (s.with_columns(pl.col("date").dt.truncate(FREQ[freq]).alias("period"))
-                .group_by("period").agg(pl.col(c).mean()).sort("period"))
+        per = (
+            s.with_columns(pl.col("date").dt.truncate(FREQ[freq]).alias("period"))
+            .group_by("period")
+            .agg(pl.col(c).mean())
+            .sort("period")
+        )
         within = out.join(per, on="period", how="left")
         # last value observed before the period's start: an as-of join on strictly earlier dates
-        before = (pl.DataFrame({"period": periods}).with_columns((pl.col("period") - pl.duration(days=1)).alias("_t"))
-                  .sort("_t").join_asof(s.rename({"date": "_t", c: "_last"}).sort("_t"), on="_t", strategy="backward"))
+        before = (
+            pl.DataFrame({"period": periods})
+            .with_columns((pl.col("period") - pl.duration(days=1)).alias("_t"))
+            .sort("_t")
+            .join_asof(s.rename({"date": "_t", c: "_last"}).sort("_t"), on="_t", strategy="backward")
+        )
         out = out.with_columns(pl.coalesce(within[c], before.sort("period")["_last"]).alias(c))
     return out

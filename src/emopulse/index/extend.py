@@ -1,6 +1,7 @@
 """The options beyond the plain index, applied to the index table in one order (index and watch):
 source-mix adjustment (--strata), the calendar/covariate model (--calendar, --covariates) with
 anomalies judged on its residual, the composite score (--composite), per-source tables (--by)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -11,8 +12,9 @@ from .args import PeriodArgs
 from .compute import Z, rule
 
 
-def enrich(df: pl.DataFrame, labels: list[str], args: PeriodArgs, by_sums: dict[str, pl.DataFrame],
-           online: bool) -> tuple[pl.DataFrame, dict]:
+def enrich(
+    df: pl.DataFrame, labels: list[str], args: PeriodArgs, by_sums: dict[str, pl.DataFrame], online: bool
+) -> tuple[pl.DataFrame, dict]:
     """(the index table with the new columns, a record of what was done: model report, weights,
     composite inputs, holidays in range, per-stratum tables). `by_sums`: per (period, stratum) sums
     for each column of args.group_cols (period null: undated rows, counted in the overall table)."""
@@ -21,8 +23,12 @@ def enrich(df: pl.DataFrame, labels: list[str], args: PeriodArgs, by_sums: dict[
     if args.strata:
         w = strata.weights(args.strata_weights, strata.counts(by_sums[args.strata], args.strata))
         df = strata.stratify(df, by_sums[args.strata], args.strata, labels, w)
-        extra["strata"] = {"column": args.strata, "weights": w, "spec": args.strata_weights,
-                           "periods_missing_a_stratum": int((df["strata_missing"] != "").sum())}
+        extra["strata"] = {
+            "column": args.strata,
+            "weights": w,
+            "spec": args.strata_weights,
+            "periods_missing_a_stratum": int((df["strata_missing"] != "").sum()),
+        }
         base = "index_strat"
     cov = None
     if args.covariates:
@@ -30,15 +36,17 @@ def enrich(df: pl.DataFrame, labels: list[str], args: PeriodArgs, by_sums: dict[
         df = df.with_columns([cov[c].alias(f"cov_{c}") for c in cov.columns if c != "period"])
     if args.modelled and df.height:
         df, extra["model"] = _model(df, base, cov, args, online)
-        extra["holidays"] = {str(d): n for d, n in calendar.holiday_dates(
-            df["period"].min(), df["period"].max(), args.holidays).items()}
+        extra["holidays"] = {
+            str(d): n for d, n in calendar.holiday_dates(df["period"].min(), df["period"].max(), args.holidays).items()
+        }
         base = "index_resid"
     if base != "index" and df.height:
         # the anomaly rule moves to the adjusted series; the raw rule's verdict stays beside it
         df = df.rename({"anomaly": "anomaly_raw", "anomaly_z": "anomaly_raw_z"})
         se = pl.col("_se") if "_se" in df.columns else (pl.col(f"{base}_hi") - pl.col(f"{base}_lo")) / (2 * Z)
-        df = df.with_columns(rule(pl.col(base), se, args.freq, args.window, args.k, f"{base}_rolling", "anomaly_z",
-                                  "anomaly"))
+        df = df.with_columns(
+            rule(pl.col(base), se, args.freq, args.window, args.k, f"{base}_rolling", "anomaly_z", "anomaly")
+        )
         extra["anomalies_judged_on"] = base
     df = df.drop("_se", strict=False)
     if args.composite:
@@ -50,8 +58,9 @@ def enrich(df: pl.DataFrame, labels: list[str], args: PeriodArgs, by_sums: dict[
         df, extra["composite"] = composite.compose(df, spec, online)
         extra["composite"]["spec_file"] = args.composite
     if args.by:
-        extra["by"] = strata.by_source(by_sums[args.by], args.by, labels, args.freq, args.min_count, args.window,
-                                       args.k, df["period"])
+        extra["by"] = strata.by_source(
+            by_sums[args.by], args.by, labels, args.freq, args.min_count, args.window, args.k, df["period"]
+        )
         extra["by_overall"] = strata.overall(by_sums[args.by], args.by, labels)
     return df, extra
 
@@ -68,6 +77,7 @@ def _model(df: pl.DataFrame, base: str, cov: pl.DataFrame | None, args: PeriodAr
     import warnings
 
     from ..core.errors import InputError
+
     # a constant index (a test, a day of identical comments) has no variance to explain: its R²
     # and standard errors are NaN (reported as null), not a warning per fit
     with warnings.catch_warnings(), np.errstate(all="ignore"):
@@ -78,9 +88,14 @@ def _model(df: pl.DataFrame, base: str, cov: pl.DataFrame | None, args: PeriodAr
         except InputError:
             if not online:
                 raise
-            full = None   # watch's first days: too few periods for a fit yet
+            full = None  # watch's first days: too few periods for a fit yet
         got = model.fit_online(y, use, x, cal.columns, periods, args.freq) if online else full
     df = model.columns(df, base, got["calendar_effect"], got["index_fit"])
-    record = {"target": base, "online": online, "covariates": args.covariates, "holidays_country": args.holidays,
-              "fit": report}
+    record = {
+        "target": base,
+        "online": online,
+        "covariates": args.covariates,
+        "holidays_country": args.holidays,
+        "fit": report,
+    }
     return df, record

@@ -1,4 +1,5 @@
 """Predictions as a lazy polars frame with a clean `period` column; bad dates caught up front."""
+
 from __future__ import annotations
 
 import glob
@@ -17,21 +18,27 @@ def _run_parts(run: str, allow_partial: bool = False) -> list[str]:
     """The part files of one run directory, checked against its manifest: a part the manifest records
     must be there with its recorded size (a truncated or swapped part is named, not a polars traceback)."""
     from ..core.parts import load_run
-    names = [n for n in storage.listdir(run) if n.endswith(".parquet") and not n.startswith(("_", "."))
-             and storage.isfile(storage.join(run, n))]
+
+    names = [
+        n
+        for n in storage.listdir(run)
+        if n.endswith(".parquet") and not n.startswith(("_", ".")) and storage.isfile(storage.join(run, n))
+    ]
     m = load_run(run)
     if m is None:
         return [storage.join(run, n) for n in names]
     out = []
     for name in names:
-        rec, path = m.parts.get(name[:-len(".parquet")]), storage.join(run, name)
+        rec, path = m.parts.get(name[: -len(".parquet")]), storage.join(run, name)
         if rec is None:
             if allow_partial:
-                continue        # a part being committed right now
+                continue  # a part being committed right now
             raise InputError(f"{path}: a part file the run's manifest does not list")
         if storage.size(path) != rec.bytes:
-            raise InputError(f"{path}: {storage.size(path)} bytes, the manifest records {rec.bytes} "
-                             "(truncated or replaced); rerun serve-batch with --resume to recompute it")
+            raise InputError(
+                f"{path}: {storage.size(path)} bytes, the manifest records {rec.bytes} "
+                "(truncated or replaced); rerun serve-batch with --resume to recompute it"
+            )
         out.append(path)
     return out
 
@@ -41,6 +48,7 @@ def _walk_runs(path: str, allow_partial: bool) -> list[str]:
     run per input file) and any nesting of them read as one dataset. A run without _SUCCESS is
     refused unless allow_partial."""
     from ..core.parts import run_status
+
     files: list[str] = []
     complete, why = run_status(path)
     if not complete and not allow_partial:
@@ -76,10 +84,11 @@ def resolve(paths: list[str], allow_partial: bool = False) -> list[str]:
 def _empty_run_labels(paths: list[str]) -> list[str] | None:
     """The labels of complete runs of zero rows (their manifests' model labels), or None."""
     from ..core.parts import load_run
+
     for p in paths:
         if storage.isdir(p) and storage.exists(storage.join(p, "_SUCCESS")):
             m = load_run(p)
-            labels = (m.fingerprint.get("labels") if m else None)
+            labels = m.fingerprint.get("labels") if m else None
             if labels:
                 return list(labels)
     return None
@@ -99,28 +108,34 @@ def local_date(raw: pl.Expr, dtype, timezone: str, where: str) -> pl.Expr:
     if isinstance(dtype, pl.Datetime):
         return (raw.dt.convert_time_zone(timezone) if dtype.time_zone else raw).dt.date()
     if dtype in (pl.String, pl.Utf8):
-        norm = raw.str.strip_chars().str.replace(r"[Zz]$", "+00:00") \
-            .str.replace(r"^(\d{4}-\d{2}-\d{2})[Tt ]", "${1} ")
+        norm = raw.str.strip_chars().str.replace(r"[Zz]$", "+00:00").str.replace(r"^(\d{4}-\d{2}-\d{2})[Tt ]", "${1} ")
         instant = pl.coalesce(*[norm.str.to_datetime(f, strict=False, time_zone="UTC") for f in _AWARE_FORMATS])
         naive = pl.coalesce(raw.str.to_date(strict=False), raw.str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False))
-        return pl.when(raw.str.contains(_AWARE)).then(instant.dt.convert_time_zone(timezone).dt.date()) \
-            .otherwise(naive)
+        return pl.when(raw.str.contains(_AWARE)).then(instant.dt.convert_time_zone(timezone).dt.date()).otherwise(naive)
     raise InputError(f"{where}: date column is {dtype}; expected a date, timestamp or ISO string")
 
 
-def scan(paths: list[str], date_col: str, timezone: str, allow_partial: bool = False,
-         extra: tuple[str, ...] = ()) -> tuple[pl.LazyFrame, list[str], list[str]]:
+def scan(
+    paths: list[str], date_col: str, timezone: str, allow_partial: bool = False, extra: tuple[str, ...] = ()
+) -> tuple[pl.LazyFrame, list[str], list[str]]:
     """(frame with `date` as pl.Date, the label / p_ columns and the `extra` columns as strings (a
     stratum such as `source`; null stays null), labels, files). Files whose date columns differ in
     type (date32 in one part, strings in another) are each converted by `local_date` and read as one
     frame."""
     extra = tuple(c for c in dict.fromkeys(extra) if c != date_col)
     files = resolve(paths, allow_partial)
-    if not files:     # complete runs of zero rows: an empty frame, an empty index
+    if not files:  # complete runs of zero rows: an empty frame, an empty index
         labels = _empty_run_labels(paths)
-        empty = pl.DataFrame(schema={"date": pl.Date, "_date_null": pl.Boolean, "_date_raw": pl.String,
-                                     LABEL_COL: pl.String, **{f"p_{lab}": pl.Float32 for lab in labels},
-                                     **{c: pl.String for c in extra}})
+        empty = pl.DataFrame(
+            schema={
+                "date": pl.Date,
+                "_date_null": pl.Boolean,
+                "_date_raw": pl.String,
+                LABEL_COL: pl.String,
+                **{f"p_{lab}": pl.Float32 for lab in labels},
+                **dict.fromkeys(extra, pl.String),
+            }
+        )
         return empty.lazy(), labels, []
     groups: dict[str, list[str]] = {}
     schemas = {}
@@ -136,8 +151,10 @@ def scan(paths: list[str], date_col: str, timezone: str, allow_partial: bool = F
     for key, group in groups.items():
         schema = schemas[key]
         if date_col not in schema:
-            raise InputError(f"{group[0]}: no date column {date_col!r} (columns: {', '.join(schema.names())}); "
-                             "run serve-batch with --keep-cols date, or pass --date-col")
+            raise InputError(
+                f"{group[0]}: no date column {date_col!r} (columns: {', '.join(schema.names())}); "
+                "run serve-batch with --keep-cols date, or pass --date-col"
+            )
         if LABEL_COL not in schema:
             raise InputError(f"{group[0]}: no {LABEL_COL!r} column: not serve-batch predictions")
         got = [c[2:] for c in schema.names() if c.startswith("p_")]
@@ -148,19 +165,26 @@ def scan(paths: list[str], date_col: str, timezone: str, allow_partial: bool = F
         labels = got
         for col in extra:
             if col not in schema:
-                raise InputError(f"{group[0]}: no column {col!r} to stratify by (columns: "
-                                 f"{', '.join(schema.names())}); run serve-batch with --keep-cols {date_col},{col}")
+                raise InputError(
+                    f"{group[0]}: no column {col!r} to stratify by (columns: "
+                    f"{', '.join(schema.names())}); run serve-batch with --keep-cols {date_col},{col}"
+                )
         raw = pl.col(date_col)
         date = local_date(raw, schema[date_col], timezone, f"{group[0]}: {date_col!r}")
-        cols = [date.alias("date"), raw.is_null().alias("_date_null"), raw.cast(pl.String).alias("_date_raw"),
-                pl.col(LABEL_COL).cast(pl.String)] + [pl.col(f"p_{lab}").cast(pl.Float32) for lab in labels]
+        cols = [
+            date.alias("date"),
+            raw.is_null().alias("_date_null"),
+            raw.cast(pl.String).alias("_date_raw"),
+            pl.col(LABEL_COL).cast(pl.String),
+        ] + [pl.col(f"p_{lab}").cast(pl.Float32) for lab in labels]
         cols += [pl.col(c).cast(pl.String) for c in extra]
         frames.append(storage.scan_parquet(group).select(cols))
     return (frames[0] if len(frames) == 1 else pl.concat(frames, how="vertical")), labels, files
 
 
-def check_dates(lf: pl.LazyFrame, drop_bad: bool, lo: date | None = None, hi: date | None = None,
-                keep_undated: bool = False) -> tuple[pl.LazyFrame, int, int]:
+def check_dates(
+    lf: pl.LazyFrame, drop_bad: bool, lo: date | None = None, hi: date | None = None, keep_undated: bool = False
+) -> tuple[pl.LazyFrame, int, int]:
     """(frame without rows lacking a date, bad-date rows dropped, null-date rows); with keep_undated
     the rows without a date stay in, their `date` null (dropped bad dates too).
 
@@ -176,7 +200,9 @@ def check_dates(lf: pl.LazyFrame, drop_bad: bool, lo: date | None = None, hi: da
     if n_bad and not drop_bad:
         sample = lf.with_row_index("row").filter(bad).select("row", "_date_raw").head(3).collect()
         examples = ", ".join(f"row {r}: {v!r}" for r, v in sample.iter_rows())
-        raise InputError(f"{n_bad} rows have unparseable dates or dates outside {lo} .. {hi} ({examples}); "
-                         "fix them or pass --drop-bad-dates")
+        raise InputError(
+            f"{n_bad} rows have unparseable dates or dates outside {lo} .. {hi} ({examples}); "
+            "fix them or pass --drop-bad-dates"
+        )
     lf = lf if keep_undated else lf.filter(pl.col("date").is_not_null())
     return lf.drop("_date_null", "_date_raw"), n_bad, n_null

@@ -20,6 +20,7 @@ Share of variance explained: R² of the whole model, and per group of terms (day
 each holiday term, each covariate) the drop in R² when that group is left out (its unique share;
 shares of correlated groups need not add up to the total).
 """
+
 from __future__ import annotations
 
 import math
@@ -36,8 +37,10 @@ def _ols(y: np.ndarray, x: np.ndarray, hac_lags: int | None = None):
         import statsmodels.api as sm  # the `index` extra; only the model needs it
     except ImportError as exc:
         from ..core.errors import EmopulseError
-        raise EmopulseError("--calendar / --covariates need the `statsmodels` package: "
-                            "pip install 'emopulse[index]'") from exc
+
+        raise EmopulseError(
+            "--calendar / --covariates need the `statsmodels` package: pip install 'emopulse[index]'"
+        ) from exc
     model = sm.OLS(y, sm.add_constant(x, has_constant="add"))
     if hac_lags is None:
         return model.fit()
@@ -64,18 +67,30 @@ def fit_full(y: np.ndarray, use: np.ndarray, x: pl.DataFrame, cal_cols: list[str
     cols = cov + cal
     if len(rows) < len(cols) + 3:
         from ..core.errors import InputError
-        raise InputError(f"the index model has {len(cols) + 1} parameters but only {len(rows)} periods to fit them "
-                         "on (periods not low_count with every covariate known); use a coarser --freq, a lower "
-                         "--min-count or more data")
+
+        raise InputError(
+            f"the index model has {len(cols) + 1} parameters but only {len(rows)} periods to fit them "
+            "on (periods not low_count with every covariate known); use a coarser --freq, a lower "
+            "--min-count or more data"
+        )
     xm = x.select(cols).to_numpy()
     lags = nw_lags(len(rows))
     res = _ols(y[rows], xm[rows], lags)
     ci = res.conf_int(0.05)
     beta = dict(zip(["const"] + cols, res.params))
-    terms = [{"term": name, "group": calendar.group(name) if name != "const" else "const",
-              "kind": "calendar" if name in cal else ("covariate" if name != "const" else "intercept"),
-              "coef": _num(res.params[j]), "se": _num(res.bse[j]), "lo": _num(ci[j][0]),
-              "hi": _num(ci[j][1]), "p": _num(res.pvalues[j])} for j, name in enumerate(["const"] + cols)]
+    terms = [
+        {
+            "term": name,
+            "group": calendar.group(name) if name != "const" else "const",
+            "kind": "calendar" if name in cal else ("covariate" if name != "const" else "intercept"),
+            "coef": _num(res.params[j]),
+            "se": _num(res.bse[j]),
+            "lo": _num(ci[j][0]),
+            "hi": _num(ci[j][1]),
+            "p": _num(res.pvalues[j]),
+        }
+        for j, name in enumerate(["const"] + cols)
+    ]
     groups = {calendar.group(c): [d for d in cols if calendar.group(d) == calendar.group(c)] for c in cols}
     shares = {}
     for g, members in groups.items():
@@ -91,13 +106,22 @@ def fit_full(y: np.ndarray, use: np.ndarray, x: pl.DataFrame, cal_cols: list[str
     effect = cal_x @ np.array([beta[c] for c in cal]) if cal else np.zeros(x.height)
     effect = effect - effect[rows].mean()
     full = xm @ np.asarray(res.params[1:]) + res.params[0]
-    return {"report": {"periods_fitted": int(len(rows)), "first": str(fitted[0]), "last": str(fitted[-1]),
-                       "r2": _num(res.rsquared), "hac_lags": lags, "terms": terms, "variance_explained": shares},
-            "calendar_effect": effect, "index_fit": full}
+    return {
+        "report": {
+            "periods_fitted": int(len(rows)),
+            "first": str(fitted[0]),
+            "last": str(fitted[-1]),
+            "r2": _num(res.rsquared),
+            "hac_lags": lags,
+            "terms": terms,
+            "variance_explained": shares,
+        },
+        "calendar_effect": effect,
+        "index_fit": full,
+    }
 
 
-def fit_online(y: np.ndarray, use: np.ndarray, x: pl.DataFrame, cal_cols: list[str], periods: list,
-               freq: str) -> dict:
+def fit_online(y: np.ndarray, use: np.ndarray, x: pl.DataFrame, cal_cols: list[str], periods: list, freq: str) -> dict:
     """Per period t: the calendar effect and the prediction from a plain OLS fit on the usable
     periods before t (point estimates only); NaN until enough periods came before."""
     t_all = x.height
@@ -129,8 +153,10 @@ def columns(df: pl.DataFrame, base: str, effect: np.ndarray, fit: np.ndarray) ->
     e = pl.Series("calendar_effect", effect).fill_nan(None)
     f = pl.Series("index_fit", fit).fill_nan(None)
     df = df.with_columns(e, f)
-    return df.with_columns((pl.col(base) - pl.col("calendar_effect")).alias("index_adj"),
-                           (pl.col(f"{base}_lo") - pl.col("calendar_effect")).alias("index_adj_lo"),
-                           (pl.col(f"{base}_hi") - pl.col("calendar_effect")).alias("index_adj_hi"),
-                           (pl.col(base) - pl.col("index_fit")).alias("index_resid"),
-                           ((pl.col(f"{base}_hi") - pl.col(f"{base}_lo")) / (2 * Z)).alias("_se"))
+    return df.with_columns(
+        (pl.col(base) - pl.col("calendar_effect")).alias("index_adj"),
+        (pl.col(f"{base}_lo") - pl.col("calendar_effect")).alias("index_adj_lo"),
+        (pl.col(f"{base}_hi") - pl.col("calendar_effect")).alias("index_adj_hi"),
+        (pl.col(base) - pl.col("index_fit")).alias("index_resid"),
+        ((pl.col(f"{base}_hi") - pl.col(f"{base}_lo")) / (2 * Z)).alias("_se"),
+    )

@@ -13,6 +13,7 @@ to 1; every stratum of the input needs one). A period missing a stratum is marke
 (`strata_missing` lists them) and uses the present strata with their weights rescaled: its value is
 not mix-free, so read it with that mark. Rows whose stratum is null form the stratum "(none)".
 """
+
 from __future__ import annotations
 
 import polars as pl
@@ -42,8 +43,9 @@ def weights(spec: str, counts: dict[str, int]) -> dict[str, float]:
             raise InputError(f"--strata-weights: {item!r} is not name=number >= 0 (or use equal / overall)")
     missing = [s for s in strata if s not in given]
     if missing:
-        raise InputError(f"--strata-weights gives no weight to {', '.join(missing)} (strata in the input: "
-                         f"{', '.join(strata)})")
+        raise InputError(
+            f"--strata-weights gives no weight to {', '.join(missing)} (strata in the input: {', '.join(strata)})"
+        )
     total = sum(given[s] for s in strata)
     if total <= 0:
         raise InputError("--strata-weights: the weights of the strata in the input sum to 0")
@@ -63,24 +65,43 @@ def stratify(df: pl.DataFrame, by_sums: pl.DataFrame, col: str, labels: list[str
     m = m.with_columns(pl.col(col).replace_strict(w, default=0.0, return_dtype=pl.Float64).alias("_w"))
     wsum = pl.col("_w").sum()
     aggs = [pl.col(col).sort().str.join(",").alias("_present")]
-    for name, mean, sq, hi in [("index_strat", "index", "_index_sq", 100.0)] + \
-            [(f"strat_{lab}", f"soft_{lab}", f"_soft_sq_{lab}", 1.0) for lab in labels]:
+    for name, mean, sq, hi in [("index_strat", "index", "_index_sq", 100.0)] + [
+        (f"strat_{lab}", f"soft_{lab}", f"_soft_sq_{lab}", 1.0) for lab in labels
+    ]:
         var = (pl.col(sq) - pl.col(mean) ** 2).clip(lower_bound=0) / pl.col("n")
         est = (pl.col("_w") * pl.col(mean)).sum() / wsum
         half = Z * ((pl.col("_w") ** 2 * var).sum()).sqrt() / wsum
-        aggs += [est.alias(name), (est - half).clip(0, hi).alias(f"{name}_lo"),
-                 (est + half).clip(0, hi).alias(f"{name}_hi")]
+        aggs += [
+            est.alias(name),
+            (est - half).clip(0, hi).alias(f"{name}_lo"),
+            (est + half).clip(0, hi).alias(f"{name}_hi"),
+        ]
     st = m.group_by("period").agg(aggs)
     every = sorted(w)
-    st = st.with_columns(pl.col("_present").map_elements(
-        lambda p: ",".join(s for s in every if s not in p.split(",")), return_dtype=pl.String).alias("strata_missing"))
+    st = st.with_columns(
+        pl.col("_present")
+        .map_elements(lambda p: ",".join(s for s in every if s not in p.split(",")), return_dtype=pl.String)
+        .alias("strata_missing")
+    )
     out = df.join(st.drop("_present"), on="period", how="left")
-    return out.with_columns(pl.when(pl.col("n") > 0).then(pl.col("strata_missing").fill_null(",".join(every)))
-                            .otherwise(pl.lit(",".join(every))).alias("strata_missing"))
+    return out.with_columns(
+        pl.when(pl.col("n") > 0)
+        .then(pl.col("strata_missing").fill_null(",".join(every)))
+        .otherwise(pl.lit(",".join(every)))
+        .alias("strata_missing")
+    )
 
 
-def by_source(by_sums: pl.DataFrame, col: str, labels: list[str], freq: str, min_count: int, window: int | None,
-              k: float, periods: pl.Series) -> pl.DataFrame:
+def by_source(
+    by_sums: pl.DataFrame,
+    col: str,
+    labels: list[str],
+    freq: str,
+    min_count: int,
+    window: int | None,
+    k: float,
+    periods: pl.Series,
+) -> pl.DataFrame:
     """The index table of each stratum on the index's calendar, stacked: (stratum, period, n, index,
     band, shares, low_count, anomaly ...), one stratum after another."""
     m = per_stratum(by_sums.filter(pl.col("period").is_not_null()), col, labels)
@@ -104,8 +125,9 @@ def overall(by_sums: pl.DataFrame, col: str, labels: list[str]) -> pl.DataFrame:
     m = from_sums(tot.drop(col).with_columns(pl.lit(None, pl.Date).alias("period")), labels).with_columns(tot[col])
     sd = (pl.col("_index_sq") - pl.col("index") ** 2).clip(lower_bound=0).sqrt()
     half = Z * sd / pl.col("n").cast(pl.Float64).sqrt()
-    m = m.with_columns((pl.col("index") - half).clip(0, 100).alias("index_lo"),
-                       (pl.col("index") + half).clip(0, 100).alias("index_hi"))
+    m = m.with_columns(
+        (pl.col("index") - half).clip(0, 100).alias("index_lo"), (pl.col("index") + half).clip(0, 100).alias("index_hi")
+    )
     m = m.join(undated, on=col, how="left").with_columns(pl.col("n_undated").fill_null(0))
     return m.select([col, "n", "n_undated", "index", "index_lo", "index_hi"] + [f"soft_{lab}" for lab in labels])
 
@@ -114,4 +136,3 @@ def counts(by_sums: pl.DataFrame, col: str) -> dict[str, int]:
     """Labelled dated rows per stratum (what `overall` weights are made of)."""
     s = by_sums.filter(pl.col("period").is_not_null()).with_columns(pl.col(col).fill_null(NONE))
     return {k: int(v) for k, v in s.group_by(col).agg(pl.col("n").sum()).filter(pl.col("n") > 0).iter_rows()}
-

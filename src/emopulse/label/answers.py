@@ -8,6 +8,7 @@ over the labels (labels are ASCII words with distinct first letters, so the sets
 Greedy decoding follows the single largest of those tokens, so the label and the most probable
 label agree except in near-ties.
 """
+
 from __future__ import annotations
 
 import math
@@ -18,7 +19,7 @@ from dataclasses import dataclass
 class Answer:
     text: str | None
     finish_reason: str | None
-    token_logprobs: dict[int, float] | None     # first answer step: token id -> raw logprob
+    token_logprobs: dict[int, float] | None  # first answer step: token id -> raw logprob
     prompt_tokens: int = 0
     output_tokens: int = 0
     error: str | None = None
@@ -30,7 +31,9 @@ def continuation_tokens(vocab: dict[str, int], labels, state: str = "") -> list[
     out = []
     for lab in labels:
         if lab.startswith(state):
-            out += [vocab[lab[len(state):j]] for j in range(len(state) + 1, len(lab) + 1) if lab[len(state):j] in vocab]
+            out += [
+                vocab[lab[len(state) : j]] for j in range(len(state) + 1, len(lab) + 1) if lab[len(state) : j] in vocab
+            ]
     return sorted(set(out))
 
 
@@ -40,7 +43,7 @@ def prefix_tokens(tokenizer, labels) -> dict[str, list[int]]:
 
 
 def max_answer_tokens(labels) -> int:
-    return max(len(lab.encode()) for lab in labels) + 1   # one token per byte at worst, then EOS
+    return max(len(lab.encode()) for lab in labels) + 1  # one token per byte at worst, then EOS
 
 
 def probabilities(token_logprobs: dict[int, float] | None, prefixes: dict[str, list[int]], labels):

@@ -1,6 +1,7 @@
 """HTTP to an OpenAI-compatible server such as `python -m vllm.entrypoints.openai.api_server`:
 /v1/completions with the same prompt, `structured_outputs: {choice: labels}` and
 `logprob_token_ids`, bounded concurrency and retries with backoff."""
+
 from __future__ import annotations
 
 import json
@@ -15,9 +16,19 @@ from .answers import Answer, max_answer_tokens, prefix_tokens
 class OpenAIBackend:
     name = "openai"
 
-    def __init__(self, model: str, labels, base_url: str, tokenizer: str, api_key: str | None = None,
-                 max_concurrency: int = 16, retries: int = 4, timeout: float = 120.0):
+    def __init__(
+        self,
+        model: str,
+        labels,
+        base_url: str,
+        tokenizer: str,
+        api_key: str | None = None,
+        max_concurrency: int = 16,
+        retries: int = 4,
+        timeout: float = 120.0,
+    ):
         from transformers import AutoTokenizer
+
         self.labels = list(labels)
         self.model, self.url = model, base_url.rstrip("/") + "/v1/completions"
         self.api_key, self.retries, self.timeout = api_key, retries, timeout
@@ -28,11 +39,18 @@ class OpenAIBackend:
         self.pool = ThreadPoolExecutor(max_concurrency, thread_name_prefix="emopulse-http")
 
     def _post(self, prompt: str) -> Answer:
-        body = json.dumps({
-            "model": self.model, "prompt": prompt, "max_tokens": self.max_tokens, "temperature": 0.0,
-            "structured_outputs": {"choice": self.labels}, "logprobs": len(self.ids),
-            "logprob_token_ids": self.ids, "return_tokens_as_token_ids": True,
-        }).encode()
+        body = json.dumps(
+            {
+                "model": self.model,
+                "prompt": prompt,
+                "max_tokens": self.max_tokens,
+                "temperature": 0.0,
+                "structured_outputs": {"choice": self.labels},
+                "logprobs": len(self.ids),
+                "logprob_token_ids": self.ids,
+                "return_tokens_as_token_ids": True,
+            }
+        ).encode()
         headers = {"Content-Type": "application/json"}
         if self.api_key:
             headers["Authorization"] = f"Bearer {self.api_key}"
@@ -49,7 +67,7 @@ class OpenAIBackend:
                     break  # a bad request does not get better by retrying
             except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
                 last = f"{type(exc).__name__}: {exc}"
-            time.sleep(min(8.0, 0.5 * 2 ** attempt))
+            time.sleep(min(8.0, 0.5 * 2**attempt))
         return Answer(None, None, None, error=last)
 
     def _parse(self, data: dict) -> Answer:
@@ -57,8 +75,9 @@ class OpenAIBackend:
         top = ((c.get("logprobs") or {}).get("top_logprobs") or [None])[0] or {}
         lps = {int(k.split(":", 1)[1]): v for k, v in top.items() if k.startswith("token_id:")}
         usage = data.get("usage") or {}
-        return Answer(c.get("text"), c.get("finish_reason"), lps, usage.get("prompt_tokens", 0),
-                      usage.get("completion_tokens", 0))
+        return Answer(
+            c.get("text"), c.get("finish_reason"), lps, usage.get("prompt_tokens", 0), usage.get("completion_tokens", 0)
+        )
 
     def __call__(self, prompts: list[str]) -> list[Answer]:
         return list(self.pool.map(self._post, prompts))

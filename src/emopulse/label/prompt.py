@@ -7,6 +7,7 @@ control token typed inside a comment (`<start_of_turn>`, `<|im_end|>`, `</s>`, `
 with a U+2060 WORD JOINER after its first character (`escape_special`), so the tokenizer reads it as
 text and a comment cannot close its own turn and forge another (issue 22).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -35,8 +36,10 @@ EXAMPLES = [
 
 
 # control tokens of the common chat formats, for a prompt rendered without the model's tokenizer
-_GENERIC = re.compile(r"<\|[^<>|\s]{1,40}\|>|</?(?:s|bos|eos|pad|unk|start_of_turn|end_of_turn|think)>|"
-                      r"\[/?INST\]|<<SYS>>|<</SYS>>|<\s*(?:start_of_turn|end_of_turn)\s*>")
+_GENERIC = re.compile(
+    r"<\|[^<>|\s]{1,40}\|>|</?(?:s|bos|eos|pad|unk|start_of_turn|end_of_turn|think)>|"
+    r"\[/?INST\]|<<SYS>>|<</SYS>>|<\s*(?:start_of_turn|end_of_turn)\s*>"
+)
 JOINER = "\u2060"
 
 
@@ -67,15 +70,18 @@ class PromptSpec:
     labels: list[str] = field(default_factory=lambda: list(LABELS))
 
     @classmethod
-    def from_file(cls, path: str | None, labels=LABELS) -> "PromptSpec":
+    def from_file(cls, path: str | None, labels=LABELS) -> PromptSpec:
         if not path:
             return cls(labels=list(labels))
         try:
             raw = json.load(open(path, encoding="utf-8"))
         except (OSError, ValueError) as exc:
             raise InputError(f"{path}: not a readable JSON prompt file ({exc})") from exc
-        spec = cls(instruction=raw.get("instruction", INSTRUCTION), examples=raw.get("examples", EXAMPLES),
-                   labels=list(raw.get("labels", labels)))
+        spec = cls(
+            instruction=raw.get("instruction", INSTRUCTION),
+            examples=raw.get("examples", EXAMPLES),
+            labels=list(raw.get("labels", labels)),
+        )
         bad = [e for e in spec.examples if e.get("label") not in spec.labels or not e.get("text")]
         if bad:
             raise InputError(f"{path}: examples need a text and one of {spec.labels}: {bad[0]}")
@@ -99,8 +105,17 @@ class PromptBuilder:
         template = getattr(tokenizer, "chat_template", None) if tokenizer is not None else None
         self.tokenizer = tokenizer if template else None
         self.mode = "chat" if template else "completion"
-        payload = json.dumps({"instruction": spec.instruction, "examples": spec.examples, "labels": spec.labels,
-                              "mode": self.mode, "template": template or ""}, ensure_ascii=False, sort_keys=True)
+        payload = json.dumps(
+            {
+                "instruction": spec.instruction,
+                "examples": spec.examples,
+                "labels": spec.labels,
+                "mode": self.mode,
+                "template": template or "",
+            },
+            ensure_ascii=False,
+            sort_keys=True,
+        )
         self.hash = hashlib.sha256(payload.encode()).hexdigest()[:16]
 
     def __call__(self, comment: str) -> str:
@@ -123,8 +138,9 @@ class PromptBuilder:
         message = self.spec.user_message(escape_special(comment, self.specials))
         if self.tokenizer is None:
             return message
-        return self.tokenizer.apply_chat_template([{"role": "user", "content": message}], tokenize=False,
-                                                  add_generation_prompt=True)
+        return self.tokenizer.apply_chat_template(
+            [{"role": "user", "content": message}], tokenize=False, add_generation_prompt=True
+        )
 
 
 def check_answer(text: str | None, finish_reason: str | None, labels) -> str | None:

@@ -1,5 +1,6 @@
 """The shipped default model: an int8 ONNX bundle of the best recipe (see MODEL_CARD.md), built by
 `make model`. `serve-batch`, `evaluate` and the Python API use it when no --model is given."""
+
 import os
 from importlib import resources
 

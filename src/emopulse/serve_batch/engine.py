@@ -1,6 +1,7 @@
 """The local engine: the part loop (core/partloop.py) over a serve-batch task, with the model in
 this process (one session) or in worker processes (one session each), and the host work (tokenizer,
 the head's n-gram member, assembly) on `--host-workers` threads."""
+
 from __future__ import annotations
 
 import logging
@@ -28,12 +29,14 @@ def run(args: ServeBatchArgs, backend_kind: str | None = None, served_head: bool
     serves the encoder's own probabilities."""
     if args.engine == "ray":
         from .ray_engine import run as run_ray
+
         return run_ray(args)
     t_start = time.perf_counter()
     threads = args.threads or default_threads(args.workers)
     plan, bundle, encoder, parts, out = open_run(args, threads)
     if backend_kind:
         from dataclasses import replace
+
         bundle.spec = replace(bundle.spec, kind=backend_kind)
     id_col = args.id_col or schema.ID_COL
     hosts = host_workers(args)
@@ -41,6 +44,7 @@ def run(args: ServeBatchArgs, backend_kind: str | None = None, served_head: bool
     predictor = bundle.predictor(batch_tokens(args), args.max_batch_rows, encoder, host_workers=hosts, timers=timers)
     if not served_head:
         from ..core.head import Head
+
         predictor.head = Head()
     stats = new_stats()
 
@@ -48,20 +52,22 @@ def run(args: ServeBatchArgs, backend_kind: str | None = None, served_head: bool
         todo = [p for p in parts if p.name not in out.finished]
         runner = make_runner(bundle.spec, args.workers)
         task = ServeTask(plan, predictor, runner, id_col, stats, timers)
-        bar = progress_bar(sum(p.n_rows for p in todo), "serve-batch", enabled=args.progress,
-                           heartbeat=args.heartbeat)
+        bar = progress_bar(sum(p.n_rows for p in todo), "serve-batch", enabled=args.progress, heartbeat=args.heartbeat)
 
         def commit(part, tbl, dead):
             with timers.time("commit"):
-                out.commit(part.name, tbl, dead, file=plan.rel_names[part.file_index], start=part.start,
-                           stop=part.stop)
+                out.commit(part.name, tbl, dead, file=plan.rel_names[part.file_index], start=part.start, stop=part.stop)
             log.debug(f"{part.name}: {tbl.num_rows} rows committed")
             bar.update(tbl.num_rows)
 
         t_parts = time.perf_counter()
         try:
-            run_local(task, read_parts(plan, todo, skip_bad_files=args.skip_bad_files), commit,
-                      on_read=lambda s: timers.add("read", s))
+            run_local(
+                task,
+                read_parts(plan, todo, skip_bad_files=args.skip_bad_files),
+                commit,
+                on_read=lambda s: timers.add("read", s),
+            )
             parts_seconds = time.perf_counter() - t_parts
         finally:
             bar.close()
@@ -69,6 +75,19 @@ def run(args: ServeBatchArgs, backend_kind: str | None = None, served_head: bool
             predictor.close()
 
         wall = time.perf_counter() - t_start
-        return out.finish(invocation_summary(
-            args, bundle, plan, parts, todo, stats, wall, engine="local", threads_per_worker=threads,
-            host_workers=hosts, stage_seconds=timers.as_dict(), parts_seconds=round(parts_seconds, 4)))
+        return out.finish(
+            invocation_summary(
+                args,
+                bundle,
+                plan,
+                parts,
+                todo,
+                stats,
+                wall,
+                engine="local",
+                threads_per_worker=threads,
+                host_workers=hosts,
+                stage_seconds=timers.as_dict(),
+                parts_seconds=round(parts_seconds, 4),
+            )
+        )

@@ -11,6 +11,7 @@ is imported only here.
 Resume: the project's own manifest, per part. (Ray Data's own checkpointing, keyed on an id
 column, would not give the local engine's `<file>:<row>` ids nor its part layout.)
 """
+
 from __future__ import annotations
 
 import os
@@ -19,8 +20,8 @@ from dataclasses import asdict
 
 from ..core import schema, storage
 from ..core.bundle import load_bundle
-from ..core.parts import PartRecord, write_part
 from ..core.partloop import run_inline
+from ..core.parts import PartRecord, write_part
 from ..core.reader import Part, read_parts
 from .args import ServeBatchArgs, batch_tokens
 from .runner import InlineRunner
@@ -41,14 +42,27 @@ class PartPredictor:
     def __call__(self, batch: dict) -> dict:
         out = {"record": [], "stats": []}
         for i in range(len(batch["file_index"])):
-            part = Part(int(batch["file_index"][i]), int(batch["chunk"][i]), str(batch["path"][i]),
-                        int(batch["start"][i]), int(batch["stop"][i]))
+            part = Part(
+                int(batch["file_index"][i]),
+                int(batch["chunk"][i]),
+                str(batch["path"][i]),
+                int(batch["start"][i]),
+                int(batch["stop"][i]),
+            )
             _, table = next(read_parts(self.plan, [part]))
             stats = new_stats()
             task = ServeTask(self.plan, self.predictor, self.runner, self.id_col, stats)
             tbl, dead = run_inline(task, part, table)
-            rec = write_part(self.args.output, part.name, tbl, dead, file=self.plan.rel_names[part.file_index],
-                             start=part.start, stop=part.stop, engine="ray")
+            rec = write_part(
+                self.args.output,
+                part.name,
+                tbl,
+                dead,
+                file=self.plan.rel_names[part.file_index],
+                start=part.start,
+                stop=part.stop,
+                engine="ray",
+            )
             out["record"].append(asdict(rec))
             out["stats"].append(stats)
         return out
@@ -56,6 +70,7 @@ class PartPredictor:
 
 def run(args: ServeBatchArgs) -> dict:
     import ray
+
     t_start = time.perf_counter()
     threads = args.threads or max(1, int(args.cpus_per_worker))
     plan, bundle, _, parts, out = open_run(args, threads)
@@ -64,21 +79,44 @@ def run(args: ServeBatchArgs) -> dict:
         todo = [p for p in parts if p.name not in out.finished]
         if todo:
             if not ray.is_initialized():
-                ray.init(address=args.address, ignore_reinit_error=True, log_to_driver=False,
-                         include_dashboard=False, **({} if args.address else {"num_cpus": os.cpu_count()}))
+                ray.init(
+                    address=args.address,
+                    ignore_reinit_error=True,
+                    log_to_driver=False,
+                    include_dashboard=False,
+                    **({} if args.address else {"num_cpus": os.cpu_count()}),
+                )
             ctx = ray.data.DataContext.get_current()
             ctx.enable_progress_bars = bool(args.progress)
-            items = [{"file_index": p.file_index, "chunk": p.chunk, "path": p.path, "start": p.start, "stop": p.stop}
-                     for p in todo]
+            items = [
+                {"file_index": p.file_index, "chunk": p.chunk, "path": p.path, "start": p.start, "stop": p.stop}
+                for p in todo
+            ]
             workers = max(1, args.workers)
             ds = ray.data.from_items(items, override_num_blocks=min(len(items), workers * 4)).map_batches(
-                PartPredictor, fn_constructor_args=(args, plan, threads, storage.environment()), batch_size=1,
-                concurrency=workers, num_cpus=args.cpus_per_worker, num_gpus=args.gpus_per_worker or None)
+                PartPredictor,
+                fn_constructor_args=(args, plan, threads, storage.environment()),
+                batch_size=1,
+                concurrency=workers,
+                num_cpus=args.cpus_per_worker,
+                num_gpus=args.gpus_per_worker or None,
+            )
             for row in ds.iter_rows():  # the driver records parts as they finish: the manifest is the truth
                 out.record(PartRecord.from_dict(row["record"]))
                 for k, v in row["stats"].items():
                     stats[k] += v
         wall = time.perf_counter() - t_start
-        return out.finish(invocation_summary(args, bundle, plan, parts, todo, stats, wall, engine="ray",
-                                             cpus_per_worker=args.cpus_per_worker,
-                                             gpus_per_worker=args.gpus_per_worker))
+        return out.finish(
+            invocation_summary(
+                args,
+                bundle,
+                plan,
+                parts,
+                todo,
+                stats,
+                wall,
+                engine="ray",
+                cpus_per_worker=args.cpus_per_worker,
+                gpus_per_worker=args.gpus_per_worker,
+            )
+        )

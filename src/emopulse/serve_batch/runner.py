@@ -4,6 +4,7 @@ Workers pull the next batch when they are free, so each worker's share follows t
 tokens it can get through (work is split by token cost, not by rows). On CUDA each worker
 takes its own device.
 """
+
 from __future__ import annotations
 
 import multiprocessing as mp
@@ -59,6 +60,7 @@ def die_with_parent(parent: int | None = None) -> None:
     import signal
     import threading
     import time
+
     parent = parent or os.getppid()
     try:
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
@@ -71,6 +73,7 @@ def die_with_parent(parent: int | None = None) -> None:
         while os.getppid() == parent:
             time.sleep(1.0)
         os._exit(1)
+
     threading.Thread(target=watch, daemon=True, name="emopulse-parent-watch").start()
 
 
@@ -92,8 +95,9 @@ def _run_in_worker(batch: Batch) -> BatchResult:
 class ProcessRunner:
     def __init__(self, spec: BackendSpec, workers: int):
         ctx = mp.get_context("spawn")  # fork after threads and ORT sessions is unsafe
-        self.pool = ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker,
-                                        initargs=(spec, workers, os.getpid()))
+        self.pool = ProcessPoolExecutor(
+            workers, mp_context=ctx, initializer=_init_worker, initargs=(spec, workers, os.getpid())
+        )
 
     def submit(self, batch: Batch) -> Future:
         return self.pool.submit(_run_in_worker, batch)

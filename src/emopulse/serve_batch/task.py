@@ -1,5 +1,6 @@
 """serve-batch as a part task (core/partloop.py): what the local engine, its worker processes and
 the Ray actors all run on a part, plus what every engine does before and after its parts."""
+
 from __future__ import annotations
 
 import logging
@@ -24,8 +25,9 @@ class ServeTask:
     """One part: prepare (host) -> the model's batches (runner) -> assemble (host). `stats` and
     `timers` are updated by `assemble`, which the part loop calls from one thread."""
 
-    def __init__(self, plan: InputPlan, predictor: Predictor, runner, id_col: str, stats: dict,
-                 timers: Timers | None = None):
+    def __init__(
+        self, plan: InputPlan, predictor: Predictor, runner, id_col: str, stats: dict, timers: Timers | None = None
+    ):
         self.plan, self.predictor, self.runner, self.id_col = plan, predictor, runner, id_col
         self.stats, self.timers = stats, timers or Timers()
 
@@ -41,8 +43,9 @@ class ServeTask:
         with self.timers.time("assemble"):
             preds, dead = self.predictor.assemble(prep, results)
             out_schema = schema.output_schema(self.predictor.labels, self.plan.keep_schema, self.id_col)
-            tbl = pa.Table.from_arrays(row_columns(self.plan, part, table, self.id_col, self.stats) + preds.columns,
-                                       schema=out_schema)
+            tbl = pa.Table.from_arrays(
+                row_columns(self.plan, part, table, self.id_col, self.stats) + preds.columns, schema=out_schema
+            )
             count(self.stats, tbl, prep)
             return tbl, dead_table(self.plan, part, table, tbl.column(self.id_col), dead, self.id_col)
 
@@ -50,25 +53,46 @@ class ServeTask:
 def settings(args: ServeBatchArgs) -> dict:
     """The run settings that change results (batching does, for dynamic int8; not for a
     batch-invariant precision, but the fingerprint keeps one rule for all)."""
-    return {"rows_per_part": args.rows_per_part, "max_batch_tokens": batch_tokens(args),
-            "max_batch_rows": args.max_batch_rows}
+    return {
+        "rows_per_part": args.rows_per_part,
+        "max_batch_tokens": batch_tokens(args),
+        "max_batch_rows": args.max_batch_rows,
+    }
 
 
 def open_run(args: ServeBatchArgs, threads: int):
     """Plan the inputs, load the model, open the output dir: what every engine does first."""
     storage.configure(args.storage_options)
-    plan = plan_inputs(args.inputs, args.text_col, args.id_col, args.keep_cols, args.skip_bad_files, args.format,
-                       args.encoding)
+    plan = plan_inputs(
+        args.inputs, args.text_col, args.id_col, args.keep_cols, args.skip_bad_files, args.format, args.encoding
+    )
     bundle = load_bundle(args.model, args.max_length, args.device, threads, args.dtype)
     encoder = bundle.encoder()
     parts = plan_parts(plan, args.rows_per_part)
-    out = OutputDir(args.output, run_fingerprint(bundle.fingerprint(encoder), plan, settings(args)), args.resume,
-                    args.overwrite, planned=[p.name for p in parts], inputs=plan.files, input_roots=args.inputs)
+    out = OutputDir(
+        args.output,
+        run_fingerprint(bundle.fingerprint(encoder), plan, settings(args)),
+        args.resume,
+        args.overwrite,
+        planned=[p.name for p in parts],
+        inputs=plan.files,
+        input_roots=args.inputs,
+    )
     todo = sum(p.n_rows for p in parts if p.name not in out.finished)
-    log.info(f"{len(plan.files)} input file(s), {sum(plan.num_rows):,} rows in {len(parts)} parts; "
-             f"{len(out.finished)} already finished, {todo:,} rows to classify -> {args.output}",
-             extra={"fields": {"files": len(plan.files), "rows": sum(plan.num_rows), "parts": len(parts),
-                               "parts_finished": len(out.finished), "rows_todo": todo, "output": args.output}})
+    log.info(
+        f"{len(plan.files)} input file(s), {sum(plan.num_rows):,} rows in {len(parts)} parts; "
+        f"{len(out.finished)} already finished, {todo:,} rows to classify -> {args.output}",
+        extra={
+            "fields": {
+                "files": len(plan.files),
+                "rows": sum(plan.num_rows),
+                "parts": len(parts),
+                "parts_finished": len(out.finished),
+                "rows_todo": todo,
+                "output": args.output,
+            }
+        },
+    )
     for f, why in plan.bad_files.items():
         log.warning(f"skipped {f}: {why}")
     for why in out.repaired:
@@ -77,8 +101,20 @@ def open_run(args: ServeBatchArgs, threads: int):
 
 
 def new_stats() -> dict:
-    return {"rows": 0, "ok": 0, "null": 0, "empty": 0, "failed": 0, "truncated": 0, "duplicates": 0,
-            "real_tokens": 0, "padded_tokens": 0, "batches": 0, "null_ids": 0, "kept_cast_nulls": 0}
+    return {
+        "rows": 0,
+        "ok": 0,
+        "null": 0,
+        "empty": 0,
+        "failed": 0,
+        "truncated": 0,
+        "duplicates": 0,
+        "real_tokens": 0,
+        "padded_tokens": 0,
+        "batches": 0,
+        "null_ids": 0,
+        "kept_cast_nulls": 0,
+    }
 
 
 def count(stats: dict, tbl: pa.Table, prep: Prepared) -> None:
@@ -95,33 +131,55 @@ def count(stats: dict, tbl: pa.Table, prep: Prepared) -> None:
 
 def invocation_summary(args: ServeBatchArgs, bundle, plan, parts, todo, stats: dict, wall: float, **extra) -> dict:
     """One invocation's figures (OutputDir.finish adds the run's cumulative totals)."""
-    return {"model": args.model, "backend": bundle.spec.kind, "precision": bundle.precision,
-            "device": args.device, "workers": args.workers, "max_batch_tokens": batch_tokens(args),
-            "max_length": bundle.max_length, "parts_total": len(parts), "parts_skipped": len(parts) - len(todo),
-            "parts_written": len(todo), "bad_files": plan.bad_files, **stats, "seconds": round(wall, 3),
-            "rows_per_s": round(stats["rows"] / wall, 1) if wall else None,
-            "padded_token_ratio": round(stats["padded_tokens"] / stats["real_tokens"], 4)
-            if stats["real_tokens"] else None, **extra}
+    return {
+        "model": args.model,
+        "backend": bundle.spec.kind,
+        "precision": bundle.precision,
+        "device": args.device,
+        "workers": args.workers,
+        "max_batch_tokens": batch_tokens(args),
+        "max_length": bundle.max_length,
+        "parts_total": len(parts),
+        "parts_skipped": len(parts) - len(todo),
+        "parts_written": len(todo),
+        "bad_files": plan.bad_files,
+        **stats,
+        "seconds": round(wall, 3),
+        "rows_per_s": round(stats["rows"] / wall, 1) if wall else None,
+        "padded_token_ratio": round(stats["padded_tokens"] / stats["real_tokens"], 4) if stats["real_tokens"] else None,
+        **extra,
+    }
 
 
 def print_summary(summary: dict, file=sys.stdout) -> None:
     s = summary
-    where = f"on Ray ({s['workers']} actors" if s.get("engine") == "ray" else \
-        f"({s['workers']} worker(s) x {s.get('threads_per_worker')} threads, {s.get('host_workers')} host threads"
-    print(f"{s['rows']:,} rows in {s['seconds']:.1f} s = {s['rows_per_s']:,} rows/s {where}, "
-          f"{s['backend']} {s['precision']}); ok {s['ok']:,}, null {s['null']:,}, empty {s['empty']:,}, "
-          f"failed {s['failed']:,}, truncated {s['truncated']:,}, duplicates computed once {s['duplicates']:,}", file=file)
+    where = (
+        f"on Ray ({s['workers']} actors"
+        if s.get("engine") == "ray"
+        else f"({s['workers']} worker(s) x {s.get('threads_per_worker')} threads, {s.get('host_workers')} host threads"
+    )
+    print(
+        f"{s['rows']:,} rows in {s['seconds']:.1f} s = {s['rows_per_s']:,} rows/s {where}, "
+        f"{s['backend']} {s['precision']}); ok {s['ok']:,}, null {s['null']:,}, empty {s['empty']:,}, "
+        f"failed {s['failed']:,}, truncated {s['truncated']:,}, duplicates computed once {s['duplicates']:,}",
+        file=file,
+    )
     if s.get("stage_seconds"):
         stages = ", ".join(f"{k} {v:.1f} s" for k, v in s["stage_seconds"].items())
         print(f"stage time (overlapped): {stages}; padded/real tokens {s['padded_token_ratio']}", file=file)
     t = s["totals"]
-    print(f"parts written {s['parts_written']}, skipped (already done) {s['parts_skipped']}; run "
-          f"{'complete (_SUCCESS)' if t['complete'] else 'INCOMPLETE'}: {t['parts_done']}/{t['parts_planned']} parts, "
-          f"{t['rows']:,} rows", file=file)
+    print(
+        f"parts written {s['parts_written']}, skipped (already done) {s['parts_skipped']}; run "
+        f"{'complete (_SUCCESS)' if t['complete'] else 'INCOMPLETE'}: {t['parts_done']}/{t['parts_planned']} parts, "
+        f"{t['rows']:,} rows",
+        file=file,
+    )
     for name in s.get("parts_repaired", []):
         print(f"recomputed damaged part {name}", file=file)
-    for what, n in (("null ids replaced by <file>:<row>", s.get("null_ids")),
-                    ("kept values that did not fit the column's type, set to null", s.get("kept_cast_nulls"))):
+    for what, n in (
+        ("null ids replaced by <file>:<row>", s.get("null_ids")),
+        ("kept values that did not fit the column's type, set to null", s.get("kept_cast_nulls")),
+    ):
         if n:
             print(f"warning: {n:,} {what}", file=file)
     for f, why in s["bad_files"].items():

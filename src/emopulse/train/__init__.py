@@ -1,9 +1,11 @@
 """train: fine-tuning, Optuna search, backbone comparison, further transfer, offline backbone."""
+
 from .args import TrainArgs
 
 
 def run(args: TrainArgs) -> dict:
     from .trainer import fine_tune
+
     return fine_tune(args)
 
 

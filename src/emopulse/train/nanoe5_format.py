@@ -2,6 +2,7 @@
 the package's own e5.c: header, SentencePiece Unigram vocabulary with scores, a per-codepoint
 normalization map, and a directory of tensors (fp32, or Q4_0 blocks of 32 weights with an fp16
 scale)."""
+
 from __future__ import annotations
 
 import struct
@@ -30,7 +31,7 @@ class E5File:
     pieces: list[str]
     scores: np.ndarray
     norm: dict[int, list[int]]
-    tensors: dict[str, tuple[int, int, memoryview]]   # name -> (dtype code, n, bytes)
+    tensors: dict[str, tuple[int, int, memoryview]]  # name -> (dtype code, n, bytes)
 
 
 class _Cursor:
@@ -43,7 +44,7 @@ class _Cursor:
         return vals if len(vals) > 1 else vals[0]
 
     def raw(self, n: int) -> memoryview:
-        out = self.buf[self.pos:self.pos + n]
+        out = self.buf[self.pos : self.pos + n]
         self.pos += n
         return out
 
@@ -62,7 +63,7 @@ def read(path: str) -> E5File:
     offs = np.frombuffer(c.raw(4 * (n_pieces + 1)), dtype="<u4")
     scores = np.frombuffer(c.raw(4 * n_pieces), dtype="<f4").copy()
     blob = bytes(c.raw(blob_len))
-    pieces = [blob[offs[i]:offs[i + 1]].decode("utf-8", errors="replace") for i in range(n_pieces)]
+    pieces = [blob[offs[i] : offs[i + 1]].decode("utf-8", errors="replace") for i in range(n_pieces)]
     n_norm, nm_bytes = c.take("i"), c.take("I")
     nm = _Cursor(c.raw(nm_bytes))
     norm = {}
@@ -75,9 +76,10 @@ def read(path: str) -> E5File:
         name = bytes(c.raw(c.take("H"))).decode()
         dtype, n = c.take("B"), c.take("I")
         off, nbytes = c.take("Q"), c.take("Q")
-        tensors[name] = (dtype, n, buf[off:off + nbytes])
-    return E5File(hidden, layers, heads, ffn, vocab, max_pos, type_vocab, eps, bos, eos, pad, unk,
-                  pieces, scores, norm, tensors)
+        tensors[name] = (dtype, n, buf[off : off + nbytes])
+    return E5File(
+        hidden, layers, heads, ffn, vocab, max_pos, type_vocab, eps, bos, eos, pad, unk, pieces, scores, norm, tensors
+    )
 
 
 def tensor(f: E5File, name: str, shape: tuple[int, ...]) -> np.ndarray:

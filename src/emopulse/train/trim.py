@@ -9,6 +9,7 @@ penalty). Pieces keep their scores and order, so any text whose best segmentatio
 pieces tokenizes to the same pieces: the model's outputs on it are identical (tested).
 Unigram (SentencePiece) tokenizers only.
 """
+
 from __future__ import annotations
 
 import json
@@ -22,6 +23,7 @@ from ..core.errors import EmopulseError, InputError
 
 def _read_texts(paths: list[str], text_col: str, limit: int | None):
     import pyarrow.parquet as pq
+
     for path in paths:
         try:
             pf = pq.ParquetFile(path)
@@ -46,10 +48,17 @@ def used_ids(tok, paths: list[str], text_col: str = "text", limit: int | None = 
     return used
 
 
-def trim(model_dir: str, corpora: list[str], output: str, text_col: str = "text",
-         limit_per_file: int | None = None, overwrite: bool = False) -> dict:
+def trim(
+    model_dir: str,
+    corpora: list[str],
+    output: str,
+    text_col: str = "text",
+    limit_per_file: int | None = None,
+    overwrite: bool = False,
+) -> dict:
     from safetensors.numpy import load_file, save_file
     from tokenizers import Tokenizer
+
     tok_path = os.path.join(model_dir, "tokenizer.json")
     if not os.path.exists(tok_path):
         raise EmopulseError(f"{model_dir}: no tokenizer.json (a fast tokenizer is needed to trim)")
@@ -58,7 +67,9 @@ def trim(model_dir: str, corpora: list[str], output: str, text_col: str = "text"
     spec = json.load(open(tok_path, encoding="utf-8"))
     model = spec["model"]
     if model.get("type") != "Unigram":
-        raise EmopulseError(f"{model_dir}: trimming supports Unigram (SentencePiece) tokenizers, not {model.get('type')}")
+        raise EmopulseError(
+            f"{model_dir}: trimming supports Unigram (SentencePiece) tokenizers, not {model.get('type')}"
+        )
     vocab = model["vocab"]
     tok = Tokenizer.from_file(tok_path)
     keep = used_ids(tok, corpora, text_col, limit_per_file)
@@ -102,13 +113,21 @@ def trim(model_dir: str, corpora: list[str], output: str, text_col: str = "text"
         tcfg = json.load(open(tcfg_path, encoding="utf-8"))
         if "added_tokens_decoder" in tcfg:
             tcfg["added_tokens_decoder"] = {str(new_of[int(k)]): v for k, v in tcfg["added_tokens_decoder"].items()}
-        json.dump(tcfg, open(os.path.join(output, "tokenizer_config.json"), "w", encoding="utf-8"),
-                  indent=2, ensure_ascii=False)
+        json.dump(
+            tcfg,
+            open(os.path.join(output, "tokenizer_config.json"), "w", encoding="utf-8"),
+            indent=2,
+            ensure_ascii=False,
+        )
     for name in ("special_tokens_map.json", "metrics.json", "eval_sample.parquet", "README.md"):
         if os.path.exists(os.path.join(model_dir, name)):
             shutil.copy(os.path.join(model_dir, name), os.path.join(output, name))
-    report = {"source": os.path.abspath(model_dir), "corpora": corpora, "pieces_before": len(vocab),
-              "pieces_after": len(old_ids)}
+    report = {
+        "source": os.path.abspath(model_dir),
+        "corpora": corpora,
+        "pieces_before": len(vocab),
+        "pieces_after": len(old_ids),
+    }
     np.save(os.path.join(output, "trim_old_ids.npy"), old_ids)  # the map back, for checks (not a pickle)
     json.dump(report, open(os.path.join(output, "trim.json"), "w"), indent=2)
     return report

@@ -1,5 +1,6 @@
 """`emopulse tune`: Optuna TPE over the fine-tuning hyper-parameters, pruned on validation macro-F1,
 stored in SQLite so an interrupted study resumes; the best trial is retrained as the final model."""
+
 from __future__ import annotations
 
 import json
@@ -8,7 +9,6 @@ import shutil
 from dataclasses import dataclass, replace
 
 from ..core.options import opt
-
 from .args import TrainArgs
 from .trainer import fine_tune
 
@@ -25,7 +25,8 @@ DEFAULT_SPACE = {
 class TuneArgs:
     """`emopulse tune`: search lr, batch size, epochs, warmup and weight decay with Optuna TPE; prune on
     validation macro-F1; resume from the SQLite storage; retrain the best trial into OUTPUT/best."""
-    train: TrainArgs | None = opt(None, cli=False)   # the base settings; output = the study directory
+
+    train: TrainArgs | None = opt(None, cli=False)  # the base settings; output = the study directory
     trials: int = opt(10, "total trials in the study (resumed trials count)")
     storage: str | None = opt(None, "Optuna storage URL (default sqlite:///OUTPUT/study.db)")
     study: str = opt("emopulse", "study name")
@@ -37,6 +38,7 @@ class TuneArgs:
 
     def __post_init__(self):
         from ..core.errors import EmopulseError
+
         for key, value in (("lr", self.lr_range), ("batch_size", self.batch_sizes), ("epochs", self.epochs_range)):
             if value:
                 self.space[key] = tuple(value) if key != "batch_size" else list(value)
@@ -45,11 +47,13 @@ class TuneArgs:
 
 
 def _suggest(trial, space: dict) -> dict:
-    p = {"lr": trial.suggest_float("lr", *space["lr"], log=True),
-         "batch_size": trial.suggest_categorical("batch_size", space["batch_size"]),
-         "epochs": trial.suggest_int("epochs", *space["epochs"]),
-         "warmup_ratio": trial.suggest_float("warmup_ratio", *space["warmup_ratio"]),
-         "weight_decay": trial.suggest_float("weight_decay", *space["weight_decay"])}
+    p = {
+        "lr": trial.suggest_float("lr", *space["lr"], log=True),
+        "batch_size": trial.suggest_categorical("batch_size", space["batch_size"]),
+        "epochs": trial.suggest_int("epochs", *space["epochs"]),
+        "warmup_ratio": trial.suggest_float("warmup_ratio", *space["warmup_ratio"]),
+        "weight_decay": trial.suggest_float("weight_decay", *space["weight_decay"]),
+    }
     return p
 
 
@@ -62,17 +66,24 @@ def pruning_callback(trial):
             trial.report(metrics["eval_macro_f1"], step=state.global_step)
             if trial.should_prune():
                 raise optuna.TrialPruned(f"macro-F1 {metrics['eval_macro_f1']:.4f} at step {state.global_step}")
+
     return Prune()
 
 
 def run(args: TuneArgs) -> dict:
     import optuna
+
     out = args.train.output
     os.makedirs(out, exist_ok=True)
     storage = args.storage or f"sqlite:///{os.path.abspath(os.path.join(out, 'study.db'))}"
-    study = optuna.create_study(study_name=args.study, storage=storage, direction="maximize", load_if_exists=True,
-                                sampler=optuna.samplers.TPESampler(seed=args.train.seed),
-                                pruner=optuna.pruners.MedianPruner(n_startup_trials=2))
+    study = optuna.create_study(
+        study_name=args.study,
+        storage=storage,
+        direction="maximize",
+        load_if_exists=True,
+        sampler=optuna.samplers.TPESampler(seed=args.train.seed),
+        pruner=optuna.pruners.MedianPruner(n_startup_trials=2),
+    )
     # A trial still RUNNING in storage belongs to a run that was killed: mark it failed, go on.
     for t in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,)):
         study._storage.set_trial_state_values(t._trial_id, state=optuna.trial.TrialState.FAIL)
@@ -91,10 +102,15 @@ def run(args: TuneArgs) -> dict:
 
     study.optimize(objective, n_trials=max(0, args.trials - done_before), catch=())
     best = study.best_trial
-    summary = {"study": args.study, "storage": storage, "trials_done_before": done_before,
-               "trials": [{"number": t.number, "state": t.state.name, "value": t.value, "params": t.params}
-                          for t in study.trials],
-               "best": {"number": best.number, "macro_f1": best.value, "params": best.params}}
+    summary = {
+        "study": args.study,
+        "storage": storage,
+        "trials_done_before": done_before,
+        "trials": [
+            {"number": t.number, "state": t.state.name, "value": t.value, "params": t.params} for t in study.trials
+        ],
+        "best": {"number": best.number, "macro_f1": best.value, "params": best.params},
+    }
     complete = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
     if len(complete) >= 2:
         imp = optuna.importance.get_param_importances(study)
@@ -111,8 +127,10 @@ def run(args: TuneArgs) -> dict:
 
 def importance_png(imp: dict, path: str) -> None:
     import matplotlib
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+
     names = list(imp)[::-1]
     fig, ax = plt.subplots(figsize=(6, 3))
     ax.barh(names, [imp[n] for n in names], color="#4c72b0")

@@ -14,6 +14,7 @@ one JSON line goes to --alerts and, with --on-anomaly, to that command's stdin; 
 true while the period is the latest one (more rows may still come). Alerted periods are remembered
 in _watch.json; a kill between an alert and that record repeats the alert once (at least once).
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -48,6 +49,7 @@ TEMPORARY = (".tmp", ".part", ".crdownload", ".partial")
 
 # -- the statistics and the files folded into them ---------------------------------------------------
 
+
 def load_stats(idx_dir: str, name: str = STATS) -> tuple[pl.DataFrame | None, list[str], list[str]]:
     """(per-period sums, files folded in, labels); (None, [], []) before the first file. `name`:
     _stats.parquet, or _stats_by_<column>.parquet (per period and stratum, for --strata / --by)."""
@@ -69,22 +71,26 @@ def by_name(col: str) -> str:
     return f"_stats_by_{col}.parquet"
 
 
-def index_frame(stats: pl.DataFrame, labels: list[str], args: WatchArgs,
-                by_sums: dict[str, pl.DataFrame] | None = None) -> tuple[pl.DataFrame, dict]:
+def index_frame(
+    stats: pl.DataFrame, labels: list[str], args: WatchArgs, by_sums: dict[str, pl.DataFrame] | None = None
+) -> tuple[pl.DataFrame, dict]:
     """The same table `emopulse index --online` computes from all the rows, and the record of the
     options beyond the plain index (empty without them)."""
-    df = finish(fill_calendar(from_sums(stats, labels), args.freq), labels, args.freq, args.min_count,
-                args.window, args.k)
+    df = finish(
+        fill_calendar(from_sums(stats, labels), args.freq), labels, args.freq, args.min_count, args.window, args.k
+    )
     if not args.extended:
         return df, {}
     from ..index.extend import enrich
+
     return enrich(df, labels, args, by_sums or {}, online=True)
 
 
 # -- one file --------------------------------------------------------------------------------------
 
+
 def _old_key(path: str, root: str) -> str:
-    rel = path[len(root):].lstrip("/") if path.startswith(root) else storage.basename(path)
+    rel = path[len(root) :].lstrip("/") if path.startswith(root) else storage.basename(path)
     return rel.replace("/", "__")
 
 
@@ -112,8 +118,19 @@ def classify(path: str, key: str, args: WatchArgs) -> str:
     out = storage.join(args.output, key)
     own = {f.name: getattr(args, f.name) for f in dataclasses.fields(ServeBatchArgs)}
     resume = storage.exists(storage.join(out, "_manifest.json"))
-    serve_batch(ServeBatchArgs(**own | {"inputs": [path], "output": out, "resume": resume, "overwrite": False,
-                                        "progress": False, "skip_bad_files": False}))
+    serve_batch(
+        ServeBatchArgs(
+            **own
+            | {
+                "inputs": [path],
+                "output": out,
+                "resume": resume,
+                "overwrite": False,
+                "progress": False,
+                "skip_bad_files": False,
+            }
+        )
+    )
     return out
 
 
@@ -129,6 +146,7 @@ def file_sums(pred_dir: str, args: WatchArgs) -> tuple[pl.DataFrame, list[str], 
 
 # -- the loop --------------------------------------------------------------------------------------
 
+
 class Watcher:
     def __init__(self, args: WatchArgs):
         self.args = args
@@ -136,7 +154,7 @@ class Watcher:
         os.makedirs(self.idx, exist_ok=True)
         self.alerts_path = args.alerts or os.path.join(self.idx, "alerts.jsonl")
         self.state = self._load_state()
-        self.sizes: dict[str, tuple] = {}     # file -> (size, mtime) at the last look
+        self.sizes: dict[str, tuple] = {}  # file -> (size, mtime) at the last look
         self.stop = threading.Event()
         self.last_update: str | None = None
 
@@ -154,7 +172,7 @@ class Watcher:
         try:
             files = resolve_inputs([self.args.inputs[0]], self.args.format)
         except EmopulseError:
-            return []   # nothing there yet
+            return []  # nothing there yet
         return [f for f in files if not storage.basename(f).endswith(TEMPORARY)]
 
     def ready(self, path: str) -> bool:
@@ -175,17 +193,17 @@ class Watcher:
         stats, folded, labels = load_stats(self.idx)
         root = storage.real(self.args.inputs[0]).rstrip("/")
         waiting, done = 0, 0
-        versions = self.state.setdefault("versions", {})    # file key -> fingerprint of the version taken
+        versions = self.state.setdefault("versions", {})  # file key -> fingerprint of the version taken
         for path in self.candidates():
-            if self.stop.is_set():      # SIGTERM: stop between files, not after the whole backlog
+            if self.stop.is_set():  # SIGTERM: stop between files, not after the whole backlog
                 break
             base, old = _key(path, root), _old_key(path, root)
             try:
                 fp = fingerprint(path)
             except OSError:
-                continue            # gone since the listing
+                continue  # gone since the listing
             if base not in versions and ({base, old} & (set(folded) | set(self.state["bad"]))):
-                versions[base] = fp   # folded before versions were recorded: the present one
+                versions[base] = fp  # folded before versions were recorded: the present one
             if versions.get(base) == fp:
                 continue
             # a file replaced under a name already taken is a new file: its own run directory
@@ -200,7 +218,7 @@ class Watcher:
             try:
                 pred = classify(path, key, self.args)
                 new, labels_now, n_bad, new_by = file_sums(pred, self.args)
-            except EmopulseError as exc:   # a bad file is reported and set aside; later files go on
+            except EmopulseError as exc:  # a bad file is reported and set aside; later files go on
                 log.warning(f"{path}: set aside: {exc}")
                 self.state["bad"][key] = str(exc)
                 versions[base] = fp
@@ -223,9 +241,11 @@ class Watcher:
             versions[base] = fp
             self._save_state()
             done += 1
-            log.info(f"{path}: {int(new['n'].sum() + new['n_unlabelled'].sum()):,} rows folded into the index "
-                     f"in {time.perf_counter() - t0:.1f} s" + (f" ({n_bad} bad dates dropped)" if n_bad else ""),
-                     extra={"fields": {"file": path, "periods": new.height}})
+            log.info(
+                f"{path}: {int(new['n'].sum() + new['n_unlabelled'].sum()):,} rows folded into the index "
+                f"in {time.perf_counter() - t0:.1f} s" + (f" ({n_bad} bad dates dropped)" if n_bad else ""),
+                extra={"fields": {"file": path, "periods": new.height}},
+            )
             self.publish(stats, labels)
         return done, waiting
 
@@ -243,18 +263,30 @@ class Watcher:
             period = str(row["period"])
             if period in self.state["alerted"]:
                 continue
-            alert = {"time": _now(), "period": period, "freq": self.args.freq, "index": row["index"],
-                     "band": [row["index_lo"], row["index_hi"]], "rolling_mean": row["index_rolling"],
-                     "z": row["anomaly_z"], "n": row["n"], "provisional": row["period"] == latest,
-                     "shares": {lab: row[f"soft_{lab}"] for lab in labels}}
-            if judged_on != "index":   # the rule ran on an adjusted series: say which, and its value
-                alert |= {"judged_on": judged_on, judged_on: row[judged_on],
-                          "rolling_mean": row[f"{judged_on}_rolling"]}
+            alert = {
+                "time": _now(),
+                "period": period,
+                "freq": self.args.freq,
+                "index": row["index"],
+                "band": [row["index_lo"], row["index_hi"]],
+                "rolling_mean": row["index_rolling"],
+                "z": row["anomaly_z"],
+                "n": row["n"],
+                "provisional": row["period"] == latest,
+                "shares": {lab: row[f"soft_{lab}"] for lab in labels},
+            }
+            if judged_on != "index":  # the rule ran on an adjusted series: say which, and its value
+                alert |= {
+                    "judged_on": judged_on,
+                    judged_on: row[judged_on],
+                    "rolling_mean": row[f"{judged_on}_rolling"],
+                }
             line = json.dumps(alert, ensure_ascii=False, default=str)
             with open(self.alerts_path, "a") as f:
                 f.write(line + "\n")
-            log.warning(f"anomaly: {period} index {row['index']:.1f} (z {row['anomaly_z']:+.1f})",
-                        extra={"fields": alert})
+            log.warning(
+                f"anomaly: {period} index {row['index']:.1f} (z {row['anomaly_z']:+.1f})", extra={"fields": alert}
+            )
             if self.args.on_anomaly:
                 try:
                     subprocess.run(shlex.split(self.args.on_anomaly), input=line, text=True, timeout=60, check=False)
@@ -265,17 +297,20 @@ class Watcher:
 
     def _dashboard_extra(self) -> str:
         import html
+
         lines = []
         if os.path.exists(self.alerts_path):
             with open(self.alerts_path) as f:
                 lines = f.readlines()[-20:]
         items = "".join(f"<li>{html.escape(ln.strip())}</li>" for ln in reversed(lines)) or "<li>none</li>"
-        return (f'<div style="font-family:sans-serif;margin:1em"><p>last update: {self.last_update}</p>'
-                f"<h3>latest alerts</h3><ul>{items}</ul></div>")
+        return (
+            f'<div style="font-family:sans-serif;margin:1em"><p>last update: {self.last_update}</p>'
+            f"<h3>latest alerts</h3><ul>{items}</ul></div>"
+        )
 
     def run(self) -> dict:
         stats, _, labels = load_stats(self.idx)
-        if stats is not None:    # a restart: the dashboard reflects what is folded in
+        if stats is not None:  # a restart: the dashboard reflects what is folded in
             self.publish(stats, labels)
         while not self.stop.is_set():
             done, waiting = self.step()
@@ -283,21 +318,28 @@ class Watcher:
                 break
             self.stop.wait(self.args.poll)
         stats, folded, labels = load_stats(self.idx)
-        return {"files": len(folded), "bad_files": len(self.state["bad"]), "alerts": len(self.state["alerted"]),
-                "rows": int(stats["n"].sum() + stats["n_unlabelled"].sum()) if stats is not None else 0}
+        return {
+            "files": len(folded),
+            "bad_files": len(self.state["bad"]),
+            "alerts": len(self.state["alerted"]),
+            "rows": int(stats["n"].sum() + stats["n_unlabelled"].sum()) if stats is not None else 0,
+        }
 
 
 def _now() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S%z")
 
 
-def _write_atomic(df: pl.DataFrame, labels: list[str], idx: str, extra: str, args: WatchArgs,
-                  record: dict | None = None) -> None:
+def _write_atomic(
+    df: pl.DataFrame, labels: list[str], idx: str, extra: str, args: WatchArgs, record: dict | None = None
+) -> None:
     """index.parquet / .csv / .png / .html, each replaced in one rename (a reader never sees half);
     with the options beyond the plain index, their files (covariates.md, by_<column>.*) too."""
     record = record or {}
+
     def put(name, write):
         storage.write_via(os.path.join(idx, name), write)
+
     put("index.parquet", df.write_parquet)
     put("index.csv", lambda p: write_csv(df, p))
     title = f"emopulse watch — {args.freq} index ({int(df['n'].sum()):,} comments)"
@@ -306,6 +348,7 @@ def _write_atomic(df: pl.DataFrame, labels: list[str], idx: str, extra: str, arg
     charts.html(df, labels, idx, title, extra=extra, head=refresh, holidays=record.get("holidays"))
     if record:
         from ..index import report
+
         report.write(idx, df, labels, record, args, title)
 
 

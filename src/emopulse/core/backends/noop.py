@@ -1,6 +1,7 @@
 """A null model for host benchmarks (`emopulse bench --host-only`), named as such: it returns zero
 logits of the model's output shape [rows, n_labels] without computing anything, so a serve-batch
 run through it measures everything but the model (read, prepare, head, assemble, write)."""
+
 from __future__ import annotations
 
 import json

@@ -1,4 +1,5 @@
 """ONNX Runtime backend: CPU EP with explicit threads, CUDA / TensorRT EP with IO binding."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -9,11 +10,13 @@ from .base import Backend
 
 def available_providers() -> list[str]:
     import onnxruntime as ort
+
     return ort.get_available_providers()
 
 
 def session_options(threads: int):
     import onnxruntime as ort
+
     so = ort.SessionOptions()
     # The exported graph is already optimized by `emopulse export`; ORT still applies its
     # cheap level at load. Sequential execution: one batch at a time, all threads on its GEMMs.
@@ -30,12 +33,15 @@ class OnnxBackend(Backend):
 
     def __init__(self, path: str, device: str = "cpu", threads: int = 0):
         import onnxruntime as ort
+
         have = available_providers()
         if device.startswith("cuda"):
             dev_id = int(device.split(":")[1]) if ":" in device else 0
             if "CUDAExecutionProvider" not in have:
-                raise RuntimeError(f"device {device} asked for, but onnxruntime has only {have} "
-                                   "(install the `gpu` extra: onnxruntime-gpu)")
+                raise RuntimeError(
+                    f"device {device} asked for, but onnxruntime has only {have} "
+                    "(install the `gpu` extra: onnxruntime-gpu)"
+                )
             providers = [("CUDAExecutionProvider", {"device_id": dev_id})]
             if "TensorrtExecutionProvider" in have:
                 providers.insert(0, ("TensorrtExecutionProvider", {"device_id": dev_id}))

@@ -1,4 +1,5 @@
 """PyTorch backend: any HF sequence-classification checkpoint, CPU fp32 or CUDA fp16/bf16."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -13,6 +14,7 @@ class TorchBackend(Backend):
     def __init__(self, path: str, device: str = "cpu", threads: int = 0, dtype: str = "fp32"):
         import torch
         from transformers import AutoModelForSequenceClassification
+
         if threads:
             torch.set_num_threads(threads)
         if device.startswith("cuda") and not torch.cuda.is_available():
@@ -21,14 +23,12 @@ class TorchBackend(Backend):
         if device == "cpu":
             torch_dtype = torch.float32
         self.torch = torch
-        self.model = AutoModelForSequenceClassification.from_pretrained(
-            path, dtype=torch_dtype).to(device).eval()
+        self.model = AutoModelForSequenceClassification.from_pretrained(path, dtype=torch_dtype).to(device).eval()
         self.device = device
 
     def prepare(self, batch: Batch):
         t = self.torch
-        feeds = {"input_ids": t.from_numpy(batch.input_ids),
-                 "attention_mask": t.from_numpy(batch.attention_mask)}
+        feeds = {"input_ids": t.from_numpy(batch.input_ids), "attention_mask": t.from_numpy(batch.attention_mask)}
         return {k: v.to(self.device, non_blocking=True) for k, v in feeds.items()}
 
     def run(self, inputs) -> np.ndarray:
