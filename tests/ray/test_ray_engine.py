@@ -36,7 +36,7 @@ def two_files(tmp_path):
 
 
 def test_ray_equals_local(local_ray, tiny_onnx, two_files, tmp_path):
-    kw = dict(keep_cols=["date"], rows_per_part=300, id_col="id")
+    kw = dict(keep_cols=["date"], rows_per_part=300)  # the default: "id" where a file has it
     serve(tiny_onnx, two_files, tmp_path / "local", **kw)
     s = serve(tiny_onnx, two_files, tmp_path / "ray", engine="ray", workers=2, **kw)
     a, b = read_output(tmp_path / "local"), read_output(tmp_path / "ray")
@@ -73,8 +73,6 @@ DRIVER = [
     "128",
     "--no-progress",
     "--resume",
-    "--id-col",
-    "id",
 ]
 
 
