@@ -26,7 +26,7 @@ import numpy as np
 NGRAM_JSON = "ngram.json"
 NGRAM_WEIGHTS = "ngram.safetensors"
 _WHITE = re.compile(r"\s\s+")
-_BITS = 21  # a Unicode code point fits in 21 bits: 3 of them in one int64
+_DIRECT_BITS = 24  # n-grams packed in at most this many bits are looked up in a direct table (<= 64 MB)
 _SPACE = 32
 # the code points str.split() splits on (all are <= U+3000)
 _WS = np.zeros(0x3001, bool)
@@ -62,43 +62,62 @@ class NgramModel:
     lowercase: bool = True
 
     def __post_init__(self):
-        self._tables = None  # lookup tables, built on first use
-        self._coef_t = None
+        # built with the model (load time, like a session), not on the first batch: ~50 ms that would
+        # otherwise land in the first part of every run
+        self._tables = None
+        self._lookup_tables()
+        self._coef_t = np.ascontiguousarray(self.coef.T, np.float64)  # [V, k]
 
     def logits(self, texts: list[str]) -> np.ndarray:
         """Decision values [len(texts), k] (float32) of the linear model on the TF-IDF features."""
         lo, hi = self.ngram_range
         if hi > 3 or lo < 1:
             return self.logits_reference(texts)
-        text_idx, feat = self._features(texts)
-        return self._linear(len(texts), text_idx, feat)
+        return self._linear(len(texts), *self._features(texts))
 
     def _lookup_tables(self):
-        """Per n-gram length: the vocabulary's packed keys, sorted, and their feature indices (built once,
-        vectorized: ~40 ms for the shipped member's 150 k n-grams)."""
+        """The vocabulary as lookup tables (built once, vectorized: ~50 ms for the shipped member's 150 k
+        n-grams): its alphabet as dense ids 1..A (0: a character no n-gram holds), and per n-gram length
+        the n-grams packed as ids of `_bits` bits each — a direct table where 2^(n x bits) is small, else
+        sorted keys for a binary search."""
         if self._tables is None:
+            alphabet = sorted(set("".join(self.vocab)) | {" "})
+            self._dense = np.zeros(0x110000, np.int32)
+            self._dense[[ord(c) for c in alphabet]] = np.arange(1, len(alphabet) + 1, dtype=np.int32)
+            self._bits = (len(alphabet) + 1).bit_length()
             by_len: dict[int, list[str]] = {}
             for g in self.vocab:
                 by_len.setdefault(len(g), []).append(g)
             tables = {}
             for n, grams in by_len.items():
-                cp = np.frombuffer("".join(grams).encode("utf-32-le"), np.uint32).astype(np.int64).reshape(-1, n)
+                cp = np.frombuffer("".join(grams).encode("utf-32-le"), np.uint32).reshape(-1, n)
                 key = np.zeros(len(grams), np.int64)
                 for i in range(n):
-                    key = (key << _BITS) | cp[:, i]
+                    key = (key << self._bits) | self._dense[cp[:, i]]
                 feats = np.fromiter((self.vocab[g] for g in grams), np.int64, len(grams))
-                order = np.argsort(key)
-                tables[n] = (key[order], feats[order])
+                if n * self._bits <= _DIRECT_BITS:
+                    direct = np.full(1 << (n * self._bits), -1, np.int32)
+                    direct[key] = feats
+                    tables[n] = ("direct", direct)
+                else:
+                    order = np.argsort(key)
+                    tables[n] = ("sorted", (key[order], feats[order]))
             self._tables = tables
         return self._tables
 
-    def _features(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
-        """(text index, feature index) of every in-vocabulary n-gram occurrence, in no set order."""
+    def _features(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(text index, feature index, count) of every in-vocabulary n-gram of each text, each pair once."""
+        tables = self._lookup_tables()
+        empty = (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64))
+        lo, hi = self.ngram_range
+        if len(texts) and (len(texts) - 1).bit_length() + hi * self._bits > 62:  # text index and key in one int64
+            half = len(texts) // 2
+            (t1, f1, c1), (t2, f2, c2) = self._features(texts[:half]), self._features(texts[half:])
+            return np.concatenate([t1, t2 + half]), np.concatenate([f1, f2]), np.concatenate([c1, c2])
         if self.lowercase:
             texts = [t.lower() for t in texts]
         lengths = np.fromiter(map(len, texts), np.int64, len(texts))
-        cp = np.frombuffer("".join(texts).encode("utf-32-le"), np.uint32).astype(np.int64)
-        empty = (np.zeros(0, np.int64), np.zeros(0, np.int64))
+        cp = np.frombuffer("".join(texts).encode("utf-32-le"), np.uint32)
         if not len(cp):
             return empty
         space = np.zeros(len(cp), bool)
@@ -118,66 +137,62 @@ class NgramModel:
         word_start = np.flatnonzero(first)  # index into `chars`
         word_len = np.diff(np.append(word_start, len(chars)))
         word_text = text_of[chars[word_start]]
-        # the stream: " w o r d " + barrier per word
-        stream = np.full(len(chars) + 3 * n_words, _SPACE, np.int64)
-        stream[np.arange(len(chars)) + 3 * word + 1] = cp[chars]
-        barrier = np.zeros(len(stream) + 1, np.int64)
-        barrier[np.cumsum(word_len + 3) - 1] = 1
-        blocked = np.concatenate([[0], np.cumsum(barrier[:-1])])  # barriers before each position
+        # the stream: " w o r d " and a barrier (id 0) per word, as alphabet ids; characters no n-gram
+        # holds are 0 too, so a window is looked up only when it holds no 0
+        stream = np.full(len(chars) + 3 * n_words, self._dense[_SPACE], np.int64)
+        pos = np.arange(len(chars)) + 3 * word + 1
+        stream[pos] = self._dense[cp[chars]]
+        stream[np.cumsum(word_len + 3) - 1] = 0
+        zeros = np.concatenate([[0], np.cumsum(stream == 0)])  # 0s before each position
         stream_text = np.repeat(word_text, word_len + 3)
-        tables = self._lookup_tables()
-        lo, hi = self.ngram_range
-        texts_out, feats_out = [], []
+        t_out, f_out, c_out = [], [], []
         for n in range(lo, hi + 1):
             if n not in tables or len(stream) < n:
                 continue
             m = len(stream) - n + 1
-            ok = blocked[n : n + m] == blocked[:m]  # no barrier inside the window
+            ok = zeros[n : n + m] == zeros[:m]
             key = np.zeros(m, np.int64)
             for i in range(n):
-                key = (key << _BITS) | stream[i : i + m]
-            key, where = key[ok], np.flatnonzero(ok)
-            keys, feats = tables[n]
-            # look up each distinct window once, in sorted order (cache-friendly binary search):
-            # 3.4 ms per 30 k windows against 104 k keys, vs 11.7 for searchsorted on the raw
-            # windows and 15 for Arrow's index_in (which builds its hash set on every call)
-            uniq, inv = np.unique(key, return_inverse=True)
-            pos = np.minimum(np.searchsorted(keys, uniq), len(keys) - 1)
-            found = keys[pos] == uniq
-            hit = found[inv]
-            texts_out.append(stream_text[where[hit]])
-            feats_out.append(feats[pos[inv[hit]]])
+                key = (key << self._bits) | stream[i : i + m]
+            nb = n * self._bits
+            # one sort gives each text's distinct n-grams and their counts (the TF), and the lookup
+            # then runs once per distinct (text, n-gram)
+            pair, count = np.unique((stream_text[:m][ok] << nb) | key[ok], return_counts=True)
+            key = pair & ((1 << nb) - 1)
+            kind, table = tables[n]
+            if kind == "direct":
+                feat = table[key]
+                hit = feat >= 0
+            else:
+                keys, feats = table
+                # binary search in key order (cache-friendly): ~3x faster than in (text, key) order
+                uniq, inv = np.unique(key, return_inverse=True)
+                at = np.minimum(np.searchsorted(keys, uniq), len(keys) - 1)
+                hit, feat = (keys[at] == uniq)[inv], feats[at][inv]
+            t_out.append(pair[hit] >> nb)
+            f_out.append(feat[hit])
+            c_out.append(count[hit])
         if lo > 1:  # sklearn: a padded word shorter than the smallest n counts once, whole
-            short = np.flatnonzero(word_len + 2 < lo)
-            for w in short:
-                g = (
-                    " "
-                    + "".join(map(chr, stream[word_start[w] + 3 * w + 1 : word_start[w] + 3 * w + 1 + word_len[w]]))
-                    + " "
-                )
-                j = self.vocab.get(g)
+            for w in np.flatnonzero(word_len + 2 < lo):
+                j = self.vocab.get(" " + "".join(map(chr, cp[chars[word_start[w] : word_start[w] + word_len[w]]])) + " ")
                 if j is not None:
-                    texts_out.append(np.asarray([word_text[w]]))
-                    feats_out.append(np.asarray([j]))
-        if not texts_out:
+                    t_out.append(np.asarray([word_text[w]]))
+                    f_out.append(np.asarray([j]))
+                    c_out.append(np.asarray([1]))
+        if not t_out:
             return empty
-        return np.concatenate(texts_out), np.concatenate(feats_out)
+        return np.concatenate(t_out), np.concatenate(f_out), np.concatenate(c_out)
 
-    def _linear(self, n: int, text_idx: np.ndarray, feat: np.ndarray) -> np.ndarray:
+    def _linear(self, n: int, text_idx: np.ndarray, feat: np.ndarray, tf: np.ndarray) -> np.ndarray:
         """Sublinear TF x IDF, L2 per text, then intercept + features @ coef.T."""
         out = np.tile(self.intercept.astype(np.float64), (n, 1))
         if not len(feat):
             return out.astype(np.float32)
-        v = len(self.idf)
-        pair, tf = np.unique(text_idx * v + feat, return_counts=True)  # sorted by text
-        rows, cols = pair // v, pair % v
-        w = (1.0 + np.log(tf)) * self.idf[cols]
-        norm = np.sqrt(np.bincount(rows, weights=w * w, minlength=n))
-        w /= norm[rows]
-        if self._coef_t is None:
-            self._coef_t = np.ascontiguousarray(self.coef.T, np.float64)  # [V, k]
-        starts = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]])
-        out[rows[starts]] += np.add.reduceat(self._coef_t[cols] * w[:, None], starts, axis=0)
+        w = (1.0 + np.log(tf)) * self.idf[feat]
+        w /= np.sqrt(np.bincount(text_idx, weights=w * w, minlength=n))[text_idx]
+        contrib = self._coef_t[feat] * w[:, None]  # [pairs, k]: one row of coef per pair
+        for j in range(out.shape[1]):
+            out[:, j] += np.bincount(text_idx, weights=contrib[:, j], minlength=n)
         return out.astype(np.float32)
 
     def logits_reference(self, texts: list[str]) -> np.ndarray:
