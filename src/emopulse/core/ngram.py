@@ -174,7 +174,9 @@ class NgramModel:
             c_out.append(count[hit])
         if lo > 1:  # sklearn: a padded word shorter than the smallest n counts once, whole
             for w in np.flatnonzero(word_len + 2 < lo):
-                j = self.vocab.get(" " + "".join(map(chr, cp[chars[word_start[w] : word_start[w] + word_len[w]]])) + " ")
+                j = self.vocab.get(
+                    " " + "".join(map(chr, cp[chars[word_start[w] : word_start[w] + word_len[w]]])) + " "
+                )
                 if j is not None:
                     t_out.append(np.asarray([word_text[w]]))
                     f_out.append(np.asarray([j]))

@@ -176,7 +176,7 @@ def scan(
             raw.is_null().alias("_date_null"),
             raw.cast(pl.String).alias("_date_raw"),
             pl.col(LABEL_COL).cast(pl.String),
-        ] + [pl.col(f"p_{lab}") for lab in labels]     # as written: a cast would change the sums
+        ] + [pl.col(f"p_{lab}") for lab in labels]  # as written: a cast would change the sums
         cols += [pl.col(c).cast(pl.String) for c in extra]
         frames.append(storage.scan_parquet(group).select(cols))
     return (frames[0] if len(frames) == 1 else pl.concat(frames, how="vertical_relaxed")), labels, files

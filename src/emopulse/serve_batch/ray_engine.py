@@ -15,6 +15,7 @@ column, would not give the local engine's `<file>:<row>` ids nor its part layout
 from __future__ import annotations
 
 import os
+import sys
 import time
 from dataclasses import asdict
 
@@ -87,7 +88,7 @@ def run(args: ServeBatchArgs) -> dict:
                     **({} if args.address else {"num_cpus": os.cpu_count()}),
                 )
             ctx = ray.data.DataContext.get_current()
-            ctx.enable_progress_bars = bool(args.progress)
+            ctx.enable_progress_bars = sys.stderr.isatty() if args.progress is None else bool(args.progress)
             items = [
                 {"file_index": p.file_index, "chunk": p.chunk, "path": p.path, "start": p.start, "stop": p.stop}
                 for p in todo
