@@ -170,3 +170,22 @@ def test_bench_chart_labels_ticks_in_plain_numbers(tmp_path):
         labels = [t.get_text() for t in ax.get_xticklabels() + ax.get_yticklabels() if t.get_text()]
         assert labels and not any("^" in t or "times" in t or "×" in t for t in labels), labels
     assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == ["1", "8", "32", "128"]
+
+
+def test_host_only_measures_the_host_side_with_and_without_the_head(tmp_path):
+    """`bench --host-only`: the shipped tokenizer and head before a null model, for 1 and 2 host threads;
+    every figure present and sane, the report written (runs in CI on 600 rows)."""
+    out = tmp_path / "host"
+    res = run(BenchArgs(rows=600, repeat=1, host_only=True, host_workers=[1, 2], part_rows=300, output=str(out)))
+    report = json.load(open(out / "host.json"))
+    assert res["host"] == report and report["rows"] == 600
+    assert [t["host_threads"] for t in report["threads"]] == [1, 2]
+    for t in report["threads"]:
+        assert t["rows_per_s_with_head"] > 0 and t["rows_per_s_without_head"] > 0
+        assert 0 < t["head_ratio"] < 3 and t["scaling_efficiency"] > 0
+    shares = report["stage_shares_1_thread"]
+    assert shares["with_head"]["head"] > 0 and shares["without_head"]["head"] == 0  # the shipped head has a member
+    assert abs(sum(shares["with_head"].values()) - 1) < 0.01
+    assert report["projection"]["rows_per_s_with_head"] > 0
+    md = (out / "bench.md").read_text()
+    assert "rows/s with head" in md and "Projection to a 16-core GPU host" in md
