@@ -23,12 +23,22 @@ class TorchBackend(Backend):
         if device == "cpu":
             torch_dtype = torch.float32
         self.torch = torch
-        self.model = AutoModelForSequenceClassification.from_pretrained(path, dtype=torch_dtype).to(device).eval()
+        try:  # fused scaled-dot-product attention (flash / memory-efficient kernels on CUDA)
+            model = AutoModelForSequenceClassification.from_pretrained(
+                path, dtype=torch_dtype, attn_implementation="sdpa"
+            )
+        except (ValueError, ImportError):  # an architecture without an SDPA path
+            model = AutoModelForSequenceClassification.from_pretrained(path, dtype=torch_dtype)
+        self.model = model.to(device).eval()
         self.device = device
+        # pinned host memory: a copy to the GPU that does not block the host (pageable memory would)
+        self.pin = device.startswith("cuda")
 
     def prepare(self, batch: Batch):
         t = self.torch
         feeds = {"input_ids": t.from_numpy(batch.input_ids), "attention_mask": t.from_numpy(batch.attention_mask)}
+        if self.pin:
+            feeds = {k: v.pin_memory() for k, v in feeds.items()}
         return {k: v.to(self.device, non_blocking=True) for k, v in feeds.items()}
 
     def run(self, inputs) -> np.ndarray:
