@@ -91,6 +91,8 @@ def test_predict_gives_back_the_callers_type(clf):
     got = clf.predict(frame)
     assert isinstance(got, pd.DataFrame) and list(got.index) == [10, 11, 12, 13]
     assert list(got.columns[:2]) == ["text", "n"] and _texts(got["label"]) == labels
+    only_text = clf.predict(pd.DataFrame({"text": TEXTS}))  # the text column alone (a 0-column rest)
+    assert isinstance(only_text, pd.DataFrame) and len(only_text) == 4 and _texts(only_text["label"]) == labels
     series = pd.Series(["정말 최고예요", "너무 화가 난다", math.nan, "그냥 그래요"], index=list("abcd"))
     got = clf.predict(series)  # NaN is a null row, as None is
     assert isinstance(got, pd.DataFrame) and list(got.index) == list("abcd")

@@ -101,8 +101,11 @@ def _as_input(data, text_col: str) -> tuple[str, pa.Table | None, pa.Array]:
             if text_col not in data.columns:
                 raise InputError(f"no text column {text_col!r} (columns: {', '.join(map(str, data.columns))})")
             texts = _pandas_texts(data[text_col], f"text column {text_col!r}")
+            rest = data.drop(columns=[text_col])
+            if not len(rest.columns):  # only the text: a 0-column frame would make a 0-row table
+                return "pandas", pa.table({text_col: texts}), texts
             try:
-                table = pa.Table.from_pandas(data.drop(columns=[text_col]), preserve_index=False)
+                table = pa.Table.from_pandas(rest, preserve_index=False)
             except (pa.ArrowException, TypeError, ValueError) as exc:
                 raise InputError(f"a column of the DataFrame cannot be carried over: {_first_line(exc)}") from None
             return "pandas", table.append_column(text_col, texts), texts

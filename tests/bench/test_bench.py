@@ -189,3 +189,4 @@ def test_host_only_measures_the_host_side_with_and_without_the_head(tmp_path):
     assert report["projection"]["rows_per_s_with_head"] > 0
     md = (out / "bench.md").read_text()
     assert "rows/s with head" in md and "Projection to a 16-core GPU host" in md
+    assert "1 round(s)" in md and report["caveats"]  # one round is said to be noisy

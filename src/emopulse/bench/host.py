@@ -107,6 +107,14 @@ def _report(args: BenchArgs, texts, counts, rates, stages) -> dict:
     last = rows[-1]
     cores = 16
     projection = round(rows[0]["rows_per_s_with_head"] / one * cores * last["scaling_efficiency"])
+    caveats = []
+    if last["host_threads"] > one and last["scaling_efficiency"] < 0.6:
+        caveats.append(
+            f"{last['host_threads']} threads scaled at {last['scaling_efficiency']:.2f} of linear here (a busy "
+            "machine?): the projection is not meaningful; measure on the host itself (scripts/gpu.sh)"
+        )
+    if args.repeat < 3:
+        caveats.append(f"{args.repeat} round(s): medians of fewer than 3 rounds are noisy")
     return {
         "rows": len(texts),
         "data": args.data,
@@ -122,6 +130,7 @@ def _report(args: BenchArgs, texts, counts, rates, stages) -> dict:
             "rule": f"1-thread rate x {cores} x the scaling efficiency measured at {last['host_threads']} "
             "threads here (assumes it holds to 16 cores)",
         },
+        "caveats": caveats,
     }
 
 
@@ -156,4 +165,5 @@ def _markdown(r: dict) -> str:
         f"({p['rule']}).",
         "",
     ]
+    lines += [f"Caveat: {c}." for c in r.get("caveats", [])]
     return "\n".join(lines)

@@ -40,6 +40,7 @@ class Prepared:
     texts: list[str]  # distinct texts
     bad: dict  # input row -> reason, rows refused before the model (invalid UTF-8)
     member_logits: np.ndarray | None = None  # the head's text members, per distinct text
+    credited: int = 0  # rows already reported to a progress bar as its batches finished
 
     @property
     def duplicates(self) -> int:

@@ -53,12 +53,13 @@ def run(args: ServeBatchArgs, backend_kind: str | None = None, served_head: bool
         runner = make_runner(bundle.spec, args.workers)
         task = ServeTask(plan, predictor, runner, id_col, stats, timers)
         bar = progress_bar(sum(p.n_rows for p in todo), "serve-batch", enabled=args.progress, heartbeat=args.heartbeat)
+        task.on_rows = bar.update
 
         def commit(part, tbl, dead):
             with timers.time("commit"):
                 out.commit(part.name, tbl, dead, file=plan.rel_names[part.file_index], start=part.start, stop=part.stop)
             log.debug(f"{part.name}: {tbl.num_rows} rows committed")
-            bar.update(tbl.num_rows)
+            bar.update(tbl.num_rows - task.credited.pop(part.name, 0))
 
         t_parts = time.perf_counter()
         try:

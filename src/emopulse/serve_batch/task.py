@@ -30,16 +30,28 @@ class ServeTask:
     ):
         self.plan, self.predictor, self.runner, self.id_col = plan, predictor, runner, id_col
         self.stats, self.timers = stats, timers or Timers()
+        self.on_rows = None  # called with rows done as batches finish (a progress bar's update)
+        self.credited: dict[str, int] = {}  # part name -> rows already reported by on_rows
 
     def prepare(self, part: Part, table: pa.Table) -> Prepared:
         with self.timers.time("prepare"):
             return self.predictor.prepare(table.column(self.plan.text_col))
 
     def submit(self, prep: Prepared) -> list:
-        return [self.runner.submit(b) for b in prep.batches]
+        futures = [self.runner.submit(b) for b in prep.batches]
+        if self.on_rows is not None and prep.texts:
+            # progress inside a part: a finished batch counts its share of the part's rows (the commit
+            # adds the rest, so the total is exact)
+            per_text = prep.n_rows / len(prep.texts)
+            for batch, f in zip(prep.batches, futures):
+                share = int(len(batch.rows) * per_text)
+                prep.credited += share
+                f.add_done_callback(lambda _f, n=share: self.on_rows(n))
+        return futures
 
     def assemble(self, part: Part, table: pa.Table, prep: Prepared, results: list) -> tuple[pa.Table, pa.Table | None]:
         self.timers.add("infer", sum(r.seconds for r in results))
+        self.credited[part.name] = prep.credited
         with self.timers.time("assemble"):
             preds, dead = self.predictor.assemble(prep, results)
             out_schema = schema.output_schema(self.predictor.labels, self.plan.keep_schema, self.id_col)
