@@ -496,8 +496,9 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     stage_name, config_path = _prescan(list(sys.argv[1:] if argv is None else argv))
     parser = Parser(
         prog="emopulse",
-        description="Emotion classification of Korean comments at "
-        "population scale: train, label, export, serve-batch, index, watch, bench.",
+        description="Emotion classification of Korean comments at population scale: build a model (train, tune, "
+        "compare, distill, calibrate, export), classify (serve-batch, watch), measure (evaluate, bench, agree), "
+        "label with an LLM (label), and the index of each period (index); demo runs them all.",
         epilog=EPILOG,
     )
     parser.add_argument("-V", "--version", action="version", version=f"emopulse {__version__}")

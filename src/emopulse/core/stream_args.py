@@ -24,6 +24,7 @@ class StreamArgs:
         "id column carried over (must be in every file); not given: the column 'id' "
         "where a file has one; '' for generated ids only; a row without an id (or with a null "
         "one) gets '<file>:<row>' as a stable id",
+        auto="'id' where a file has it, else '<file>:<row>'",
     )
     keep_cols: list[str] = opt(
         help="comma-separated input columns copied to the output, e.g. date,source", factory=list
