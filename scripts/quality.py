@@ -268,7 +268,7 @@ def main():
 
 CARD = """# emopulse default model
 
-An int8 ONNX bundle ({size_mb:.1f} MB) that classifies Korean comments into anger, sadness, happiness and neutral.
+A weight-only int8 ONNX bundle ({size_mb:.1f} MB) that classifies Korean comments into anger, sadness, happiness and neutral.
 Built by `make model` (`scripts/quality.py`) on 2 CPU cores; `serve-batch`, `evaluate` and the demo
 use it when no `--model` is given.
 
@@ -281,9 +281,9 @@ use it when no `--model` is given.
    weights; early stopping on 500 native validation rows; {epochs} epochs at most.
 3. Served head (`head.json`), fit on the same 500 native validation rows: {chosen}.
    {head_line}
-4. Export: dynamic int8 (ONNX Runtime) with the FFN down-projections kept in fp32 (int8-mixed: plain
-   int8 agreed on 97.4 % of validation rows but lost 0.022 macro-F1, which the gate refuses), gated
-   against the PyTorch model on the validation rows with an absolute floor of macro-F1 0.6.
+4. Export: `auto`, whose CPU ladder tries the precisions that give one answer per text first
+   (int8-weights: per-channel int8 weights, no activation quantized per batch), gated against the
+   PyTorch model on the validation rows with an absolute floor of macro-F1 0.6.
 
 ## Figures on 1,000 held-out native comments (never used for training or any choice)
 {table}
