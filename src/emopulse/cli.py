@@ -471,8 +471,14 @@ def _check_config_keys(path: str, stage: Stage, classes) -> None:
     }
     bad = unknown_config_keys(path, stage.name, stage_keys, all_keys)
     if bad:
+        import difflib
+
+        def named(key: str) -> str:  # "rows_per_partt" -> "rows_per_partt (did you mean rows_per_part?)"
+            close = difflib.get_close_matches(key.split("] ")[-1], sorted(stage_keys), n=1, cutoff=0.75)
+            return f"{key} (did you mean {close[0]}?)" if close else key
+
         raise SettingsExit(
-            f"--config {path}: unknown option(s) {', '.join(bad)} (a misspelling? "
+            f"--config {path}: unknown option(s) {', '.join(map(named, bad))} (a misspelling? "
             f"`emopulse {stage.name} --help` lists the options)"
         )
 

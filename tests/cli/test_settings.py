@@ -48,7 +48,8 @@ def test_unknown_config_keys_and_bad_config_values_exit_10(tmp_path, monkeypatch
     with pytest.raises(SystemExit) as exc:
         build_parser(argv)
     err = capsys.readouterr().err
-    assert exc.value.code == 10 and "max_batch_tokenz" in err and "[serve-batch] bogus" in err
+    assert exc.value.code == 10 and "max_batch_tokenz (did you mean max_batch_tokens?)" in err
+    assert "[serve-batch] bogus" in err and "bogus (did you mean" not in err
     assert "[servebatch] (not a stage)" in err and "timezone" not in err and "freq" not in err  # other stages' keys
     for body, why in (
         ('rows_per_part = "many"\n', "not an integer"),
