@@ -66,6 +66,18 @@ def test_an_unknown_keyword_names_the_closest_one(tiny_bundle, tmp_path):
         emopulse.evaluate(inputs=["a.parquet", "b.parquet"], output=str(tmp_path / "o"))
 
 
+def test_errors_from_python_give_their_advice_as_keywords(tiny_bundle, dated, tmp_path):
+    """In Python the way out of an existing output is resume=True / overwrite=True, not --resume."""
+    from emopulse.core.errors import OutputError
+
+    kw = dict(model=tiny_bundle, inputs=str(dated / "in.parquet"), output=str(tmp_path / "o"), progress=False)
+    emopulse.serve_batch(**kw)
+    with pytest.raises(OutputError) as err:
+        emopulse.serve_batch(**kw)
+    assert "resume=True" in str(err.value) and "overwrite=True" in str(err.value) and "--" not in str(err.value)
+    assert emopulse.serve_batch(**kw, resume=True)["parts_written"] == 0
+
+
 @pytest.fixture(scope="module")
 def clf(tiny_bundle):
     return Classifier(tiny_bundle)
