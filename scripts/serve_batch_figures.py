@@ -12,13 +12,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
-import sys
 import time
 
 import numpy as np
 import pyarrow.parquet as pq
 
+from emopulse.bench.measure import serve_process
 from emopulse.core.backends import build_backend
 from emopulse.core.batching import make_batches
 from emopulse.core.bundle import load_bundle
@@ -29,25 +28,8 @@ from emopulse.testing.shapes import build_random_checkpoint
 
 
 def serve(model, inp, out, *extra):
-    cmd = [
-        sys.executable,
-        "-m",
-        "emopulse",
-        "serve-batch",
-        "--model",
-        model,
-        "--input",
-        inp,
-        "--output",
-        out,
-        "--overwrite",
-        "--no-progress",
-        *extra,
-    ]
-    t0 = time.perf_counter()
-    subprocess.run(cmd, check=True, capture_output=True)
-    wall = time.perf_counter() - t0
-    s = json.load(open(os.path.join(out, "_summary.json")))
+    s = serve_process(model, inp, out, "--overwrite", *extra)
+    wall = s["process_seconds"]
     return {
         "rows": s["rows"],
         "rows_per_s": s["rows"] / wall,

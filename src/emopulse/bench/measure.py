@@ -118,35 +118,25 @@ def run_budgeted(v: Variant, texts, batch_size, seconds: float, chunk_rows: int)
     return timings
 
 
+def serve_process(model: str, inp: str, out: str, *extra: str) -> dict:
+    """serve-batch in its own process (start-up included, as a user runs it): its _summary.json plus
+    `process_seconds`. RuntimeError with serve-batch's last stderr line when it fails."""
+    cmd = [sys.executable, "-m", "emopulse", "serve-batch", "--model", model, "--input", inp, "--output", out]
+    cmd += ["--no-progress", *extra]
+    t0 = time.perf_counter()
+    res = subprocess.run(cmd, capture_output=True, text=True)
+    wall = time.perf_counter() - t0
+    if res.returncode:
+        raise RuntimeError(res.stderr.strip().splitlines()[-1] if res.stderr.strip() else "failed")
+    return json.load(open(os.path.join(out, "_summary.json"))) | {"process_seconds": wall}
+
+
 def run_e2e(model: str, data_path: str, args: BenchArgs) -> dict:
     """serve-batch end to end (Parquet in, Parquet out, process start included), default settings."""
+    extra = ["--device", args.device, "--max-length", str(args.max_length or 0)]
+    extra += ["--threads", str(args.threads)] if args.threads else []
     with tempfile.TemporaryDirectory() as out:
-        cmd = [
-            sys.executable,
-            "-m",
-            "emopulse",
-            "serve-batch",
-            "--model",
-            model,
-            "--input",
-            data_path,
-            "--output",
-            out,
-            "--no-progress",
-            "--device",
-            args.device,
-            "--max-length",
-            str(args.max_length or 0),
-        ]
-        if args.threads:
-            cmd += ["--threads", str(args.threads)]
-        t0 = time.perf_counter()
-        res = subprocess.run(cmd, capture_output=True, text=True)
-        wall = time.perf_counter() - t0
-        if res.returncode:
-            raise RuntimeError(res.stderr.strip().splitlines()[-1] if res.stderr.strip() else "failed")
-        summary = json.load(open(os.path.join(out, "_summary.json")))
-    return summary | {"process_seconds": wall}
+        return serve_process(model, data_path, out, *extra)
 
 
 def compare_models(args: BenchArgs, data_path: str) -> dict:
