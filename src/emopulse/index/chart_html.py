@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from .charts import EXTRA_LINES, _alone, _step_days, _y, color
+from .charts import EXTRA_LINES, _alone, _step_days, _y, anomaly_marks, color
 
 
 def _runs(has: list[bool]) -> list[tuple[int, int]]:
@@ -173,29 +173,14 @@ def html(
             row=2,
             col=1,
         )
-    if "anomaly_raw" in df.columns:
-        e = df.filter(pl.col("anomaly_raw") & ~pl.col("anomaly"))
-        if e.height:
-            fig.add_trace(
-                go.Scatter(
-                    x=e["period"].to_list(),
-                    y=e["index"].to_list(),
-                    mode="markers",
-                    name="raw-rule anomaly, explained",
-                    marker={"color": "#888888", "symbol": "x", "size": 9},
-                ),
-                row=2,
-                col=1,
-            )
-    a = df.filter(pl.col("anomaly"))
-    if a.height:
+    for rows, name, mark in anomaly_marks(df):
         fig.add_trace(
             go.Scatter(
-                x=a["period"].to_list(),
-                y=a["index"].to_list(),
+                x=rows["period"].to_list(),
+                y=rows["index"].to_list(),
                 mode="markers",
-                name="anomaly",
-                marker={"color": "red", "symbol": "x", "size": 9},
+                name=name,
+                marker={"color": mark, "symbol": "x", "size": 9},
             ),
             row=2,
             col=1,

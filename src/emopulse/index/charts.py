@@ -62,6 +62,16 @@ def _holidays(ax, holidays: dict | None, first, last, label: bool) -> None:
         )
 
 
+def anomaly_marks(df: pl.DataFrame) -> list[tuple[pl.DataFrame, str, str]]:
+    """(rows, legend name, colour) of the anomaly markers both charts draw: raw-rule anomalies the
+    calendar model explains (grey), then anomalies (red); only the groups that have rows."""
+    groups = []
+    if "anomaly_raw" in df.columns:
+        groups.append((df.filter(pl.col("anomaly_raw") & ~pl.col("anomaly")), "raw-rule anomaly, explained", "#888888"))
+    groups.append((df.filter(pl.col("anomaly")), "anomaly", "red"))
+    return [g for g in groups if g[0].height]
+
+
 def png(
     df: pl.DataFrame, labels: list[str], path: str, title: str, fmt: str | None = None, holidays: dict | None = None
 ) -> None:
@@ -132,29 +142,8 @@ def png(
             label="low count",
             zorder=3,
         )
-    if "anomaly_raw" in df.columns:
-        explained = df.filter(pl.col("anomaly_raw") & ~pl.col("anomaly"))
-        if explained.height:
-            bottom.scatter(
-                explained["period"].to_list(),
-                _y(explained, "index"),
-                s=30,
-                color="#888888",
-                marker="x",
-                label="raw-rule anomaly, explained",
-                zorder=3,
-            )
-    anomalies = df.filter(pl.col("anomaly"))
-    if anomalies.height:
-        bottom.scatter(
-            anomalies["period"].to_list(),
-            _y(anomalies, "index"),
-            s=30,
-            color="red",
-            marker="x",
-            label="anomaly",
-            zorder=4,
-        )
+    for z, (rows, name, mark) in enumerate(anomaly_marks(df), start=3):
+        bottom.scatter(rows["period"].to_list(), _y(rows, "index"), s=30, color=mark, marker="x", label=name, zorder=z)
     bottom.set_ylabel("mental-health index (0-100)")
     bottom.set_ylim(0, 100)
     bottom.legend(loc="lower left", ncol=4, fontsize=8)
