@@ -99,3 +99,27 @@ def test_export_floor_refuses_a_random_model(tiny_model, calibrated, tmp_path):
                 min_macro_f1=0.6,
             )
         )
+
+
+def test_confident_rows_caps_each_class_keeping_the_most_confident(tmp_path):
+    """Further transfer's teacher rows: the per-class cap keeps the most confident rows of each predicted
+    label (rare classes are not drowned), drops held-out texts, repeats and rows under the threshold."""
+    from emopulse.train.ensemble import confident_rows
+
+    rows = [  # text, p_anger, p_sadness, p_happiness, p_neutral
+        ("a1", 0.95, 0.02, 0.02, 0.01),
+        ("a2", 0.99, 0.0, 0.0, 0.01),
+        ("a3", 0.97, 0.01, 0.01, 0.01),
+        ("s1", 0.05, 0.91, 0.02, 0.02),
+        ("n1", 0.0, 0.0, 0.05, 0.95),
+        ("n1", 0.0, 0.0, 0.05, 0.95),  # a repeat
+        ("held", 0.0, 0.0, 0.99, 0.01),  # in the dev split
+        ("low", 0.6, 0.2, 0.1, 0.1),  # under the threshold
+    ]
+    cols = {"text": [r[0] for r in rows]} | {c: [r[i + 1] for r in rows] for i, c in enumerate(prob_cols(LABELS))}
+    pq.write_table(pa.table(cols), tmp_path / "pred.parquet")
+    texts, labels = confident_rows(str(tmp_path / "pred.parquet"), list(LABELS), 0.9, {"held"}, per_class=2)
+    assert texts == ["a2", "a3", "s1", "n1"]  # a1 is the least confident anger row; file order kept
+    assert labels == ["anger", "anger", "sadness", "neutral"]
+    texts, _ = confident_rows(str(tmp_path / "pred.parquet"), list(LABELS), 0.9, set())
+    assert texts == ["a1", "a2", "a3", "s1", "n1", "held"]

@@ -183,8 +183,15 @@ def validation_confusion(probs: np.ndarray, gold: np.ndarray, labels: list[str])
     return {"labels": list(labels), "soft": soft, "hard": hard.tolist(), "rows": int(len(gold))}
 
 
-def confident_rows(path: str, labels: list[str], min_confidence: float, exclude: set) -> tuple[list, list]:
-    """(texts, labels) of a teacher's predictions whose top probability reaches min_confidence."""
+def confident_rows(
+    path: str, labels: list[str], min_confidence: float, exclude: set, per_class: int | None = None
+) -> tuple[list, list]:
+    """(texts, labels) of a teacher's predictions whose top probability reaches min_confidence.
+
+    path: a serve-batch output (file or run directory) with the text kept (`--keep-cols text`) and one
+    `p_<label>` column per label. Texts in `exclude` (canonical form) and repeats are dropped. With
+    `per_class`, at most that many rows per predicted label, the most confident first: the teacher's
+    rare classes (sadness, neutral) are not drowned by its common ones. Rows come back in file order."""
     import pyarrow.dataset as ds
 
     from ..core import schema
@@ -195,14 +202,20 @@ def confident_rows(path: str, labels: list[str], min_confidence: float, exclude:
     probs = np.column_stack([t.column(c).to_numpy(zero_copy_only=False) for c in schema.prob_cols(labels)])
     ok = np.isfinite(probs).all(1)
     conf = np.where(ok, np.nan_to_num(probs).max(1), 0)
+    top = probs.argmax(1) if len(probs) else np.zeros(0, dtype=int)
     texts = canonical_list(t.column("text").to_pylist())  # compared with the (canonical) held-out texts
-    out_t, out_l, seen = [], [], set(exclude)
-    for i in np.flatnonzero(conf >= min_confidence):
-        if texts[i] and texts[i] not in seen:
-            seen.add(texts[i])
-            out_t.append(texts[i])
-            out_l.append(labels[int(probs[i].argmax())])
-    return out_t, out_l
+    keep, seen, taken = [], set(exclude), np.zeros(len(labels), dtype=int)
+    for i in np.argsort(-conf, kind="stable"):  # most confident first, so a per-class cap keeps the best
+        if conf[i] < min_confidence:
+            break
+        c = int(top[i])
+        if not texts[i] or texts[i] in seen or (per_class is not None and taken[c] >= per_class):
+            continue
+        seen.add(texts[i])
+        taken[c] += 1
+        keep.append(i)
+    keep.sort()
+    return [texts[i] for i in keep], [labels[int(top[i])] for i in keep]
 
 
 def _figures(z: np.ndarray, gold: np.ndarray, labels: list[str]) -> dict:
