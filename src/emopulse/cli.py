@@ -261,6 +261,12 @@ def _evaluate(ns) -> int:
 
     args = build(EvaluateArgs, ns)
     r = run(args)
+    if args.suite:
+        print(open(os.path.join(args.output, "behaviour.md"), encoding="utf-8").read())
+    if not args.data:
+        b = r
+        print(f"{b['passed']} of {b['n']} suite items pass ({b['rate']:.2f}); report in {args.output}")
+        return 0
     per = ", ".join(f"{k} {v:.3f}" for k, v in r["per_class_f1"].items())
     print(
         f"{r['n']:,} rows: accuracy {r['accuracy']:.4f}, macro-F1 {r['macro_f1']:.4f} (F1 {per}); "
