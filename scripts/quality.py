@@ -193,7 +193,7 @@ def further_transfer(a, splits: str, enc: str, teacher: str, round_no: int) -> s
         mixed = pa.concat_tables(
             [
                 orig.take(pa.array(np.sort(pick))),
-                pa.table({"text": t_t, "label": t_l, "source": ["teacher"] * len(t_t)}),
+                pa.table({"text": t_t, "label": t_l, "source": ["teacher"] * len(t_t)}).cast(orig.schema),
             ]
         )
         pq.write_table(mixed, data)
