@@ -190,14 +190,26 @@ def further_transfer(a, splits: str, enc: str, teacher: str, round_no: int) -> s
         src = np.asarray(orig.column("source").to_pylist())
         nat, trans = np.flatnonzero(src == NATIVE), np.flatnonzero(src != NATIVE)
         pick = np.concatenate([nat, np.random.default_rng(round_no).permutation(trans)[: a.ft_translated_rows]])
+        # Korean comments often drop the spaces between words (너무화가난다): a share of the native rows
+        # again without spaces, so the encoder meets the form it will be served
+        rows = orig.take(pa.array(np.sort(nat)))
+        squeeze = np.random.default_rng(round_no).permutation(rows.num_rows)[: int(a.ft_nospace * rows.num_rows)]
+        nospace = rows.take(pa.array(np.sort(squeeze)))
+        nospace = nospace.set_column(
+            0, "text", pa.array([t.replace(" ", "") for t in nospace.column("text").to_pylist()])
+        )
         mixed = pa.concat_tables(
             [
                 orig.take(pa.array(np.sort(pick))),
+                nospace.cast(orig.schema),
                 pa.table({"text": t_t, "label": t_l, "source": ["teacher"] * len(t_t)}).cast(orig.schema),
             ]
         )
         pq.write_table(mixed, data)
-        log(f"further transfer data: {len(pick):,} original + {len(t_t):,} teacher rows {dict(Counter(t_l))}")
+        log(
+            f"further transfer data: {len(pick):,} original + {nospace.num_rows:,} without spaces + "
+            f"{len(t_t):,} teacher rows {dict(Counter(t_l))}"
+        )
         r = fine_tune(
             TrainArgs(
                 data=data,
@@ -296,10 +308,11 @@ def main():
     ap.add_argument("--translated-rows", type=int, default=20000)
     ap.add_argument("--nsmc-rows", type=int, default=60000)
     ap.add_argument("--ft-rounds", type=int, default=1, help="further transfer rounds of the encoder (0: none)")
-    ap.add_argument("--ft-per-class", type=int, default=2000, help="teacher rows per predicted label")
+    ap.add_argument("--ft-per-class", type=int, default=1500, help="teacher rows per predicted label")
     ap.add_argument("--ft-min-confidence", type=float, default=0.9, help="least teacher confidence")
     ap.add_argument("--ft-translated-rows", type=int, default=3000, help="translated rows mixed in")
     ap.add_argument("--ft-lr", type=float, default=3e-5)
+    ap.add_argument("--ft-nospace", type=float, default=0.3, help="share of native rows added without spaces")
     ap.add_argument("--min-macro-f1", type=float, default=0.6)
     ap.add_argument("--ship", action="store_true", help="copy the final bundle into src/emopulse/model/")
     ap.add_argument("--extra-eval", nargs="*", default=[], help="name=model pairs also evaluated on test")
