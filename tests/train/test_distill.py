@@ -2,6 +2,7 @@
 ordinary checkpoint that export and serve-batch take; it learns the teacher (loss falls, it agrees
 with the teacher more than the untrained cut-down copy does)."""
 
+import pytest
 import json
 import os
 
@@ -62,3 +63,19 @@ def test_student_learns_the_teacher_and_exports(tiny_model, tmp_path):
         ExportArgs(model=str(tmp_path / "student"), output=str(tmp_path / "bundle"), precision="fp32", max_length=64)
     )
     assert m["ready"]
+
+
+def test_layers_equal_to_the_teacher_keeps_every_layer_and_more_are_refused(tiny_model):
+    """--layers = the teacher's depth is self-distillation (the served head folded into the encoder);
+    it was refused as 'the teacher has only N'. More layers than the teacher has stay an error."""
+    from transformers import AutoModelForSequenceClassification
+
+    from emopulse.core.errors import EmopulseError
+    from emopulse.train.distill import student_from
+
+    teacher = AutoModelForSequenceClassification.from_pretrained(tiny_model)
+    n = teacher.config.num_hidden_layers
+    student, keep = student_from(teacher, n)
+    assert keep == list(range(n)) and student.config.num_hidden_layers == n
+    with pytest.raises(EmopulseError, match="has only"):
+        student_from(teacher, n + 1)

@@ -84,13 +84,14 @@ def _targets(args: DistillArgs, labels: list[str]) -> tuple[list[str], np.ndarra
 
 
 def student_from(teacher, layers: int):
-    """A copy of the teacher keeping `layers` evenly spaced transformer layers."""
+    """A copy of the teacher keeping `layers` evenly spaced transformer layers (all of them when `layers`
+    equals the teacher's depth: self-distillation, the served head folded into the encoder)."""
     import copy
 
     import torch
 
     n = teacher.config.num_hidden_layers
-    if layers >= n:
+    if layers > n:
         raise EmopulseError(f"--layers {layers}: the teacher has only {n}")
     keep = sorted({round(i * (n - 1) / max(1, layers - 1)) for i in range(layers)}) if layers > 1 else [n - 1]
     student = copy.deepcopy(teacher)
