@@ -2,12 +2,12 @@
 ordinary checkpoint that export and serve-batch take; it learns the teacher (loss falls, it agrees
 with the teacher more than the untrained cut-down copy does)."""
 
-import pytest
 import json
 import os
 
 import numpy as np
 import pyarrow.parquet as pq
+import pytest
 
 from emopulse.core.schema import LABELS, prob_cols
 from emopulse.train.distill import DistillArgs, run, student_from
