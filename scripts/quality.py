@@ -337,7 +337,7 @@ def main():
     ap.add_argument("--epochs", type=float, default=2.0)
     ap.add_argument("--translated-rows", type=int, default=20000)
     ap.add_argument("--nsmc-rows", type=int, default=60000)
-    ap.add_argument("--ft-rounds", type=int, default=2, help="further transfer rounds of the encoder (0: none)")
+    ap.add_argument("--ft-rounds", type=int, default=3, help="further transfer rounds of the encoder (0: none)")
     ap.add_argument("--ft-per-class", type=int, default=3000, help="teacher rows per predicted label")
     ap.add_argument("--ft-min-confidence", type=float, default=0.9, help="least teacher confidence")
     ap.add_argument("--ft-translated-rows", type=int, default=3000, help="translated rows mixed in")
