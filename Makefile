@@ -75,7 +75,8 @@ demo: $(STAMP)
 	$(BIN)/emopulse demo --workdir demo-run
 
 # The shipped default model (src/emopulse/model/): backbone, trimmed vocabulary, source-aware
-# fine-tuning, n-gram member + temperature, self-training, int8 export; ~100 min on 2 cores.
+# fine-tuning, n-gram member + temperature, self-training, further transfer rounds of the encoder
+# (teacher-labelled in-domain comments, weight soups), int8-weights export; ~65 min on 2 cores.
 model: $(STAMP)
 	$(BIN)/python scripts/quality.py --data ../shared/data --workdir runs/recipe --ship
 
