@@ -84,27 +84,30 @@ def backbone(a) -> str:
     return small
 
 
-def encoder(a, splits: str, base: str) -> str:
+def fine_tune_on(splits: str, data: str, base: str, out: str, **settings) -> None:
+    """Source-aware fine-tuning (native rows x4, early stopping on native dev macro-F1) of `base`."""
     from emopulse.train.trainer import fine_tune
 
+    r = fine_tune(
+        TrainArgs(
+            data=data,
+            eval=os.path.join(splits, "dev.parquet"),
+            base_model=base,
+            output=out,
+            evals_per_epoch=4,
+            native_source=NATIVE,
+            native_oversample=4,
+            quiet=True,
+            **settings,
+        )
+    )
+    log(f"{os.path.basename(out)} dev macro-F1 {r['validation']['macro_f1']:.4f}")
+
+
+def encoder(a, splits: str, base: str) -> str:
     out = a.encoder or os.path.join(a.workdir, "encoder")
     if step(os.path.join(out, "model.safetensors"), "encoder"):
-        r = fine_tune(
-            TrainArgs(
-                data=os.path.join(splits, "train_sub.parquet"),
-                eval=os.path.join(splits, "dev.parquet"),
-                base_model=base,
-                output=out,
-                epochs=a.epochs,
-                lr=6e-5,
-                evals_per_epoch=4,
-                patience=3,
-                native_source=NATIVE,
-                native_oversample=4,
-                quiet=True,
-            )
-        )
-        log(f"encoder dev macro-F1 {r['validation']['macro_f1']:.4f}")
+        fine_tune_on(splits, os.path.join(splits, "train_sub.parquet"), base, out, epochs=a.epochs, lr=6e-5, patience=3)
     return out
 
 
@@ -179,7 +182,6 @@ def further_transfer(a, splits: str, enc: str, teacher: str, round_no: int) -> s
     more on in-domain comments labelled by the served teacher (its most confident rows, capped per
     predicted label) mixed with the original labelled rows (native x4 + a translated sample)."""
     from emopulse.train.ensemble import confident_rows
-    from emopulse.train.trainer import fine_tune
 
     out = os.path.join(a.workdir, f"encoder-ft{round_no}")
     if step(os.path.join(out, "model.safetensors"), f"further transfer round {round_no}"):
@@ -212,23 +214,7 @@ def further_transfer(a, splits: str, enc: str, teacher: str, round_no: int) -> s
             f"further transfer data: {len(pick):,} original + {nospace.num_rows:,} without spaces + "
             f"{len(t_t):,} teacher rows {dict(Counter(t_l))}"
         )
-        r = fine_tune(
-            TrainArgs(
-                data=data,
-                eval=os.path.join(splits, "dev.parquet"),
-                base_model=enc,
-                init_from=enc,
-                output=out,
-                epochs=1,
-                lr=a.ft_lr,
-                evals_per_epoch=4,
-                patience=2,
-                native_source=NATIVE,
-                native_oversample=4,
-                quiet=True,
-            )
-        )
-        log(f"encoder-ft{round_no} dev macro-F1 {r['validation']['macro_f1']:.4f}")
+        fine_tune_on(splits, data, enc, out, init_from=enc, epochs=1, lr=a.ft_lr, patience=2)
     return out
 
 
