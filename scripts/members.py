@@ -53,6 +53,19 @@ SEED = 20261130
 SHIPPED_HEAD = os.path.join(os.path.dirname(__file__), "..", "src", "emopulse", "model", "head.json")  # read only
 
 
+def half_splits(gold: np.ndarray, reps: int) -> list:
+    """Cross-fit halves of dev: `reps` stratified random halves, each used both ways (fit, score)."""
+    rng = np.random.default_rng(SEED)
+    splits = []
+    for _ in range(reps):
+        a = np.zeros(len(gold), bool)
+        for c in range(4):
+            idx = rng.permutation(np.flatnonzero(gold == c))
+            a[idx[: len(idx) // 2]] = True
+        splits += [(a, ~a), (~a, a)]
+    return splits
+
+
 # ----------------------------------------------------------------------------- stage: baseline
 def stage_baseline():
     """Runs in the main venv: the shipped model's served probabilities (and encoder-only ones) on dev and
@@ -495,14 +508,7 @@ def stage_fair(kinds, reps=100):
     g = {p: base[p]["gold"] for p in base}
     out = {"baseline_nobias": {"dev": figures(zb["dev"], g["dev"]), "test": figures(zb["test"], g["test"])}}
     print("nobias baseline", out["baseline_nobias"], flush=True)
-    rng = np.random.default_rng(SEED)
-    splits = []
-    for _ in range(reps):
-        a = np.zeros(len(g["dev"]), bool)
-        for c in range(4):
-            idx = rng.permutation(np.flatnonzero(g["dev"] == c))
-            a[idx[: len(idx) // 2]] = True
-        splits += [(a, ~a), (~a, a)]
+    splits = half_splits(g["dev"], reps)
     # the head without a member, biases refit per half (shared by every member)
     ref = []
     for fit, ev in splits:
@@ -568,14 +574,7 @@ def stage_nll(kinds, reps=200):
     served = {p: np.log(np.clip(base[p]["served"].astype(np.float64), 1e-30, None)) for p in base}
     heads = {"shipped": served, "nobias": {p: log_softmax(served[p] - bias) for p in base}}
     g = {p: base[p]["gold"] for p in base}
-    rng = np.random.default_rng(SEED)
-    splits = []
-    for _ in range(reps):
-        a = np.zeros(len(g["dev"]), bool)
-        for c in range(4):
-            idx = rng.permutation(np.flatnonzero(g["dev"] == c))
-            a[idx[: len(idx) // 2]] = True
-        splits += [(a, ~a), (~a, a)]
+    splits = half_splits(g["dev"], reps)
     out = {}
     # bias refit on half vs no bias, on the same halves as `fair` (first 2 x 100 splits share its seed)
     nb = heads["nobias"]["dev"]
