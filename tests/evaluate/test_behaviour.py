@@ -120,9 +120,8 @@ def test_evaluate_needs_an_input_or_a_suite(tmp_path):
 
 
 # The goal is FLOOR (0.90) for every non-hard capability. The shipped model (make model, this
-# recipe) falls short on these, measured (its model card shows the table; issue 23 stays open on
-# them): each is held at its measured pass count so a regression fails, and raising one to the goal
-# means deleting its line. The model gives one answer per text, so these counts are exact.
+# recipe) falls short on these, measured (its model card shows the table): each is held at least at
+# its measured pass count so a regression fails, and one that reaches the goal must leave the list. The model gives one answer per text, so these counts are exact.
 BELOW_GOAL = {  # capability: items the shipped model passes (of the group's n)
     "plain_anger": 6,  # of 12: polite anger statements (화가 납니다) come out sadness
     "intensifiers": 14,  # of 16
