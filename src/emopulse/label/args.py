@@ -13,7 +13,8 @@ class LabelArgs(StreamArgs):
     a confidence; exactly-once parts like serve-batch. Runs in the LLM environment (make install-llm)."""
 
     model: str = opt(
-        help="HF dir or hub name (vllm, transformers; e.g. google/gemma-2-9b-it) or the served model name (openai)"
+        help="HF dir, hub name or local .gguf file (vllm, transformers; e.g. google/gemma-2-9b-it; a .gguf is "
+        "dequantized once into an HF dir) or the served model name (openai)"
     )
     backend: str = opt("vllm", "engine", choices=["vllm", "openai", "transformers"])
     base_url: str | None = opt(None, "openai: server URL, e.g. http://127.0.0.1:8000")

@@ -3,6 +3,7 @@ ask the LLM for the rest, write parts with the same exactly-once machinery as se
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 
@@ -20,16 +21,24 @@ from .answers import probabilities
 from .args import LabelArgs
 from .prompt import PromptBuilder, PromptSpec, check_answer
 
+log = logging.getLogger("emopulse.label")
+
 
 def make_backend(args: LabelArgs, labels, cache_dir: str):
+    model = args.model
+    if args.backend in ("vllm", "transformers"):
+        from .gguf import gguf_to_hf, is_gguf
+
+        if is_gguf(model):  # a local .gguf file: dequantized once into an HF directory (label/gguf.py)
+            model = gguf_to_hf(model, args.tokenizer, log=log.info)
     if args.backend == "vllm":
         from .vllm_backend import VllmBackend
 
-        return VllmBackend(args.model, labels, args.tokenizer, args.max_model_len, args.enforce_eager, cache_dir)
+        return VllmBackend(model, labels, args.tokenizer, args.max_model_len, args.enforce_eager, cache_dir)
     if args.backend == "transformers":
         from .hf_backend import HFBackend
 
-        return HFBackend(args.model, labels, args.tokenizer, batch_size=min(args.batch_size, 16))
+        return HFBackend(model, labels, args.tokenizer, batch_size=min(args.batch_size, 16))
     if args.backend == "openai":
         from .openai_backend import OpenAIBackend
 
