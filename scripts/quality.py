@@ -119,7 +119,10 @@ VARIANTS = {  # name: calibrate options
 }
 
 
-def heads(a, splits: str, enc: str, extra: str | None = None, suffix: str = "", prefix: str = "") -> dict[str, str]:
+def heads(
+    a, splits: str, enc: str, extra: str | None = None, suffix: str = "", prefix: str = "", data: str | None = None
+) -> dict[str, str]:
+    """The head variants of an encoder; the n-gram member learns from `data` (default: the train split)."""
     from emopulse.train.ensemble import CalibrateArgs, run
 
     out = {}
@@ -131,7 +134,7 @@ def heads(a, splits: str, enc: str, extra: str | None = None, suffix: str = "", 
             r = run(
                 CalibrateArgs(
                     model=enc,
-                    data=os.path.join(splits, "train.parquet"),
+                    data=data or os.path.join(splits, "train.parquet"),
                     eval=os.path.join(splits, "dev.parquet"),
                     output=d,
                     ngram_extra=extra,
@@ -177,15 +180,17 @@ def teacher_labels(a, model: str, name: str = "teacher") -> str:
     return out
 
 
-def further_transfer(a, splits: str, enc: str, teacher: str, round_no: int) -> str:
+def further_transfer(a, splits: str, enc: str, teacher: str, round_no: int, synthetic: str | None = None) -> str:
     """The seed's further transfer learning, applied to the encoder: the fine-tuned encoder trained once
     more on in-domain comments labelled by the served teacher (its most confident rows, capped per
-    predicted label) mixed with the original labelled rows (native x4 + a translated sample)."""
+    predicted label) mixed with the original labelled rows (native x4 + a translated sample), and with
+    `synthetic` capability sentences when given (the capability round: `encoder-ft{round_no}cap`)."""
     from emopulse.train.ensemble import confident_rows
 
-    out = os.path.join(a.workdir, f"encoder-ft{round_no}")
-    if step(os.path.join(out, "model.safetensors"), f"further transfer round {round_no}"):
-        data = os.path.join(a.workdir, f"ft{round_no}.parquet")
+    tag = "cap" if synthetic else ""
+    out = os.path.join(a.workdir, f"encoder-ft{round_no}{tag}")
+    if step(os.path.join(out, "model.safetensors"), f"further transfer round {round_no}{tag}"):
+        data = os.path.join(a.workdir, f"ft{round_no}{tag}.parquet")
         held = set()
         for f in ("dev.parquet", "test.parquet"):
             held |= set(pq.read_table(os.path.join(splits, f), columns=["text"]).column("text").to_pylist())
@@ -208,6 +213,7 @@ def further_transfer(a, splits: str, enc: str, teacher: str, round_no: int) -> s
                 nospace.cast(orig.schema),
                 pa.table({"text": t_t, "label": t_l, "source": ["teacher"] * len(t_t)}).cast(orig.schema),
             ]
+            + ([pq.read_table(synthetic, columns=["text", "label", "source"]).cast(orig.schema)] if synthetic else [])
         )
         pq.write_table(mixed, data)
         log(
@@ -216,6 +222,63 @@ def further_transfer(a, splits: str, enc: str, teacher: str, round_no: int) -> s
         )
         fine_tune_on(splits, data, enc, out, init_from=enc, epochs=1, lr=a.ft_lr, patience=2)
     return out
+
+
+def synthetic_rows(a, splits: str) -> tuple[str, str]:
+    """The capability sentences (emopulse.train.synthetic) less every dev/test text and both behavioural
+    suites' sentences, and the n-gram member's data: the train split + those sentences."""
+    from emopulse.evaluate.suite import load_suite, near_duplicates, suite_path
+    from emopulse.train import synthetic
+
+    out, ngram_data = os.path.join(a.workdir, "synthetic.parquet"), os.path.join(a.workdir, "train+synthetic.parquet")
+    if step(ngram_data, "synthetic capability sentences"):
+        held = {it.text for name in ("behaviour", "behaviour_dev") for it in load_suite(suite_path(name))}
+        for f in ("dev.parquet", "test.parquet"):
+            held |= set(pq.read_table(os.path.join(splits, f), columns=["text"]).column("text").to_pylist())
+        suites = [it.text for name in ("behaviour", "behaviour_dev") for it in load_suite(suite_path(name))]
+        held |= near_duplicates([t for t, _, _ in synthetic.generate(a.synthetic_per_label, seed=0)], suites)
+        n = synthetic.write(out, a.synthetic_per_label, seed=0, exclude=held)
+        tr = pq.read_table(os.path.join(splits, "train.parquet"), columns=["text", "label", "source"])
+        syn = pq.read_table(out, columns=["text", "label", "source"]).cast(tr.schema)
+        pq.write_table(pa.concat_tables([tr, syn]), ngram_data)
+        log(f"synthetic: {n:,} sentences ({a.synthetic_per_label:,} per label asked)")
+    return out, ngram_data
+
+
+def capability_round(a, splits, start, teacher, chosen, variants, dev, suite_dev, round_no) -> tuple[str, dict]:
+    """The capability round: the further-transfer data of round `round_no` once more (same teacher rows,
+    same seed) plus the synthetic capability sentences, from the best encoder so far; its heads' n-gram
+    member also learns the sentences. Rule, fixed before it was first run: kept when its best variant
+    by dev log-loss passes more of the dev behavioural suite's non-hard items than the variant chosen so
+    far, and its dev log-loss is at most --cap-tolerance above that variant's. Returns the chosen
+    variant and the round's encoders; fills `variants`, `dev` and `suite_dev` (dev-suite figures)."""
+    from emopulse.evaluate import behaviour
+    from emopulse.evaluate.suite import suite_path
+
+    syn, ngram_data = synthetic_rows(a, splits)
+    ft = further_transfer(a, splits, start, teacher, round_no, synthetic=syn)
+    soup = os.path.join(a.workdir, f"soup{round_no}cap")
+    if step(os.path.join(soup, "model.safetensors"), f"soup {round_no}cap"):
+        average_checkpoints(start, ft, soup, 0.5)
+    new = {}
+    for e, p in ((ft, f"ft{round_no}cap-"), (soup, f"soup{round_no}cap-")):
+        new |= heads(a, splits, e, prefix=p, data=ngram_data)
+        new |= heads(a, splits, e, extra=teacher, suffix="+selftrain", prefix=p, data=ngram_data)
+    variants |= new
+    dev |= {n: dev_figures(d) for n, d in new.items()}
+    for n in [chosen, *new]:
+        suite_dev[n] = behaviour(variants[n], suite=suite_path("behaviour_dev"))["non_hard"]
+    top = min(new, key=lambda n: dev[n]["nll"])
+    kept = (
+        suite_dev[top]["passed"] > suite_dev[chosen]["passed"]
+        and dev[top]["nll"] <= dev[chosen]["nll"] + a.cap_tolerance
+    )
+    log(
+        f"capability round: {top} dev log-loss {dev[top]['nll']:.4f} (chosen so far {dev[chosen]['nll']:.4f}), "
+        f"dev suite non-hard {suite_dev[top]['rate']:.3f} (was {suite_dev[chosen]['rate']:.3f}): "
+        + ("kept" if kept else "not kept")
+    )
+    return (top if kept else chosen), {f"encoder-ft{round_no}cap alone": ft, f"soup{round_no}cap alone": soup}
 
 
 def dev_steps(variants: dict[str, str]) -> dict:
@@ -284,9 +347,9 @@ def display(variant: str) -> str:
     """A head variant's row name: `ft1-ngram+temperature` -> `encoder-ft1 + ngram+temperature`,
     `soup1-temperature` -> `soup1 + temperature`."""
     enc, sep, rest = variant.partition("-")
-    if sep and enc.startswith("ft") and enc[2:].isdigit():
+    if sep and enc.startswith("ft") and enc[2:].removesuffix("cap").isdigit():
         return f"encoder-{enc} + {rest}"
-    if sep and enc.startswith("soup") and enc[4:].isdigit():
+    if sep and enc.startswith("soup") and enc[4:].removesuffix("cap").isdigit():
         return f"{enc} + {rest}"
     return f"encoder + {variant}"
 
@@ -331,6 +394,8 @@ def main():
     ap.add_argument("--ft-translated-rows", type=int, default=3000, help="translated rows mixed in")
     ap.add_argument("--ft-lr", type=float, default=3e-5)
     ap.add_argument("--ft-nospace", type=float, default=0.3, help="share of native rows added without spaces")
+    ap.add_argument("--synthetic-per-label", type=int, default=1000, help="capability round sentences (0: none)")
+    ap.add_argument("--cap-tolerance", type=float, default=0.01, help="dev log-loss the capability round may add")
     ap.add_argument("--min-macro-f1", type=float, default=0.6)
     ap.add_argument("--ship", action="store_true", help="copy the final bundle into src/emopulse/model/")
     ap.add_argument("--extra-eval", nargs="*", default=[], help="name=model pairs also evaluated on test")
@@ -348,6 +413,7 @@ def main():
     # (what the index averages), is steadier. Head weights were already fit on it.
     dev = {n: dev_figures(d) for n, d in variants.items()}
     best, cur, encoders = min(v["nll"] for v in dev.values()), enc, {"encoder alone (source-aware)": enc}
+    r = 0
     for r in range(1, a.ft_rounds + 1):
         ft = further_transfer(a, splits, cur, teacher, r)
         soup = os.path.join(a.workdir, f"soup{r}")
@@ -365,9 +431,15 @@ def main():
             log(f"round {r} did not lower dev log-loss: no further round")
             break
         best, cur = dev[top]["nll"], (soup if top.startswith("soup") else ft)
-        if r < a.ft_rounds:  # the next round learns from this round's served model
+        if r < a.ft_rounds or a.synthetic_per_label:  # the next round learns from this round's served model
             teacher = teacher_labels(a, variants[top], f"teacher-ft{r}")
+    else:
+        r += 1  # every round was kept: the capability round is a round of its own
     chosen = min(variants, key=lambda n: dev[n]["nll"])
+    suite_dev = {}
+    if a.synthetic_per_label:
+        chosen, cap_encoders = capability_round(a, splits, cur, teacher, chosen, variants, dev, suite_dev, r)
+        encoders |= cap_encoders
     log(f"chosen on dev: {chosen}")
     bundle = export_final(a, variants[chosen], splits)
     test = os.path.join(splits, "test.parquet")
@@ -394,6 +466,7 @@ def main():
             "test": fig,
             "dev": dev_rows,
             "behaviour": suite,
+            "behaviour_dev": suite_dev,  # the dev suite's non-hard figures of the capability round's choice
             "dev_steps": dev_steps(variants),
             "chosen": chosen,
             "seconds": round(time.time() - t0),
@@ -526,20 +599,25 @@ def rate(suite: dict, capability: str) -> str:
 def ft_line(recipe_dir: str, chosen: str) -> str:
     """What the shipped encoder's further transfer rounds were trained on, from their metrics.json."""
     enc, sep, _ = chosen.partition("-")
+    cap = enc.endswith("cap")
+    enc = enc.removesuffix("cap")
     if not (sep and enc.rstrip("0123456789") in ("ft", "soup")):
         return "not used (no round lowered dev log-loss)."
     rounds = []
-    for r in range(1, int(enc.lstrip("ftsoup")) + 1):
-        data = pq.read_table(os.path.join(recipe_dir, f"ft{r}.parquet"), columns=["source"]).column("source")
+    last = int(enc.lstrip("ftsoup"))
+    for r in range(1, last + 1):
+        tag = "cap" if cap and r == last else ""
+        data = pq.read_table(os.path.join(recipe_dir, f"ft{r}{tag}.parquet"), columns=["source"]).column("source")
         src = Counter(data.to_pylist())
         rounds.append(
-            f"   - round {r}: {src.pop('teacher', 0):,} in-domain comments labelled by "
+            f"   - round {r}{' (the capability round)' if tag else ''}: {src.pop('teacher', 0):,} in-domain "
+            "comments labelled by "
             + ("the fine-tuned ensemble" if r == 1 else f"round {r - 1}'s served model")
+            + (f", {src.pop('synthetic', 0):,} synthetic capability sentences" if tag else "")
             + f", with {sum(src.values()):,} original rows"
         )
     soup = (
-        f" - served: round {enc[4:]}'s encoder averaged with its start, weight by weight (a model soup, "
-        "one model's cost)."
+        f" - served: round {last}'s encoder averaged with its start, weight by weight (a model soup, one model's cost)."
         if enc.startswith("soup")
         else ""
     )

@@ -16,7 +16,7 @@ import pytest
 from emopulse import model
 from emopulse.core.errors import EmopulseError, InputError
 from emopulse.core.schema import LABELS
-from emopulse.evaluate.suite import FLOOR, load_suite, markdown, markdown_table, suite_path
+from emopulse.evaluate.suite import FLOOR, load_suite, markdown, markdown_table, near_duplicates, suite_path
 
 HEADER = "capability\thard\tlabel\ttext\n"
 
@@ -43,6 +43,29 @@ def test_suite_file_is_well_formed():
         assert {it.label for it in items if it.capability == cap} == {cap.split("_")[1]}
     header = open(suite_path(), encoding="utf-8").read().split("\ncapability\t", 1)[0]
     assert "written for this project" in header and "Licence" in header
+
+
+def test_the_dev_suite_covers_the_same_capabilities_and_no_item_is_a_near_copy_of_a_held_out_one():
+    """Choices are made on behaviour_dev.tsv, figures reported on behaviour.tsv: the two must not share
+    items, not even near copies (one author writes similar sentences)."""
+    held, dev = load_suite(), load_suite(suite_path("behaviour_dev"))
+    assert 150 <= len(dev) <= 230
+    assert {it.capability for it in dev} == {it.capability for it in held}
+    assert {it.capability for it in dev if it.hard} == {"sarcasm"}
+    assert {it.label for it in dev} == set(LABELS)
+    assert not near_duplicates([it.text for it in dev], [it.text for it in held])
+
+
+def test_near_duplicates_sees_through_punctuation_and_spacing_but_not_a_new_sentence():
+    held = ["한국의 수도는 서울이다", "물은 100도에서 끓는다"]
+    assert near_duplicates(["한국의 수도는 서울이다.", "한국의수도는서울이다!!"], held) == {
+        "한국의 수도는 서울이다.",
+        "한국의수도는서울이다!!",
+    }
+    assert near_duplicates(["물은 섭씨 백 도에서 끓는다"], held) == set()  # 0.73
+    assert near_duplicates(["물은 섭씨 백 도에서 끓는다"], held, ratio=0.7) == {"물은 섭씨 백 도에서 끓는다"}
+    assert near_duplicates(["오늘 회의는 취소되었습니다"], held) == set()
+    assert near_duplicates([], held) == set() and near_duplicates(["x"], []) == set()
 
 
 @pytest.mark.parametrize(

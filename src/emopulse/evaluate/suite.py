@@ -11,6 +11,7 @@ table alone, for a model card.
 
 from __future__ import annotations
 
+import difflib
 import os
 import time
 from dataclasses import dataclass
@@ -81,6 +82,32 @@ def load_suite(path: str | None = None, labels=None) -> list[Item]:
     if not items:
         raise InputError(f"{path}: no items")
     return items
+
+
+def near_duplicates(texts: list[str], others: list[str], ratio: float = 0.8) -> set[str]:
+    """The `texts` whose letters and digits come within `ratio` (difflib's SequenceMatcher ratio, in
+    [0, 1]) of one of `others`. Keeps a suite's items out of training data written by hand or by a
+    generator: one author writes similar sentences ("물은 100도에서 끓는다" / "물은 섭씨 백 도에서
+    끓는다" share 0.73), so exact exclusion alone lets near copies through. O(len(texts) x
+    len(others)), pruned by difflib's length and letter-count bounds: 4,000 x 400 in about a second."""
+
+    def norm(s: str) -> str:
+        return "".join(ch for ch in s if ch.isalnum())
+
+    matchers = []
+    for o in others:
+        m = difflib.SequenceMatcher(autojunk=False)
+        m.set_seq2(norm(o))
+        matchers.append(m)
+    near = set()
+    for t in texts:
+        x = norm(t)
+        for m in matchers:
+            m.set_seq1(x)
+            if m.real_quick_ratio() >= ratio and m.quick_ratio() >= ratio and m.ratio() >= ratio:
+                near.add(t)
+                break
+    return near
 
 
 def behaviour(model: str | None = None, *, suite: str | None = None, max_length: int = 0, threads: int = 0) -> dict:
