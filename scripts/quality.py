@@ -219,6 +219,7 @@ def further_transfer(a, splits: str, enc: str, teacher: str, round_no: int, synt
         log(
             f"further transfer data: {len(pick):,} original + {nospace.num_rows:,} without spaces + "
             f"{len(t_t):,} teacher rows {dict(Counter(t_l))}"
+            + (f" + {mixed.num_rows - len(pick) - nospace.num_rows - len(t_t):,} synthetic" if synthetic else "")
         )
         fine_tune_on(splits, data, enc, out, init_from=enc, epochs=1, lr=a.ft_lr, patience=2)
     return out
