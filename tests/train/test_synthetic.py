@@ -1,6 +1,7 @@
 """The synthetic capability sentences: deterministic, unique, balanced, every capability, labels that fit the text."""
 
 import collections
+import re
 
 import pyarrow.parquet as pq
 import pytest
@@ -57,22 +58,23 @@ def test_no_template_dominates_a_label(seed):
         assert len(by_template) >= 30
 
 
+MARKERS = ("킹받", "빡치", "ㅠ", "ㅜ", "ㅋㅋ", "ㅎㅎ", "ㅡㅡ", "꿀잼", "존맛", "ㅇㅋ", "넵", "용서 못", "못 참")
+
+
 def test_labels_agree_with_markers_in_the_text(rows):
     by = collections.defaultdict(set)
-    for text, label, cap in rows:
-        if cap == "negation" and "오히려" in text:
-            by["not X, 오히려 Y"].add(label)
-        for marker in ("킹받", "빡치", "ㅠ", "ㅜ", "ㅋㅋ", "ㅎㅎ", "ㅡㅡ", "꿀잼", "존맛", "ㅇㅋ", "넵"):
+    for text, label, _ in rows:
+        for marker in MARKERS:
             if marker in text:
                 by[marker].add(label)
         for label_of, emoji in syn.EMOJI.items():
             if any(e in text for e in emoji):
                 by["emoji:" + label_of].add(label)
-    assert by["not X, 오히려 Y"] == {"happiness"}  # "슬프지 않아, 오히려 기뻐": the contrasting feeling wins
     assert by["킹받"] == by["빡치"] == by["ㅡㅡ"] == {"anger"}
     assert by["ㅠ"] == by["ㅜ"] == {"sadness"}
     assert by["ㅋㅋ"] == by["ㅎㅎ"] == by["꿀잼"] == by["존맛"] == {"happiness"}
     assert by["ㅇㅋ"] == by["넵"] == {"neutral"}
+    assert by["용서 못"] == by["못 참"] == {"anger"}  # 못 + verb complaints
     for label in LABELS:
         assert by["emoji:" + label] == {label}  # neutral emoji only on neutral text, and so on
 
@@ -91,6 +93,128 @@ def test_spot_checks_of_negation_and_questions(rows):
     assert any(t.endswith("이게 말이 돼?") for t, lab in questions if lab == "anger")
     assert any(t.startswith("왜 나만 이럴까") for t, lab in questions if lab == "sadness")
     assert any("이렇게 좋을 수가 있나" in t for t, lab in questions if lab == "happiness")
+
+
+# a plainly stated feeling, as the last clause of a negation row says it
+# fmt: off
+FEELING = {
+    "anger": ("화가 나", "화나", "화 나", "화난", "열받", "짜증", "성질", "불쾌", "기분 나쁘", "기분 나빠", "기분 나쁩", "빡쳐", "분해",
+              "분하", "억울", "울화", "분통", "속 터", "어이없", "어이가 없", "열불", "혈압"),
+    "sadness": ("슬퍼", "슬프", "슬픕", "슬펐", "우울", "속상", "서운", "외로", "외롭", "쓸쓸", "허전", "서러", "서럽", "서글", "허무",
+                "마음이 아", "괴로", "괴롭", "눈물"),
+    "happiness": ("기뻐", "기쁘", "기쁩", "행복", "좋아", "좋다", "좋네", "좋습", "좋았", "신나", "신났", "신납", "즐거", "즐겁",
+                  "재밌", "고마", "홀가분", "만족", "마음에 들", "흡족", "최고"),
+}
+# fmt: on
+_NEGATED_GROUPS = {
+    "anger": ("ang_at",),
+    "sadness": ("sad_neg",),
+    "happiness": ("hap_core_neg", "fun_neg", "glad_neg"),
+    "disappointment": ("disappoint", "disappoint_adj", "regret"),
+}
+_REGS_ALL = syn.REGS + ("past_hae", "past_haeyo", "past_da", "past_hapnida")
+
+
+def _negated_forms(kind_of: str) -> set[str]:
+    """Every negated form of the feelings of one kind: 슬프지 않아, 안 슬펐어요, 슬픈 건 아니고, 화 안 나, ..."""
+    out = set()
+    for group in _NEGATED_GROUPS[kind_of]:
+        for p in syn.PREDS[group]:
+            out |= {p.form(r, k) for r in _REGS_ALL for k in ("neg", "an")}
+            out |= {p.form("", "adn") + tail for tail in (" 건 아니", " 게 아니", " 거 아니")}
+    return out
+
+
+def _clauses(text: str) -> list[str]:
+    return [c for c in re.split(r"[.,!?]+\s*", text) if c]
+
+
+def test_negation_rows_carry_the_feeling_of_their_second_clause(rows):
+    """'안 슬퍼, 그냥 열받아' is anger, '화 안 났어, 오히려 고마워' happiness, '생일인데 하나도 안 기뻐. ... 외로워' sadness:
+    a negated feeling followed by a plainly stated one carries the stated one, in every direction."""
+    negated = {kind: _negated_forms(kind) for kind in _NEGATED_GROUPS}
+    directions, checked = collections.Counter(), 0
+    for text, label, cap in rows:
+        parts = _clauses(text)
+        if cap != "negation" or len(parts) < 2:
+            continue
+        first = [kind for kind, forms in negated.items() if any(f in parts[0] for f in forms)]
+        last = parts[-1]
+        if len(first) != 1 or re.search(r"안 |않|아니|못|없", last):
+            continue  # no single negated feeling first, or a last clause that is itself negated
+        stated = [lab for lab, words in FEELING.items() if any(w in last for w in words)]
+        if len(stated) == 1 and stated[0] != first[0]:
+            assert label == stated[0], text
+            directions[first[0], label] += 1
+            checked += 1
+    assert checked > 200
+    for direction in [("sadness", "anger"), ("happiness", "anger"), ("happiness", "sadness"), ("anger", "sadness"),
+                      ("anger", "happiness"), ("sadness", "happiness"), ("disappointment", "happiness")]:  # fmt: skip
+        assert directions[direction] >= 5, (direction, directions)
+
+
+def test_negation_forms_and_negated_facts(rows):
+    neg = [(t, lab) for t, lab, cap in rows if cap == "negation"]
+    for form in ("지 않아", "지 않았", "안 ", "전혀", "하나도", "별로", "건 아니고", "거 아니야"):
+        for label in ("anger", "sadness", "happiness"):
+            assert any(form in t and lab == label for t, lab in neg), (form, label)
+    neutral = [t for t, lab in neg if lab == "neutral"]
+    for fact in ("안 와", "없어", "안 해도 돼", "아니고", "안 가", "아직 안 냈"):
+        assert any(fact in t for t in neutral), fact
+
+
+def test_rhetorical_and_casual_questions(rows):
+    asked = collections.defaultdict(list)
+    for t, lab, cap in rows:
+        if cap == "question":
+            asked[lab].append(t)
+    for frame in ("몇 번", "이게 최선", "지금 장난", "왜 맨날 나한테만"):
+        assert any(frame in t for t in asked["anger"]), frame
+    for frame in ("왜 나만", "언제쯤"):
+        assert any(t.startswith(frame) or f" {frame}" in t for t in asked["sadness"]), frame
+    casual = [t for t in asked["neutral"] if not t.endswith(("요?", "니까?"))]  # 반말 questions, not only formal ones
+    assert len(casual) > 0.25 * len(asked["neutral"])
+    for frame in ("누구한테", "어디로", "몇 시", "뭐 먹을래", "언제 와"):
+        assert any(frame in t for t in casual), frame
+        assert any(frame in t and t.endswith("요?") for t in asked["neutral"]), frame  # and in 해요체
+
+
+def test_plain_predicates_numbers_in_words_and_plain_replies(rows):
+    plain = collections.defaultdict(str)
+    for t, lab, cap in rows:
+        plain[lab, cap] += t + "\n"
+    happy = (
+        "뿌듯",
+        "설레|설렌",
+        "흐뭇",
+        "벅차|벅찹",
+        "후련",
+        "홀가분",
+        "반가|반갑",
+        "들뜨|들떠|들뜬",
+        "만족스러|만족스럽",
+    )
+    for word in happy:
+        assert re.search(word, plain["happiness", "plain"]), word
+    for word in ("분해|분하", "억울", "치가 떨", "떨릴 만큼"):
+        assert re.search(word, plain["anger", "plain"]), word
+    neutral = plain["neutral", "neutral"]
+    assert re.search(r"[일이삼사오육칠팔구십]+ 도(예요|입니다|야|다|네|네요|까지)", neutral)  # 이십팔 도
+    assert re.search(r"(한|두|세|네|다섯|여섯|일곱|여덟|아홉|열|열한|열두) 시 반", neutral)  # 세 시 반
+    assert re.search(r"^(ㅇㅋ|ㅇㅇ|ㅇㅋㅇㅋ) .*(할게|갈게|볼게|보낼게)$", plain["neutral", "slang"], re.M)
+
+
+def test_noisy_copies_reach_every_capability():
+    full = syn._generate(1500, 0)
+    for label in LABELS:
+        made = {r[2] for r in full if r[1] == label and r[2] not in ("noisy", "emoji")}
+        copied = {r[3].split("/")[1] for r in full if r[1] == label and r[2] == "noisy"}
+        assert made <= copied, (label, made - copied)
+    noisy_neutral = [r[0] for r in full if r[1] == "neutral" and r[2] == "noisy"]
+    typos = ("됬", "되요", "께", "햇", "해써", "몰겠", "어케", "에여")
+    assert sum(typo in t for t in noisy_neutral for typo in typos) >= 10
+    short = [r[0] for r in full if r[2] == "noisy" and len(r[0]) <= 10]
+    assert len(short) > 50
 
 
 def test_noisy_rows_are_casual_copies(rows):
@@ -118,6 +242,22 @@ def test_conjugation_and_particles():
     lonely, fun = syn.Pred("외롭다", "외로워"), syn.Pred("즐겁다", "즐거워")
     assert [lonely.form("", "adn"), fun.form("", "fut"), fun.form("past_haeyo")] == ["외로운", "즐거울", "즐거웠어요"]
     assert syn.Pred("재밌다", "재밌어").form("", "adn") == "재밌는"
+    # short negation (안 + predicate), -면, -아도, -아야
+    assert [sad.form("hae", "an"), angry.form("haeyo", "an"), angry.form("past_hae", "an")] == [
+        "안 슬퍼",
+        "화가 안 나요",
+        "화가 안 났어",
+    ]
+    assert syn._v("화나다", "화나", an=1).form("past_hae", "an") == "화 안 났어"
+    assert syn._v("실망하다", "실망해", an=2).form("past_haeyo", "an") == "실망 안 했어요"
+    eat, make = syn._v("먹다", "먹어"), syn._v("만들다", "만들어")
+    assert [eat.form("", "myeon"), make.form("", "myeon"), lonely.form("", "myeon")] == ["먹으면", "만들면", "외로우면"]
+    assert [eat.form("", "ado"), eat.form("", "ya"), syn.Pred("멀다", "멀어").form("ne", "an")] == [
+        "먹어도",
+        "먹어야",
+        "안 머네",
+    ]
+    assert syn._sino(28) == "이십팔" and syn._sino(10) == "십" and syn._sino(5) == "오"
     best = syn._n("최고")
     assert syn._particles(best.form("haeyo") + " " + syn._n("감동").form("haeyo")) == "최고예요 감동이에요"
     assert (

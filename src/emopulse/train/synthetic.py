@@ -7,16 +7,26 @@ lexicon: `generate(n_per_label, seed)` returns about n_per_label (text, label, c
 (anger, sadness, happiness, neutral), deterministic for a seed, with unique texts. Capabilities:
 
 - plain: an explicit emotion predicate with a cause, subject or opener, in several registers
-  (합니다 / 해요 / 해 / -다 / -네 / -네요, present and past);
-- neutral: facts, schedules, directions, descriptions, everyday reports, product facts, announcements;
+  (합니다 / 해요 / 해 / -다 / -네 / -네요, present and past), including the less frequent ones (뿌듯하다,
+  설레다, 흐뭇하다, 벅차다, 후련하다, 홀가분하다, 반갑다, 들뜨다, 만족스럽다; 분하다, 억울하다, 치가 떨리다,
+  "손이 떨릴 만큼 화가 나");
+- neutral: facts, schedules, directions, descriptions, everyday reports, product facts, announcements,
+  weather reports and times with numbers in words ("낮 기온은 이십오 도까지 올라요", "지금 세 시 반이야"),
+  casual done-and-plan reports ("짐 다 쌌어. 이제 출발할게");
 - intensifier: 너무 / 진짜 / 정말 / 완전 / 엄청 / 겁나 / 넘 / 개- + emotion;
-- negation: a negated feeling with the real one ("슬프지 않아, 오히려 기뻐" -> happiness, "화난 거 아니야,
-  그냥 물어본 거야" -> neutral), negated facts (neutral), "별로다 / 안 좋다" complaints (anger);
-- question: information questions (neutral) and rhetorical ones (emotion labels);
-- slang: internet forms (킹받네, ㅡㅡ, ㅠㅠ, ㅋㅋ, 꿀잼, ㅇㅋ, 넵);
+- negation: a negated feeling followed by the real one, in every direction and form (안 X, X지 않아/않았어,
+  전혀/하나도/별로 + negation, X 건 아니고 / X 거 아니야): "안 슬퍼, 그냥 열받아" -> anger, "생일인데 하나도
+  안 기뻐. ... 외로워" -> sadness, "화 안 났어, 오히려 고마워" -> happiness, "보고 전혀 실망 안 했어. 재밌었어"
+  -> happiness; "오히려" before every feeling, so it is no happiness cue; 못 complaints ("절대 용서 못 해",
+  "더는 못 참겠어" -> anger); negated facts and plans (안 와요, 없어요, 안 해도 돼요, "오늘이 아니고 내일이에요",
+  "화난 거 아니야, 그냥 물어본 거야" -> neutral); "별로다 / 안 좋다" complaints (anger);
+- question: information questions (neutral; formal and casual 반말/해요체 logistics: 누구한테, 어디로, 몇 시,
+  뭐 먹을래, 언제 와?) and rhetorical ones (emotion labels: 몇 번을 말해야..., 이게 최선이야?, 왜 맨날
+  나한테만...?, 왜 나만..., 언제쯤 괜찮아질까);
+- slang: internet forms (킹받네, ㅡㅡ, ㅠㅠ, ㅋㅋ, 꿀잼, ㅇㅋ, 넵; ㅇㅋ / 넵 + a plain plan is neutral);
 - emoji: label-consistent emoji appended to a sentence or alone;
-- noisy: copies of other rows with spaces removed, casual spellings (햇, 조아, 이써, 됬어, -ㄹ께요) or
-  repeated marks.
+- noisy: copies of other rows, drawn evenly over the capabilities (and now and then a short row), with
+  spaces removed, casual spellings (햇, 됬어, 되요, -ㄹ께, 몰겠, 어케, 넘, 진쨔, 걍, 안아, ...) or repeated marks.
 
 Shares per label are in _SHARES; a template is never drawn more than _CAP of n_per_label times, so no frame
 dominates. Predicates are conjugated by a small helper (Pred) from their dictionary and 해 forms, and particles
@@ -90,14 +100,35 @@ class Pred:
     verbs (plain -ㄴ다 form, past adnominal), `casual` when it is slang that has no polite register; a noun
     given as `cop` conjugates with 이다 ("감동", "최고")."""
 
-    def __init__(self, d: str, hae: str = "", verb=False, casual=False, gae=False, cop=False) -> None:
+    def __init__(self, d: str, hae: str = "", verb=False, casual=False, gae=False, cop=False, an=-1) -> None:
         self.d, self.hae, self.verb, self.casual, self.gae, self.cop = d, hae, verb, casual, gae, cop
-        self.stem = d[:-1]
+        self.stem, self.an = d[:-1], an
+
+    def short_neg(self) -> Pred:
+        """The predicate with 안 before its last word ("슬프다" -> "안 슬프다", "화가 나다" -> "화가 안 나다"), or
+        after the first `an` characters when given ("화나다" -> "화 안 나다", "실망하다" -> "실망 안 하다")."""
+        k = self.an if self.an >= 0 else self.d.rfind(" ") + 1
+
+        def put(w: str) -> str:
+            return (w[:k].rstrip() + " " if k else "") + "안 " + w[k:]
+
+        return Pred(put(self.d), put(self.hae), verb=self.verb)
 
     def form(self, reg: str, kind: str = "") -> str:
         s = self.stem
         if self.cop:
             return self.d + (_COP[reg] if kind == "" else {"ger": "이라서/라서", "adn": "인"}[kind])
+        if kind == "an":  # 안 슬퍼, 화가 안 나요, 실망 안 했어
+            return self.short_neg().form(reg)
+        if kind == "ado":  # 안 해도 (돼), 기다려도
+            return self.hae + "도"
+        if kind == "ya":  # 챙겨야 (돼)
+            return self.hae + "야"
+        if kind == "myeon":  # 보내면, 먹으면, 만들면, 외로우면
+            j = _jong(s[-1])
+            if j == _B and self.hae.endswith("워"):
+                return s[:-1] + _with_jong(s[-1], 0) + "우면"
+            return s + ("으면" if j not in (0, _L) else "면")
         if kind == "neg":  # 슬프지 않아, 화가 나지 않는다
             return s + "지 않" + (("는다" if self.verb else "다") if reg == "da" else _NEG_END[reg])
         if kind == "ger":
@@ -153,7 +184,7 @@ def _n(noun: str) -> Pred:
 # fmt: off
 # predicates that several groups share
 화가나, 화나, 열받, 짜증나, 짜증이나, 기분나쁘, 어이없 = (
-    _v("화가 나다", "화가 나"), _v("화나다", "화나"), _v("열받다", "열받아", gae=True), _v("짜증나다", "짜증나", gae=True),
+    _v("화가 나다", "화가 나"), _v("화나다", "화나", an=1), _v("열받다", "열받아", gae=True), _v("짜증나다", "짜증나", gae=True, an=2),
     _v("짜증이 나다", "짜증이 나"), Pred("기분 나쁘다", "기분 나빠"), Pred("어이없다", "어이없어", gae=True))
 슬프, 우울, 속상, 서운, 외롭, 서글프, 허무, 쓸쓸, 허전, 눈물이, 눈물 = (
     Pred("슬프다", "슬퍼", gae=True), Pred("우울하다", "우울해", gae=True), Pred("속상하다", "속상해"),
@@ -223,6 +254,38 @@ PREDS: dict[str, list[Pred]] = {
     "dull": [Pred("지루하다", "지루해"), Pred("나쁘다", "나빠"), Pred("싫다", "싫어")],
     "hap_good": [재밌, 좋, 최고, 마음에들],
     "hard": [Pred("힘들다", "힘들어"), Pred("어렵다", "어려워"), Pred("무섭다", "무서워")],
+    "ang_tr": [화가나, 화나, 열받],
+    "glad_neg": [기쁘, 고맙, Pred("반갑다", "반가워")],
+    "sad_nobody": [서운, 속상, 외롭, Pred("서럽다", "서러워"), 슬프, 쓸쓸],
+    "sad_cant": [슬프, 우울, Pred("마음이 아프다", "마음이 아파"), Pred("괴롭다", "괴로워")],
+    "flutter_i": [_v("설레다", "설레"), _v("들뜨다", "들떠"), _v("기대되다", "기대돼")],
+    "satisfied_i": [Pred("만족스럽다", "만족스러워"), Pred("흡족하다", "흡족해"), _v("마음에 들다", "마음에 들어")],
+    "hap_good2": [재밌, 좋, 마음에들],
+    "hap_content": [행복, 좋, Pred("만족스럽다", "만족스러워")],
+    "ang_strong": [_v("치가 떨리다", "치가 떨려"), _v("이가 갈리다", "이가 갈려"), _v("피가 거꾸로 솟다", "피가 거꾸로 솟아"),
+                   _v("속에서 천불이 나다", "속에서 천불이 나"), _v("화가 치밀어 오르다", "화가 치밀어 올라"),
+                   _v("분해서 몸이 부들부들 떨리다", "분해서 몸이 부들부들 떨려")],
+    "ang_w2": [Pred("분하다", "분해"), Pred("억울하다", "억울해")],
+    "ang_ger": [화가나, 열받, _v("짜증 나다", "짜증 나"), Pred("분하다", "분해"), Pred("억울하다", "억울해")],
+    "warm": [Pred("흐뭇하다", "흐뭇해"), _v("마음이 따뜻해지다", "마음이 따뜻해져"), _v("저절로 웃음이 나다", "저절로 웃음이 나")],
+    "relief": [Pred("후련하다", "후련해"), Pred("속이 시원하다", "속이 시원해"), Pred("홀가분하다", "홀가분해"),
+               Pred("개운하다", "개운해")],
+    "glad": [Pred("반갑다", "반가워"), 기쁘],
+    "flutter": [_v("설레다", "설레"), _v("마음이 들뜨다", "마음이 들떠"), _v("가슴이 두근거리다", "가슴이 두근거려")],
+    "satisfied": [Pred("만족스럽다", "만족스러워"), Pred("흡족하다", "흡족해"), _v("딱 마음에 들다", "딱 마음에 들어")],
+    "overwhelm": [Pred("가슴이 벅차다", "가슴이 벅차"), _v("가슴이 벅차오르다", "가슴이 벅차올라"), Pred("감격스럽다", "감격스러워")],
+    "hap_more": [Pred("뿌듯하다", "뿌듯해"), Pred("흐뭇하다", "흐뭇해"), _v("설레다", "설레"), Pred("후련하다", "후련해"),
+                 Pred("홀가분하다", "홀가분해"), Pred("반갑다", "반가워"), _v("들뜨다", "들떠"), Pred("만족스럽다", "만족스러워"),
+                 Pred("짜릿하다", "짜릿해"), Pred("가슴이 벅차다", "가슴이 벅차")],
+    "disappoint": [_v("실망하다", "실망해", an=2)],
+    "disappoint_adj": [Pred("실망스럽다", "실망스러워"), Pred("아쉽다", "아쉬워")],
+    "regret": [_v("후회하다", "후회해", an=2)],
+    "sad_deep": [슬프, 속상, 서운, 우울, 외롭, 쓸쓸, 허전, Pred("서럽다", "서러워"), Pred("마음이 아프다", "마음이 아파")],
+    "먹다": [_v("먹다", "먹어")], "마시다": [_v("마시다", "마셔")], "사다": [_v("사다", "사")], "주다": [_v("주다", "줘")],
+    "챙기다": [_v("챙기다", "챙겨")], "끝나다": [_v("끝나다", "끝나")], "멀다": [Pred("멀다", "멀어")],
+    "오르다": [_v("오르다", "올라")], "타다": [_v("타다", "타")], "예약하다": [_v("예약하다", "예약해")],
+    "시키다": [_v("시키다", "시켜")], "내리다": [_v("내리다", "내려")], "기다리다": [_v("기다리다", "기다려")],
+    "연락하다": [_v("연락하다", "연락해")], "떨어지다": [_v("떨어지다", "떨어져")],
     # neutral
     "n_begin": [_v("시작하다", "시작해"), 있, 열리],
     "n_held": [있, 열리, 진행],
@@ -259,6 +322,27 @@ PREDS: dict[str, list[Pred]] = {
 INT = ["너무", "진짜", "정말", "완전", "엄청", "겁나", "넘", "너무너무", "진짜 너무", "정말 너무", "되게", "진심", "진짜 완전"]
 INT_FORMAL = ["정말", "너무", "매우", "무척", "몹시", "정말 너무"]
 NAMES = ["민수", "지훈", "서연", "수진", "현우", "지민", "은지", "준호", "하은", "도윤"]
+
+# numbers written in words, as a forecast or a spoken time reads them: 이십팔 도, 세 시 반, 열두 명
+_SINO_DIGIT = ["", "일", "이", "삼", "사", "오", "육", "칠", "팔", "구"]
+_NATIVE_HOUR = ["한", "두", "세", "네", "다섯", "여섯", "일곱", "여덟", "아홉", "열", "열한", "열두"]
+
+
+def _sino(n: int) -> str:
+    """1..99 in Sino-Korean words: 5 -> 오, 10 -> 십, 28 -> 이십팔."""
+    tens, ones = divmod(n, 10)
+    return ("" if tens == 0 else ("" if tens == 1 else _SINO_DIGIT[tens]) + "십") + _SINO_DIGIT[ones]
+
+
+def _times_in_words() -> list[str]:
+    parts = {"": range(1, 13), "오전 ": range(8, 12), "오후 ": range(1, 6), "아침 ": range(6, 10), "저녁 ": range(6, 9),
+             "밤 ": range(9, 12)}  # fmt: skip
+    mins = ["", " 반", " 십 분", " 십오 분", " 이십 분", " 사십 분", " 오십 분"]
+    return [f"{day}{_NATIVE_HOUR[h - 1]} 시{m}" for day, hours in parts.items() for h in hours for m in mins]
+
+
+TIME_W = _times_in_words()
+TEMP_W = [_sino(n) + " 도" for n in range(1, 36)] + ["영하 " + _sino(n) + " 도" for n in range(1, 16)] + ["영 도"]
 
 SLOTS: dict[str, list[str]] = {
     "name": NAMES,
@@ -474,7 +558,7 @@ SLOTS: dict[str, list[str]] = {
     "n_origin": ["국내", "베트남", "중국", "독일", "충청도 공장"],
     "n_year": ["1998", "2005", "1987", "2012", "2020"],
     "n_now": ["회의", "통화", "운전", "수업", "점심 식사", "외근"],
-    "n_item2": ["이 이어폰", "이 무선 청소기", "이 스마트워치", "이 보조 배터리", "이 블루투스 스피커"],
+    "n_item2": ["이 이어폰", "이 무선 청소기", "이 스마트워치", "이 태블릿", "이 블루투스 스피커"],
     "n_hours": ["8", "6", "10", "12", "3"],
     "n_dest": ["공항", "시청", "기차역", "병원", "본사", "터미널"],
     "n_vehicle": ["지하철", "버스", "택시", "차", "자전거"],
@@ -498,7 +582,7 @@ SLOTS: dict[str, list[str]] = {
     "n_under": ["지하 1층", "지하 2층", "뒤편", "왼쪽"],
     "n_device": ["프린터", "복사기", "세탁기", "리모컨", "커피 머신", "키오스크"],
     "n_room_q": ["회의실", "화장실", "열람실", "식당", "인사팀"],
-    "n_go_place": ["회사", "학교", "사무실", "모임"],
+    "n_go_place": ["회사", "회의", "사무실", "모임"],
     "ack_q": ["몇 시에 봄?", "어디서 만남?", "뭐 먹을까?", "지금 어디임?", "몇 시 기차임?"],
     "ack_casual": ["ㅇㅋ", "ㅇㅇ", "ㅇㅋㅇㅋ", "알겠음", "오키", "ㅇㅇㅇ"],
     "ack_polite": ["넵", "넹", "네넵", "넵넵", "네"],
@@ -507,6 +591,157 @@ SLOTS: dict[str, list[str]] = {
     "n_polite_info": ["확인했습니다", "{time}까지 보내 드릴게요", "지금 출발합니다", "자료 메일로 보냈어요", "{day} 뵐게요",
                       "{n_meet} 앞에서 기다리고 있을게요", "회의실 예약해 두었습니다", "일정표 공유드렸습니다"],
 }
+
+SLOTS.update({
+    # anger
+    "sep": [". ", ", "],
+    "ang_conn": ["그냥", "솔직히", "지금은 그냥", "진짜", "오히려", "그냥 좀", "그냥 너무", "사실"],
+    "sad_conn": ["그냥 좀", "그냥", "사실", "솔직히", "오히려", "그냥 많이", "조금", "사실 많이"],
+    "hap_conn": ["오히려", "그냥", "솔직히", "진짜", "지금은", "요즘은"],
+    "soft": ["좀", "그냥 좀", "조금", "많이", "너무", "사실 좀"],
+    "neg_adv2": ["하나도", "전혀", "조금도", "절대"],
+    "ang_cant_hae": ["절대 용서 못 해", "더는 못 참겠어", "도저히 못 참겠다", "이번엔 그냥 못 넘어가", "이대로는 못 넘어가겠어",
+                     "두 번 다시 안 봐", "가만히 못 있겠어", "용서할 생각 없어", "이건 절대 못 봐줘", "이제 더는 못 봐주겠어",
+                     "곱게는 못 넘어가", "참는 것도 이제 한계야", "이번엔 진짜 못 참아"],
+    "ang_cant_haeyo": ["절대 용서 못 해요", "더는 못 참겠어요", "이번엔 그냥 못 넘어가요", "이대로는 못 넘어가겠어요",
+                       "도저히 못 참겠습니다", "그냥은 못 넘어갑니다", "이건 절대 용납 못 해요"],
+    "ang_deed": ["거짓말을 해 놓고 뻔뻔하게 웃다니", "남의 돈을 떼먹고 잠수를 타다니", "뒤에서 내 험담을 하고 다녔다니",
+                 "약속을 어겨 놓고 연락도 안 받다니", "내 물건을 몰래 팔아 버렸다니", "잘못해 놓고 오히려 큰소리를 치다니",
+                 "그렇게 믿었는데 나를 속였다니", "남의 공을 가로채 놓고 모른 척하다니", "내 비밀을 여기저기 떠들고 다녔다니"],
+    "ang_sym": ["잠이 안 와", "말이 안 나와", "아무것도 손에 안 잡혀", "얼굴이 다 빨개졌어", "목소리가 막 떨렸어", "심장이 벌렁거려",
+                "참다가 결국 소리를 질렀어", "밥맛이 다 떨어졌어", "머리가 지끈거려", "주먹이 불끈 쥐어져"],
+    "ang_tremble": ["손이 떨릴 만큼", "몸이 떨릴 정도로", "말이 안 나올 만큼", "숨이 막힐 정도로", "머리끝까지", "눈앞이 하얘질 만큼",
+                    "피가 끓을 만큼"],
+    "ang_recall": ["그 일만 생각하면", "그때 일을 떠올리면", "어제 일만 생각하면", "그 사람 얼굴이 떠오르면", "밤마다 그 일이 생각나서"],
+    "int_strong": ["진짜", "정말", "아주", "진짜 그냥"],
+    "neg_adv3": ["하나도", "전혀", "별로", "조금도"],
+    "neg_event": ["어제 모임", "이번 여행", "오늘 회식", "동창회", "주말 나들이", "가족 모임", "오늘 데이트", "그 파티", "이번 워크숍"],
+    "ang_during": ["걔가 계속 시비를 걸어서", "처음부터 끝까지 나만 무시당해서", "팀장님이 내내 잔소리를 해서",
+                   "옆 테이블이 계속 시끄럽게 굴어서", "친구가 또 한 시간이나 늦어서", "다들 나한테만 일을 시켜서",
+                   "남자친구가 계속 휴대폰만 봐서", "계산할 때 다들 모른 척해서", "사촌이 내 얘기를 사람들 앞에서 비웃어서"],
+    "ang_hollow_ctx": ["이제 와서 사과받아도", "뒤늦게 선물을 받아도", "이제 와서 돈을 돌려받아도", "그런 식으로 칭찬받아도",
+                       "억지로 축하받아도", "이제 와서 잘해 줘도"],
+    "ang_not_funny": ["하나도 안 웃겨", "전혀 안 웃겨", "농담하는 거 아니야", "웃을 일 아니야", "농담할 기분 아니야", "웃지 마"],
+    "ang_only_me": ["뭐라고 해", "일을 떠넘겨", "화풀이해", "이래", "짜증을 내", "잔소리해", "트집을 잡아", "소리를 질러"],
+    "ang_q_tail": ["", "", " 내가 만만해?", " 어이가 없네", " 짜증 나게 진짜"],
+    "ang_repeat": ["몇 번을 얘기해야 고칠 건데?", "같은 말을 몇 번이나 해야 돼?", "내가 몇 번이나 말했어?", "한두 번도 아니고 이게 몇 번째야?",
+                   "몇 번을 부탁해야 들어줄 거야?", "대체 똑같은 실수를 몇 번째 하는 거야?", "내가 말을 몇 번 해야 알겠어?",
+                   "몇 번을 참아 줘야 정신을 차릴 거야?"],
+    "ang_best_ctx": ["", "돈을 이만큼 받고", "두 달을 기다렸는데", "그렇게 큰소리치더니", "일주일이나 시간을 줬는데", "밤새 했다면서",
+                     "전문가라면서"],
+    "ang_tr_ctx": ["", "지금", "아까부터", "하", "아 진짜"],
+    # sadness
+    "sad_occ": ["생일", "크리스마스", "명절", "주말", "졸업식 날", "휴가", "연휴", "결혼기념일", "어린이날"],
+    "sad_occ_why": ["같이 보낼 사람이 없어서", "축하해 주는 사람이 하나도 없어서", "가족들이 다 멀리 있어서",
+                    "다들 바쁘다고 연락이 없어서", "떠난 강아지 생각이 나서", "할머니가 안 계셔서", "혼자 보내야 해서"],
+    "hap_event_done": ["시험에 붙었는데", "승진했는데", "원하던 대학에 갔는데", "월급이 올랐는데", "꿈꾸던 회사에 들어왔는데",
+                       "상을 받았는데", "드디어 졸업했는데"],
+    "sad_event_why": ["떠난 강아지 생각이 자꾸 나서", "혼자 겉도는 것 같아서", "헤어진 사람 생각이 나서", "돌아가신 할머니 생각이 나서",
+                      "다들 짝이 있는데 나만 혼자라서", "이제 다시는 다 같이 못 모인다고 생각하니"],
+    "sad_alone_why": ["같이 기뻐해 줄 사람이 없어서", "제일 보고 싶은 사람이 곁에 없어서", "돌아가신 아빠께 보여 드릴 수가 없어서",
+                      "아무도 관심이 없어서", "축하해 주는 사람이 없어서", "그 소식을 전할 사람이 없어서"],
+    "sad_nobody": ["아무도 연락을 안 해", "아무도 내 말을 안 믿어 줘", "이제 그 사람은 내 전화를 안 받아",
+                   "하루 종일 아무한테서도 연락이 안 와", "아무도 나를 찾지 않아", "이제 집에 가도 반겨 줄 사람이 없어",
+                   "그 친구는 이제 내 생각을 안 하나 봐", "생일인데 축하한다는 말 한마디 없어"],
+    "sad_cant": ["이제 더는 못 버티겠어", "아무것도 못 하겠어", "그 사람을 도저히 못 잊겠어", "요즘 잠을 통 못 자",
+                 "그 일을 아직도 못 잊었어", "웃을 힘도 없어", "마음 둘 곳이 없어"],
+    "sad_pretend": ["괜찮은 척했지만", "웃고 있지만", "아무렇지 않은 척했는데", "겉으로는 웃었지만", "괜찮다고 말했지만"],
+    "sad_only": ["늘 혼자일까", "이렇게 힘들까", "제자리일까", "빼고 다 행복해 보일까", "이렇게 운이 없을까", "안 되는 걸까",
+                 "이렇게 외로울까", "이런 일을 겪어야 할까"],
+    "sad_when": ["괜찮아질까", "이 슬픔이 무뎌질까", "다시 웃을 수 있을까", "이 외로움이 끝날까", "마음이 편해질까",
+                 "그 사람을 잊을 수 있을까", "나한테도 좋은 날이 올까"],
+    "sad_q_pol": ["저는 왜 이렇게 되는 일이 없을까요", "언제쯤 이 마음이 괜찮아질까요", "저한테는 왜 좋은 일이 안 생길까요",
+                  "제가 뭘 그렇게 잘못했을까요", "다시 웃을 수 있는 날이 올까요", "그때 제가 조금만 더 잘했으면 달라졌을까요",
+                  "언제까지 이렇게 혼자여야 할까요", "저만 이렇게 힘든 걸까요"],
+    # happiness
+    "warm_cause": ["아이들이 사이좋게 노는 걸 보니", "부모님이 활짝 웃으시는 걸 보니", "후배가 잘 적응하는 모습을 보니",
+                   "강아지들이 신나게 뛰어노는 걸 보니", "졸업하는 제자들을 보니", "조카가 씩씩하게 학교 가는 걸 보니",
+                   "손주들이 밥을 맛있게 먹는 걸 보니", "동생이 철든 모습을 보니"],
+    "relief_cause": ["시험이 드디어 다 끝나서", "하고 싶던 말을 다 해서", "밀린 일을 다 끝내서", "이사를 무사히 마쳐서", "대출을 다 갚아서",
+                     "고민을 털어놓고 나니", "방 청소를 싹 하고 나니", "미루던 과제를 다 해서", "안 맞는 회사를 드디어 그만둬서"],
+    "glad_cause": ["오랜만에 옛 친구를 만나서", "고향 친구한테 연락이 와서", "군대 간 동생이 휴가를 나와서", "유학 간 언니가 돌아와서",
+                   "연락 끊겼던 친구한테서 편지가 와서", "십 년 만에 선생님을 뵈어서"],
+    "flutter_cause": ["내일 입학식이라", "다음 달에 결혼한다니", "처음으로 해외여행을 간다니", "좋아하는 사람한테 연락이 와서",
+                      "새 집으로 이사 갈 생각에", "내일 첫 출근이라", "고백을 받아서", "소개팅 날짜가 잡혀서"],
+    "satisfied_subj": ["이번 결과", "새로 바꾼 인테리어", "이번에 산 노트북", "오늘 받은 점수", "이번 여행 숙소", "새로 맞춘 안경",
+                       "직접 고친 자전거", "이번 발표", "새로 산 소파"],
+    "overwhelm_cause": ["우리 팀이 우승하는 걸 직접 봐서", "아이가 태어나는 순간을 보니", "꿈꾸던 무대에 서게 돼서",
+                        "십 년 만에 가족이 다 모여서", "합격자 명단에서 내 이름을 보니", "관객들이 기립 박수를 쳐 줘서"],
+    "hap_noregret": ["돈이 하나도 안 아까워", "아쉬운 게 하나도 없어", "불만이 하나도 없어", "흠잡을 데가 하나도 없어",
+                     "더 바랄 게 없어", "후회 하나도 안 해"],
+    "hap_choice": ["이 집으로 이사 온 거", "이 회사로 옮긴 거", "이 강아지 입양한 거", "혼자 여행 떠난 거", "이 노트북 산 거",
+                   "운동 시작한 거", "용기 내서 고백한 거"],
+    "hap_expect_low": ["기대 안 했는데", "별 기대 없이 봤는데", "큰 기대 안 했는데", "솔직히 걱정했는데"],
+    "hap_q_pol": ["어떻게 이렇게 맛있게 만드셨어요?", "이렇게 귀한 선물을 제가 받아도 될까요?", "이게 정말 제 거예요? 너무 기뻐요",
+                  "오늘 같은 날이 또 올까요? 너무 행복해요", "어쩜 이렇게 예쁘게 포장하셨어요? 감동이에요"],
+    # neutral
+    "time_w": TIME_W,
+    "temp_w": TEMP_W,
+    "pct_w": [_sino(n) + " 퍼센트" for n in range(10, 100, 10)] + ["30%", "60%", "80%"],
+    "region": ["서울", "중부 지방", "남부 지방", "강원 영동 지역", "제주도", "수도권", "부산", "대구"],
+    "weather_fc": ["대체로 맑겠습니다", "오후부터 비가 오겠습니다", "구름이 많겠습니다", "아침에 안개가 끼겠습니다",
+                   "바람이 강하게 불겠습니다", "밤부터 눈이 내리겠습니다", "흐리고 가끔 비가 오겠습니다"],
+    "cnt_n": ["두", "세", "네", "다섯", "여섯", "일곱", "여덟", "열", "열두", "스무"],
+    "n_count": ["참석자는 모두 {cnt_n} 명", "남은 좌석은 {cnt_n} 개", "오늘 들어온 주문은 {cnt_n} 건", "우리 반 학생은 {cnt_n} 명",
+                "택배 상자는 모두 {cnt_n} 개", "이 건물은 {n_floor_w} 층", "창구는 모두 {cnt_n} 개"],
+    "n_floor_w": ["오", "십", "십이", "이십", "삼십"],
+    "n_noneed": ["예약은 따로 안 해도", "신분증은 안 가져와도", "회원 가입은 안 해도", "신발은 안 벗어도", "우산은 안 챙겨도",
+                 "주차비는 안 내도", "답장은 안 해도", "미리 연락 안 해도", "정장은 안 입어도", "도시락은 안 싸 와도"],
+    "day_pair": ["오늘이 아니고 내일", "월요일이 아니고 수요일", "이번 주가 아니고 다음 주", "오전이 아니고 오후", "3일이 아니고 5일",
+                 "두 시가 아니고 세 시", "세 시 반이 아니고 네 시", "본관이 아니고 별관"],
+    "weather_day3": ["내일", "모레", "이번 주 금요일", "주말", "토요일", "다음 주 월요일"],
+    "temp_high": [_sino(n) + " 도" for n in range(10, 36)] + ["영하 " + _sino(n) + " 도" for n in range(1, 6)],
+    "temp_low": [_sino(n) + " 도" for n in range(1, 26)] + ["영하 " + _sino(n) + " 도" for n in range(1, 16)] + ["영 도"],
+    "n_who_come": ["민수", "지훈", "수리 기사님", "택배", "청소하시는 분", "과외 선생님", "동생", "서연이"],
+    "day_come": ["오늘", "내일", "이번 주에는", "토요일에", "모레"],
+    "n_bldg_place": ["이 건물", "도서관", "체육관", "주민센터", "이 카페", "그 식당", "우리 회사", "새로 생긴 마트"],
+    "n_mine_obj": ["우산", "충전기", "이어폰", "가방", "텀블러", "열쇠고리", "자전거", "필통"],
+    "n_dur_short": ["5분", "10분", "십 분", "15분", "오 분", "3분"],
+    "n_send_obj": ["택배", "서류", "선물", "견적서", "샘플", "초대장", "계약서"],
+    "fl_a": ["2", "3", "4", "6"],
+    "fl_b": ["5", "7", "8", "9"],
+    "n_busy_reason": ["바빠서", "정신없어서", "일하는 중이라서", "운전 중이라서", "회의 중이라서", "졸려서", "배고파서", "집중하느라"],
+    "n_routine2": ["야근", "운동", "회의", "수업", "회식", "당직", "배달", "장사"],
+    "day_off_n": ["내일", "모레", "이번 주 금요일", "토요일", "다음 주 월요일", "오늘 오후", "이번 주말"],
+    "n_buy": ["우유", "휴지", "계란", "물", "빵", "커피", "세제", "과일"],
+    "meal": ["점심", "저녁", "오늘 저녁", "내일 아침", "야식", "오늘 점심"],
+    "drink": ["커피", "차", "물", "주스", "녹차", "아이스티"],
+    "home_when": ["집에", "오늘", "사무실에", "여기", "내일", "학교에"],
+    "q_open": ["", "근데", "혹시", "아 맞다", "참", "그럼", "그나저나"],
+    "n_done_q": ["회의록", "발표 자료", "빨래", "밥", "예약", "포장", "짐", "보고서", "청소"],
+    "n_done_hae": ["회의록 다 됐어. 이따 보내 줄게", "발표 자료 다 됐어. 메일로 보낼게", "밥 다 됐어. 나와서 먹어",
+                   "짐 다 쌌어. 이제 출발할게", "빨래 다 돌렸어. 이따 널게", "설거지 다 했어", "예약 다 했어. 일곱 시야",
+                   "포장 다 했어. 내일 부칠게", "보고서 다 썼어. 확인해 줘", "청소 다 했어. 이제 나갈게", "표 다 샀어. 두 시 기차야",
+                   "장 다 봤어. 지금 들어갈게", "주문 다 했어. 내일 온대"],
+    "n_done_haeyo": ["회의록 다 됐어요. 이따 보내 드릴게요", "발표 자료 다 됐어요. 메일로 보낼게요", "포장 다 했어요. 내일 부칠게요",
+                     "예약 다 했어요. 일곱 시예요", "보고서 다 썼어요. 확인해 주세요", "짐 다 쌌어요. 이제 출발할게요",
+                     "서류 다 준비했어요. 내일 가져갈게요", "표 다 샀어요. 세 시 기차예요"],
+    "n_casual_plan": ["{time_w}까지 갈게", "끝나면 전화할게", "내가 예약할게", "집 가서 확인해 볼게", "지금 나갈게", "먼저 가 있을게",
+                      "도착하면 연락할게", "내가 {n_food} 시킬게", "내일 갖다줄게", "{n_file} 이따 보낼게", "거기서 기다릴게",
+                      "내일 얘기하자", "그럼 {day} 봐", "{time_w}에 역 앞에서 봐", "내가 표 끊어 놓을게"],
+    "n_polite_plan": ["{time_w}까지 가겠습니다", "확인하고 연락드릴게요", "내일 가져갈게요", "{n_file} 다시 보내 드릴게요",
+                      "먼저 가 있을게요", "{time_w}에 회의실로 갈게요", "도착하면 연락드릴게요", "정리해서 공유할게요"],
+})
+SLOTS["time"] += ["세 시 반", "오후 두 시", "열 시 십오 분", "아침 일곱 시", "다섯 시 반", "열한 시"]
+SLOTS["n_price"] += ["만 이천 원", "삼천오백 원", "칠만 원", "이만 오천 원", "천 원"]
+SLOTS["ang_w_cause"] += ["내 아이디어를 팀장이 자기 것처럼 발표해서", "나이가 어리다고 무시당해서", "심판이 편파 판정을 해서",
+                         "아무 잘못도 없는데 누명을 써서", "일은 내가 다 했는데 공은 다른 사람이 가져가서",
+                         "성실하게 일했는데 나만 잘려서"]
+SLOTS["hap_proud_cause"] += ["처음으로 내 힘으로 월세를 내서", "포기하지 않고 끝까지 해내서", "후배가 내 덕분에 합격했다고 해서",
+                             "직접 만든 가구를 완성해서", "아이가 받아쓰기에서 백 점을 받아 와서",
+                             "모은 돈으로 부모님께 여행을 보내 드려서"]
+SLOTS["ang_q"] += ["이게 최선이야?", "지금 나랑 장난하자는 거야?", "그걸 지금 말이라고 해?", "누가 그렇게 하래?",
+                   "이거 하나 제대로 못 해?", "언제까지 참아야 되는데?", "내가 우스워?", "뭐 하자는 거야 지금?", "꼭 이렇게까지 해야 돼?",
+                   "내 말이 말 같지 않아?", "생각이라는 걸 하긴 해?", "일을 이따위로 해 놓고 퇴근한다고?"]
+SLOTS["ang_q_pol"] += ["이게 최선이에요?", "도대체 언제 해 주실 건데요?", "지금 저 놀리시는 거예요?", "몇 번을 전화해야 받으실 거예요?",
+                       "이게 사과라고 하시는 거예요?", "책임자는 도대체 어디 계세요?"]
+SLOTS["sad_q"] += ["내 인생은 왜 이렇게 꼬이기만 할까", "언제쯤 이 마음이 아물까", "나 정말 괜찮아질 수 있을까", "내가 그렇게 부족한 사람일까",
+                   "왜 아무도 나를 찾지 않을까", "그때 붙잡았으면 달라졌을까", "그 사람도 가끔 내 생각을 할까",
+                   "언제까지 이렇게 혼자여야 할까"]
+SLOTS["hap_q"] += ["이렇게까지 잘 풀려도 되는 거야?", "이거 진짜 나 주는 거야? 너무 고마워!", "어떻게 이렇게 딱 내 취향이지?",
+                   "나 합격한 거 맞지? 꿈 아니지?", "우리 아기 언제 이렇게 컸지? 너무 기특해", "이렇게 맛있는 걸 왜 이제 먹었지?",
+                   "세상에 이렇게 좋은 날이 또 있을까?"]
+SLOTS["n_casual_info"] += ["{time_w}쯤 도착해", "{time_w}에 {n_meet} 앞에서 봐"]
 
 EMOJI = {
     "anger": ["😡", "🤬", "😤", "💢"],
@@ -517,8 +752,8 @@ EMOJI = {
 
 # ---------------------------------------------------------------- templates: (label, capability, registers, text)
 # {slot} a filler from SLOTS, {@group[.kind]} a predicate of PREDS[group] in the sentence's register (kinds: neg,
-# negpast, past, ger, adn, fut, stem, gae), {~이다} / {~아니다} the copula, {int} an intensifier; particles are
-# written "이/가" and resolved after rendering.
+# negpast, an, anpast, past, ger, adn, fut, stem, gae, ado, ya, myeon), {~이다} / {~아니다} the copula, {~요} 요 in
+# the 해요 register only, {int} an intensifier; particles are written "이/가" and resolved after rendering.
 
 _REGSETS = {
     "all": ("hae", "hae", "haeyo", "haeyo", "da", "ne", "neyo", "hapnida"),
@@ -747,11 +982,136 @@ TEMPLATES: list[tuple[str, str, str, str]] = [
     (N, "slang", "hae", "{ack_polite} {n_polite_info}"),
     (N, "slang", "hae", "{ack_casual} {ack_q}"),
     (N, "slang", "hae", "{ack_polite} {day} {time}에 뵙겠습니다"),
+    # ---- anger: more plain predicates and strong forms
+    (A, "plain", "all", "{ang_cause} {@ang_strong}"),
+    (A, "plain", "all", "{ang_cause} {ang_tremble} {@ang_tr}"),
+    (A, "plain", "hae", "{ang_recall} {@ang_w2.ger} 잠이 안 와"),
+    (A, "plain", "all", "생각할수록 {@ang_w2}"),
+    (A, "plain", "past", "{ang_w_cause} {@ang_w2}"),
+    (A, "intensifier", "hae", "{ang_tr_ctx} {int} {@ang_ger.ger} {ang_sym}"),
+    (A, "intensifier", "all", "{ang_cause} {int_strong} {@ang_strong}"),
+    # ---- anger: negated feelings with the real one, 못 complaints, negated facts that anger
+    (A, "negation", "state", "{@sad_neg.an}{sep}{ang_conn} {@ang_at}"),
+    (A, "negation", "state", "{@sad_neg.adn} 건 아니고 {int} {@ang_at}"),
+    (A, "negation", "state", "{@sad_neg.neg}{sep}오히려 {@ang_at}"),
+    (A, "negation", "state", "{neg_event}은/는 {neg_adv3} {@fun_neg.negpast}{sep}{ang_during} {@ang.past}"),
+    (A, "negation", "state", "{neg_event}은/는 {neg_adv3} {@fun_neg.anpast}{sep}{ang_during} {int} {@ang.past}"),
+    (A, "negation", "state", "{ang_hollow_ctx} {neg_adv3} {@glad_neg.an}{sep}{ang_conn} {@ang_at}"),
+    (A, "negation", "state", "{@okay.an}{sep}{ang_cause} {int} {@ang}"),
+    (A, "negation", "hae", "{ang_cause} {ang_cant_hae}"),
+    (A, "negation", "haeyo", "{ang_svc} {ang_cant_haeyo}"),
+    (A, "negation", "hae", "{ang_deed} {ang_cant_hae}"),
+    (A, "negation", "hae", "{ang_not_funny}{sep}{int} {@ang_at}"),
+    (A, "negation", "hae", "{ang_who}은/는 미안하다는 말 한마디 없어{sep}{int} {@ang}"),
+    # ---- anger: rhetorical questions
+    (A, "question", "hae", "{ang_q_ctx} {ang_repeat}"),
+    (A, "question", "hae", "{ang_repeat}"),
+    (A, "question", "hae", "왜 맨날 나한테만 {ang_only_me}?{ang_q_tail}"),
+    (A, "question", "hae", "{ang_who}은/는 왜 맨날 나한테만 {ang_only_me}?"),
+    (A, "question", "q", "{ang_best_ctx} 이게 최선{~이다}?"),
+    (A, "question", "two", "{ang_q_ctx} 지금 장난{@하다}?"),
+    # ---- sadness: negated feelings with the real one, negated facts that sadden, 못 with sorrow
+    (S, "negation", "state", "{@ang_at.an}{sep}{sad_conn} {@sad_plain}"),
+    (S, "negation", "state", "{@ang_at.adn} 건 아니고 {soft} {@sad_deep}"),
+    (S, "negation", "state", "{@ang_at.neg}{sep}오히려 {soft} {@sad_deep}"),
+    (S, "negation", "hae", "{@ang_at.adn} 거 아니야{sep}그냥 {sad_hurt_cause} {@sad_hurt}"),
+    (S, "negation", "state", "{sad_occ}인데 {neg_adv3} {@hap_core_neg.neg}{sep}{sad_occ_why} {@sad_deep}"),
+    (S, "negation", "state", "{hap_event_done} {neg_adv3} {@hap_core_neg.an}{sep}{sad_alone_why} {@sad_deep}"),
+    (S, "negation", "state", "{neg_event}은/는 {neg_adv3} {@fun_neg.negpast}{sep}{sad_event_why} {@sad_deep.past}"),
+    (S, "negation", "hae", "{sad_nobody}{sep}{int} {@sad_nobody}"),
+    (S, "negation", "hae", "{sad_cant}{sep}{int} {@sad_cant}"),
+    (S, "negation", "state", "{sad_pretend} 하나도 {@okay.an}{sep}{int} {@sad_deep}"),
+    # ---- sadness: questions
+    (S, "question", "hae", "왜 나만 {sad_only}{sad_q_end}"),
+    (S, "question", "hae", "{sad_q_ctx} 언제쯤 {sad_when}{sad_q_end}"),
+    (S, "question", "hae", "언제쯤 {sad_when}{sad_q_end}"),
+    (S, "question", "haeyo", "{sad_q_pol}{sad_q_end}"),
+    # ---- happiness: more plain predicates
+    (H, "plain", "past", "{hap_proud_cause} {@hap_proud}"),
+    (H, "plain", "all", "{warm_cause} {@warm}"),
+    (H, "plain", "all", "{relief_cause} {@relief}"),
+    (H, "plain", "all", "{glad_cause} {@glad}"),
+    (H, "plain", "hae", "{name}아/야, 오랜만이야! {int} {@glad}"),
+    (H, "plain", "all", "{flutter_cause} {@flutter}"),
+    (H, "plain", "all", "{satisfied_subj}이/가 {@satisfied}"),
+    (H, "plain", "all", "{overwhelm_cause} {@overwhelm}"),
+    (H, "plain", "talk", "{hap_open} {@hap_more}"),
+    (H, "plain", "all", "{@hap_more}"),
+    (H, "intensifier", "all", "{int} {@hap_more}"),
+    (H, "intensifier", "all", "{hap_proud_cause} {int} {@hap_proud}"),
+    (H, "intensifier", "all", "{relief_cause} {int} {@relief}"),
+    (H, "intensifier", "all", "{flutter_cause} {int} {@flutter_i}"),
+    (H, "intensifier", "all", "{satisfied_subj}이/가 {int} {@satisfied_i}"),
+    # ---- happiness: negated sadness / anger / disappointment / regret with the real feeling
+    (H, "negation", "state", "{@sad_neg.an}{sep}{hap_company} {int} {@hap_core}"),
+    (H, "negation", "state", "{hap_media} 보고 {neg_adv2} {@disappoint.anpast}{sep}{int} {@hap_good2.past}"),
+    (H, "negation", "state", "{satisfied_subj}은/는 {neg_adv3} {@disappoint_adj.neg}{sep}{int} {@satisfied_i}"),
+    (H, "negation", "state", "{satisfied_subj}은/는 {neg_adv3} {@disappoint_adj.negpast}{sep}{int} {@satisfied_i.past}"),
+    (H, "negation", "state", "{hap_choice} {neg_adv2} {@regret.an}{sep}{hap_conn} {@hap_content}"),
+    (H, "negation", "hae", "{hap_thing}, {hap_noregret}. {int} {@like}"),
+    (H, "negation", "state", "{hap_expect_low} {hap_media}이/가 {int} {@hap_good2.past}"),
+    (H, "negation", "two", "{@ang_at.anpast}{sep}{thanks_cause} 오히려 {@thanks}"),
+    (H, "negation", "two", "{@ang_at.adn} 거 {~아니다}{sep}{int} {@hap_felt.ger} 그래{~요}"),
+    (H, "negation", "two", "걱정 안 해도 {@되다}{sep}요즘 {int} {@hap_core}"),
+    (H, "negation", "state", "{@sad_neg.adn} 건 아니고 {int} {@hap_tears.ger} {@sad_tears}"),
+    (H, "negation", "hae", "{hap_q_ctx} 이보다 더 {@hap_felt2.fut} 수는 {@없다}"),
+    (H, "negation", "state", "{hap_company} 세상에 부러울 게 {@없다}"),
+    # ---- happiness: questions
+    (H, "question", "haeyo", "{hap_q_pol}"),
+    # ---- neutral: numbers in words, weather reports, casual reports
+    (N, "neutral", "all", "{weather_day3} {region} 낮 기온은 {temp_high}까지 {@오르다}"),
+    (N, "neutral", "all", "{weather_day3} {region} 아침 기온은 {temp_low}{~이다}"),
+    (N, "neutral", "all", "지금 {region} 기온은 {temp_w}{~이다}"),
+    (N, "neutral", "hae", "{weather_day3} {region}은/는 {weather_fc}"),
+    (N, "neutral", "all", "{weather_day3} 비 올 확률은 {pct_w}{~이다}"),
+    (N, "neutral", "all", "지금 {time_w}{~이다}"),
+    (N, "neutral", "all", "{n_event}은/는 {time_w}에 {@n_begin}"),
+    (N, "neutral", "all", "{n_count}{~이다}"),
+    (N, "neutral", "hae", "{n_done_hae}"),
+    (N, "neutral", "haeyo", "{n_done_haeyo}"),
+    # ---- neutral: negated facts and plans
+    (N, "negation", "all", "{n_who_come}은/는 {day_come} {@오다.an}"),
+    (N, "negation", "all", "{day_off_n}은/는 {n_go_place}에 {@가다.an}"),
+    (N, "negation", "all", "{n_bldg_place}에는 {n_fac}이/가 {@없다}"),
+    (N, "negation", "all", "{n_noneed} {@되다}"),
+    (N, "negation", "all", "{n_event}은/는 {day_pair}{~이다}"),
+    (N, "negation", "all", "{n_room_q}은/는 {fl_a}층이 아니고 {fl_b}층{~이다}"),
+    (N, "negation", "state", "이 버스는 {n_dest}에 {@가다.an}. {n_bus}번을 {@타다.ya} {@되다}"),
+    (N, "negation", "polite", "그건 제 {n_mine_obj}이/가 {~아니다}. 제 건 {n_color}{~이다}"),
+    (N, "negation", "two", "{@ang_at.adn} 건 아니고 그냥 {n_busy_reason} 그래{~요}"),
+    (N, "negation", "all", "{day_off_n}은/는 {n_routine2} 안 {@하다}"),
+    (N, "negation", "all", "{n_place}은/는 여기서 별로 {@멀다.an}. 걸어서 {n_dur_short} 정도 {@걸리다}"),
+    (N, "negation", "all", "{n_doc}은/는 아직 {@내다.anpast}"),
+    # ---- neutral: casual questions about everyday logistics (반말 / 해요체)
+    (N, "question", "two", "{q_open} {n_file} 누구한테 {@보내다.myeon} {@되다}?"),
+    (N, "question", "two", "{q_open} {n_send_obj} 어디로 {@보내다.myeon} {@되다}?"),
+    (N, "question", "two", "{q_open} {n_obj} 어디에 {@두다.myeon} {@되다}?"),
+    (N, "question", "two", "{q_open} {day} 몇 시에 {@만나다}?"),
+    (N, "question", "two", "{q_open} 우리 {day} 몇 시에 {@출발하다}?"),
+    (N, "question", "two", "{q_open} {meal} 뭐 {@먹다.fut}래{~요}?"),
+    (N, "question", "two", "{q_open} {meal} 뭐 {@먹다.fut}까{~요}?"),
+    (N, "question", "two", "{q_open} {home_when} 언제 {@오다}?"),
+    (N, "question", "two", "{q_open} 지금 어디{~이다}?"),
+    (N, "question", "two", "{q_open} {n_obj} 어디 {@있다}?"),
+    (N, "question", "two", "{q_open} {day} 시간 {@되다}?"),
+    (N, "question", "two", "{q_open} 올 때 {n_buy} 좀 사 {@오다.fut}래{~요}?"),
+    (N, "question", "two", "{q_open} 가는 길에 {n_buy} 사 {@가다.fut}까{~요}?"),
+    (N, "question", "two", "{q_open} {n_dest} 가는 버스 몇 번{~이다}?"),
+    (N, "question", "two", "{q_open} {n_event} 몇 시{~이다}?"),
+    (N, "question", "two", "{q_open} {weather_day2} 우산 {@챙기다.ya} {@되다}?"),
+    (N, "question", "two", "{q_open} {n_done_q} 다 {@되다.past}?"),
+    (N, "question", "two", "{q_open} {drink} {@마시다.fut}래{~요}?"),
+    (N, "question", "two", "{q_open} {n_dest}에 몇 시까지 {@가다.ya} {@되다}?"),
+    (N, "question", "two", "{q_open} {day} {n_event} 어디서 {@하다}?"),
+    (N, "question", "two", "{q_open} {n_file} 어디에 {@올리다.myeon} {@되다}?"),
+    # ---- neutral: ㅇㅋ / ㅇㅇ / 넵 with a plain plan
+    (N, "slang", "hae", "{ack_casual} {n_casual_plan}"),
+    (N, "slang", "hae", "{ack_polite} {n_polite_plan}"),
 ]
 # fmt: on
 _SHARES = {  # of n_per_label; what is left is filled with noisy copies
-    A: {"plain": 0.27, "intensifier": 0.15, "negation": 0.10, "question": 0.10, "slang": 0.10, "emoji": 0.13},
-    N: {"neutral": 0.45, "negation": 0.12, "question": 0.15, "slang": 0.06, "emoji": 0.07},
+    A: {"plain": 0.25, "intensifier": 0.12, "negation": 0.17, "question": 0.12, "slang": 0.08, "emoji": 0.08},
+    N: {"neutral": 0.38, "negation": 0.16, "question": 0.18, "slang": 0.07, "emoji": 0.04},
 }
 _SHARES[S] = _SHARES[H] = _SHARES[A]
 _CAP = 0.03  # most rows one template may give, as a share of n_per_label (emoji and noisy copies count apart)
@@ -760,14 +1120,15 @@ _EMOJI_BASES = ("plain", "intensifier", "question", "slang", "neutral")
 # ---------------------------------------------------------------- rendering
 
 _TOKEN = re.compile(r"\{([^{}]+)\}")
+_NO_COP = ("neg", "fut", "an", "ado", "stem", "ya", "myeon")
 _PAST = {r: "past_" + r for r in ("hae", "haeyo", "da", "hapnida")} | {"ne": "past_hae", "neyo": "past_haeyo"}
 
 
 def _pred(token: str, reg: str, rng: random.Random) -> str:
     group, _, kind = token.partition(".")
-    if kind in ("past", "negpast"):
-        reg, kind = _PAST.get(reg, reg), ("neg" if kind == "negpast" else "")
-    ok = [p for p in PREDS[group] if not (p.casual and reg not in _CASUAL) and not (p.cop and kind in ("neg", "fut"))]
+    if kind in ("past", "negpast", "anpast"):
+        reg, kind = _PAST.get(reg, reg), {"past": "", "negpast": "neg", "anpast": "an"}[kind]
+    ok = [p for p in PREDS[group] if not (p.casual and reg not in _CASUAL) and not (p.cop and kind in _NO_COP)]
     if kind == "gae":
         ok = [p for p in ok if p.gae]
     if not ok:
@@ -783,6 +1144,8 @@ def _fill(token: str, reg: str, rng: random.Random) -> str:
         return _COP[reg]
     if token == "~아니다":
         return _NOT[reg]
+    if token == "~요":  # 갈게{~요}, 먹을래{~요}?: 요 in the polite register
+        return "요" if reg in ("haeyo", "past_haeyo") else ""
     if token == "int":
         return rng.choice(INT_FORMAL if reg in _FORMAL else INT)
     return rng.choice(SLOTS[token])
@@ -803,7 +1166,13 @@ def render(template: tuple[str, str, str, str], rng: random.Random) -> str:
 _TYPOS = [("했", "햇"), ("좋아", "조아"), ("좋다", "조타"), ("있어", "이써"), ("뭐야", "머야"), ("너무", "넘"),
           ("너무", "너무너무"), ("보고 싶", "보고십"), ("싶어", "시퍼"), ("됐", "됬"), ("괜찮아", "괜차나"), ("재밌", "재밋"),
           ("맛있어", "마시써"), ("거예요", "거에요"), ("같아", "가타"), ("없어", "업서"), ("싫어", "시러"), ("많이", "마니"),
-          ("고마워", "고마웡"), ("해요", "해여"), ("어떻게", "어떠케"), ("진짜", "진쨔")]
+          ("고마워", "고마웡"), ("해요", "해여"), ("어떻게", "어떠케"), ("진짜", "진쨔"), ("돼요", "되요"), ("돼?", "되?"),
+          ("안 돼", "안되"), ("했어", "해써"), ("모르겠", "몰겠"), ("어떻게", "어케"), ("너무", "느무"), ("그냥", "걍"),
+          ("근데", "근대"), ("괜찮", "괜찬"), ("왜 이렇게", "왤케"), ("이렇게", "이케"), ("좀", "쫌"), ("거야", "꺼야"),
+          ("할 거", "할 꺼"), ("뭐", "머"), ("않아", "안아"), ("않았", "안았"), ("안 해", "않해"), ("예요", "에요"),
+          ("이에요", "이예요"), ("재밌", "잼있"), ("짜증나", "짱나"), ("짜증 나", "짱나"), ("열받", "열밭"), ("맞아", "마자"),
+          ("겠", "겟"), ("갔", "갓"), ("왔", "왓"), ("봤", "봣"), ("났", "낫"), ("있어요", "이써요"), ("진짜", "ㄹㅇ"),
+          ("에요", "에여"), ("나중에", "담에"), ("다음에", "담에"), ("없어", "업써"), ("알겠어", "알겟어")]
 # fmt: on
 _LGE = re.compile(r"([가-힣])게(요)?(?![가-힣])")  # 갈게요 -> 갈께요 (only after a syllable ending in ㄹ)
 _MARKS = {
@@ -825,7 +1194,10 @@ def _noisy(text: str, label: str, rng: random.Random) -> str:
         )
         if ok
     ]
-    for op in sorted(rng.sample(ops, min(len(ops), rng.choice((1, 1, 2)))), key=("typo", "space", "marks").index):
+    k = min(len(ops), rng.choice((1, 1, 2)))
+    chosen = ["typo"] if "typo" in ops and rng.random() < 0.6 else []  # casual spellings first when the text has one
+    chosen += rng.sample([op for op in ops if op not in chosen], k - len(chosen)) if k > len(chosen) else []
+    for op in sorted(chosen, key=("typo", "space", "marks").index):
         if op == "typo":
             fixes = [(a, b) for a, b in _TYPOS if a in text] + ([("ㄹ게", "ㄹ께")] if _lge(text) != text else [])
             a, b = rng.choice(fixes)
@@ -890,10 +1262,17 @@ def _label_rows(label: str, n_per_label: int, rng: random.Random, seen: set[str]
     for capability, share in _SHARES[label].items():
         fill(capability, round(share * n_per_label))
     fill(None, round(sum(_SHARES[label].values()) * n_per_label) - len(out))  # top up a capability short of texts
-    base, tries = list(out), 0
+    # noisy copies: a capability drawn evenly (so negation, questions and neutral rows get their casual forms
+    # too), and now and then a short row ("열받아", "ㅇㅋ 갈게"), whose unspaced and misspelt forms are common
+    by_cap: dict[str, list] = {}
+    for row in out:
+        by_cap.setdefault(row[2], []).append(row)
+    caps, short = sorted(by_cap), [r for r in out if len(r[0]) <= 14]
+    tries = 0
     while len(out) < n_per_label and tries < 50 * n_per_label:
         tries += 1
-        text, _, _, tid = rng.choice(base)
+        pool = short if short and rng.random() < 0.2 else by_cap[rng.choice(caps)]
+        text, _, _, tid = rng.choice(pool)
         add(_noisy(text, label, rng), "noisy", tid.split("+")[0] + "+noisy")
     return out
 
