@@ -31,7 +31,10 @@ lexicon: `generate(n_per_label, seed)` returns about n_per_label (text, label, c
 Shares per label are in _SHARES; a template is never drawn more than _CAP of n_per_label times, so no frame
 dominates. Predicates are conjugated by a small helper (Pred) from their dictionary and 해 forms, and particles
 (이/가, 은/는, 이에요/예요, ...) are chosen after the word they follow. Every sentence was written from general
-knowledge of Korean, without seeing the behavioural test suites (evaluate/behaviour*.tsv) or any data set.
+knowledge of Korean, without any data set. The first version was written without seeing either behavioural
+suite; the second (richer negation, casual questions, more predicates, noisy copies of every capability) after
+being shown the first's failures on the dev suite (evaluate/behaviour_dev.tsv), never the held-out
+evaluate/behaviour.tsv. Callers remove near copies of suite items (evaluate.suite.near_duplicates).
 For n_per_label=1500 about 6,000 rows; `write` stores them as Parquet (text, label, source, capability).
 """
 
