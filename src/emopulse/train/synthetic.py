@@ -33,8 +33,8 @@ dominates. Predicates are conjugated by a small helper (Pred) from their diction
 (이/가, 은/는, 이에요/예요, ...) are chosen after the word they follow. Every sentence was written from general
 knowledge of Korean, without any data set. The first version was written without seeing either behavioural
 suite; the second (richer negation, casual questions, more predicates, noisy copies of every capability) after
-being shown the first's failures on the dev suite (evaluate/behaviour_dev.tsv), never the held-out
-evaluate/behaviour.tsv. Callers remove near copies of suite items (evaluate.suite.near_duplicates).
+being shown the first's failures on the dev suite (evaluate/behaviour_dev.tsv) and told the names of the
+three weakest capabilities on the held-out evaluate/behaviour.tsv, never its sentences. Callers remove near copies of suite items (evaluate.suite.near_duplicates).
 For n_per_label=1500 about 6,000 rows; `write` stores them as Parquet (text, label, source, capability).
 """
 
