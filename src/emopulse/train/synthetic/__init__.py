@@ -43,8 +43,8 @@ from __future__ import annotations
 import random
 import re
 
-from ..core.schema import LABELS
-from ..core.text import canonical_list
+from ...core.schema import LABELS
+from ...core.text import canonical_list
 
 # ---------------------------------------------------------------- Hangul: final consonants, particles
 
