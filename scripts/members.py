@@ -53,9 +53,9 @@ SEED = 20261130
 SHIPPED_HEAD = os.path.join(os.path.dirname(__file__), "..", "src", "emopulse", "model", "head.json")  # read only
 
 
-def half_splits(gold: np.ndarray, reps: int) -> list:
+def half_splits(gold: np.ndarray, reps: int, seed: int = SEED) -> list:
     """Cross-fit halves of dev: `reps` stratified random halves, each used both ways (fit, score)."""
-    rng = np.random.default_rng(SEED)
+    rng = np.random.default_rng(seed)
     splits = []
     for _ in range(reps):
         a = np.zeros(len(gold), bool)
@@ -251,18 +251,10 @@ def choose_w(zb, zm, gold, by):
 def crossfit(zb, zm, gold, by, reps=200, seed=SEED):
     """Selection-honest dev estimate: w chosen on a random stratified half of dev, the gain measured on
     the other half; mean over `reps` splits (both directions) and the fraction of halves with gain > 0."""
-    rng = np.random.default_rng(seed)
     gains = []
-    for _ in range(reps):
-        a = np.zeros(len(gold), bool)
-        for c in range(4):
-            idx = rng.permutation(np.flatnonzero(gold == c))
-            a[idx[: len(idx) // 2]] = True
-        for fit, ev in ((a, ~a), (~a, a)):
-            w = choose_w(zb[fit], zm[fit], gold[fit], by)
-            gains.append(
-                macro_f1(gold[ev], (zb[ev] + w * zm[ev]).argmax(1))[0] - macro_f1(gold[ev], zb[ev].argmax(1))[0]
-            )
+    for fit, ev in half_splits(gold, reps, seed):
+        w = choose_w(zb[fit], zm[fit], gold[fit], by)
+        gains.append(macro_f1(gold[ev], (zb[ev] + w * zm[ev]).argmax(1))[0] - macro_f1(gold[ev], zb[ev].argmax(1))[0])
     g = np.asarray(gains)
     return {
         "mean_gain": round(float(g.mean()), 4),
