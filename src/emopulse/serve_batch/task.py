@@ -107,6 +107,8 @@ def open_run(args: ServeBatchArgs, threads: int):
     )
     for f, why in plan.bad_files.items():
         log.warning(f"skipped {f}: {why}")
+    for why in plan.warnings:
+        log.warning(why)
     for why in out.repaired:
         log.warning(f"recomputing part {why}")
     return plan, bundle, encoder, parts, out
@@ -155,6 +157,7 @@ def invocation_summary(args: ServeBatchArgs, bundle, plan, parts, todo, stats: d
         "parts_skipped": len(parts) - len(todo),
         "parts_written": len(todo),
         "bad_files": plan.bad_files,
+        "input_warnings": plan.warnings,
         **stats,
         "seconds": round(wall, 3),
         "rows_per_s": round(stats["rows"] / wall, 1) if wall else None,
@@ -194,5 +197,7 @@ def print_summary(summary: dict, file=sys.stdout) -> None:
     ):
         if n:
             print(f"warning: {n:,} {what}", file=file)
+    for why in s.get("input_warnings", []):
+        print(f"warning: {why}", file=file)
     for f, why in s["bad_files"].items():
         print(f"skipped bad file {f}: {why}", file=file)
