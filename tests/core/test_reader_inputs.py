@@ -178,3 +178,24 @@ def test_latin1_mojibake_in_a_text_column_is_one_warning_with_the_fix_and_accent
     assert len(plan_inputs([str(j)], "text").warnings) == 1
     # 'ì¢\x8bì\x95\x84' is '좋아', shown in the line
     assert "'좋아'" in reader._mojibake("x.csv", pa.array(["좋아".encode().decode("latin-1")] * 2))
+
+
+def test_repeated_ids_are_counted_within_a_part_and_across_parts_and_files(tmp_path):
+    a, b = tmp_path / "a.csv", tmp_path / "b.csv"
+    a.write_text("id,text\n1,가\n2,나\n2,다\n3,라\n4,마\n", encoding="utf-8")  # 2 twice in the first part
+    b.write_text("id,text\n5,바\n4,사\n6,아\n", encoding="utf-8")  # 4: in a.csv's second part
+    plan = plan_inputs([str(a), str(b)], "text", "id")
+    counts, seen, ids = {}, reader.SeenIds(), []
+    for part, table in read_parts(plan, plan_parts(plan, 3)):
+        ids += row_columns(plan, part, table, "id", counts, seen)[0].to_pylist()
+    assert ids == ["1", "2", "2", "3", "4", "5", "4", "6"]  # every row keeps its row
+    assert counts == {"duplicate_ids": 2, "first_duplicate_id": "2", "first_duplicate_file": str(a)}
+    counts = {}  # generated ids are never checked
+    plan = plan_inputs([str(a)], "text", "")
+    for part, table in read_parts(plan, plan_parts(plan, 3)):
+        row_columns(plan, part, table, "id", counts, seen)
+    assert counts == {}
+    many = reader.SeenIds()  # the sorted runs merge: a repeat far back is still found
+    assert [len(many.repeats(pa.array([str(i + k * 10) for i in range(10)]))) for k in range(40)] == [0] * 40
+    assert many.repeats(pa.array(["5", "new", "395", "new"])).tolist() == [0, 2, 3]
+    assert len(many.runs) <= 6

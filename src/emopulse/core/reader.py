@@ -16,7 +16,7 @@ that is a number, later a string) is read line by line with those columns as the
 Parquet text column stored as a dictionary (pandas `category`, polars `Categorical`) is decoded.
 `encoding` (--encoding, e.g. cp949 for Excel on Korean Windows) transcodes CSV / JSON Lines to UTF-8.
 A CSV / JSON Lines text column that is UTF-8 once read as Latin-1 and saved again (mojibake) is named in
-`InputPlan.warnings`.
+`InputPlan.warnings`; ids that repeat are counted by `row_columns` with a `SeenIds`.
 """
 
 from __future__ import annotations
@@ -705,13 +705,44 @@ def _valid(arr: pa.Array) -> pa.Array:
         return pa.array([None if b is None else b.decode("utf-8", "replace") for b in raw], arr.type)
 
 
+class SeenIds:
+    """The input ids read so far, to count rows whose id an earlier row has (a join back by id would
+    pair them wrongly): 64-bit hashes (polars, ~30 ns an id) in sorted numpy runs that merge like a
+    binary counter, 8 bytes an id (a Python set of the same hashes took 69 bytes an id, measured on 1M)."""
+
+    def __init__(self):
+        self.runs: list = []
+
+    def repeats(self, ids: pa.Array):
+        """Positions in `ids` whose id came earlier, in `ids` or in the ids of an earlier call."""
+        import numpy as np
+        import polars as pl
+
+        h = pl.from_arrow(ids).hash(0).to_numpy()
+        uniq, first = np.unique(h, return_index=True)
+        again = np.ones(len(h), bool)
+        again[first] = False
+        old = np.zeros(len(uniq), bool)
+        for run in self.runs:
+            old |= run[np.searchsorted(run, uniq).clip(max=len(run) - 1)] == uniq
+        again[first[old]] = True
+        run = uniq[~old]
+        # runs are disjoint, so a merge is a stable sort of two sorted runs, which timsort does in linear
+        # time (3M ids: 14 ms; np.union1d, which sorts again to drop repeats: 2.3 s)
+        while self.runs and len(self.runs[-1]) <= len(run):
+            run = np.sort(np.concatenate([self.runs.pop(), run]), kind="stable")
+        self.runs.append(run)
+        return np.flatnonzero(again)
+
+
 def row_columns(
-    plan: InputPlan, part: Part, table: pa.Table, id_col: str, counts: dict | None = None
+    plan: InputPlan, part: Part, table: pa.Table, id_col: str, counts: dict | None = None, seen: SeenIds | None = None
 ) -> list[pa.Array]:
     """The id column (the input's, as strings, or "<file>:<row>") and the kept columns, with
     nulls where this file lacks one: what every stage's output rows start with. A null id gets
     "<file>:<row>"; a kept value that does not fit the first file's type becomes null. Both are
-    counted in `counts` (null_ids, kept_cast_nulls)."""
+    counted in `counts` (null_ids, kept_cast_nulls); with `seen`, so are the rows whose input id an
+    earlier row has (duplicate_ids, and the first one: first_duplicate_id, first_duplicate_file)."""
     i = part.file_index
     generated = pa.array([f"{plan.rel_names[i]}:{r}" for r in range(part.start, part.stop)], pa.string())
     if plan.has_id[i]:
@@ -722,6 +753,11 @@ def row_columns(
             if counts is not None:
                 counts["null_ids"] = counts.get("null_ids", 0) + ids.null_count
             ids = pc.if_else(ids.is_null(), generated, ids)
+        again = seen.repeats(ids) if seen is not None and counts is not None else ()
+        if len(again):
+            if not counts.get("duplicate_ids"):
+                counts["first_duplicate_id"], counts["first_duplicate_file"] = ids[int(again[0])].as_py(), plan.files[i]
+            counts["duplicate_ids"] = counts.get("duplicate_ids", 0) + len(again)
     else:
         ids = generated
     cols = [ids]
