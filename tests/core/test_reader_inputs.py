@@ -145,3 +145,57 @@ def test_an_empty_id_col_asks_for_generated_ids(tmp_path):
     p = tmp_path / "a.csv"
     p.write_text("id,text\n7,a\n", encoding="utf-8")
     assert _read([p], id_col="")[1]["id"] == ["a.csv:0"]
+
+
+def _sloppy_cp1252(text: str) -> str:
+    """UTF-8 read as Windows' cp1252 (its 5 undefined bytes kept as C1 controls, as Windows does)."""
+    return "".join(bytes([b]).decode("cp1252", "ignore") or chr(b) for b in text.encode())
+
+
+def test_latin1_mojibake_in_a_text_column_is_one_warning_with_the_fix_and_accents_are_not(tmp_path):
+    from ..conftest import comments
+
+    texts = comments(300).column("text").to_pylist()
+    cases = {
+        "latin1.csv": ([t.encode().decode("latin-1") for t in texts], "iconv -f UTF-8 -t LATIN1 latin1.csv"),
+        "cp1252.csv": ([_sloppy_cp1252(t) for t in texts], "iconv -f UTF-8 -t CP1252 cp1252.csv"),
+        "korean.csv": (texts, None),
+        "accents.csv": (["café crème", "Müller & Söhne", "naïve résumé", "déjà vu", "“quoted” – £5, 25°C"] * 40, None),
+    }
+    for name, (col, fix) in cases.items():
+        pd.DataFrame({"id": range(len(col)), "review": col}).to_csv(tmp_path / name, index=False)
+        plan = plan_inputs([str(tmp_path / name)], "review")
+        if fix is None:
+            assert plan.warnings == [], name
+            continue
+        (line,) = plan.warnings  # one line for the file, naming file, column and the fix
+        assert line.startswith(f"{tmp_path / name}: text column 'review' looks like mojibake") and fix in line
+        assert "\n" not in line and "text.encode(" in line
+        # the rows are still read (and classified) as they are
+        assert plan.num_rows == [len(col)]
+    j = tmp_path / "latin1.jsonl"
+    j.write_text("\n".join(json.dumps({"text": t.encode().decode("latin-1")}) for t in texts), encoding="utf-8")
+    assert len(plan_inputs([str(j)], "text").warnings) == 1
+    # 'ì¢\x8bì\x95\x84' is '좋아', shown in the line
+    assert "'좋아'" in reader._mojibake("x.csv", pa.array(["좋아".encode().decode("latin-1")] * 2))
+
+
+def test_repeated_ids_are_counted_within_a_part_and_across_parts_and_files(tmp_path):
+    a, b = tmp_path / "a.csv", tmp_path / "b.csv"
+    a.write_text("id,text\n1,가\n2,나\n2,다\n3,라\n4,마\n", encoding="utf-8")  # 2 twice in the first part
+    b.write_text("id,text\n5,바\n4,사\n6,아\n", encoding="utf-8")  # 4: in a.csv's second part
+    plan = plan_inputs([str(a), str(b)], "text", "id")
+    counts, seen, ids = {}, reader.SeenIds(), []
+    for part, table in read_parts(plan, plan_parts(plan, 3)):
+        ids += row_columns(plan, part, table, "id", counts, seen)[0].to_pylist()
+    assert ids == ["1", "2", "2", "3", "4", "5", "4", "6"]  # every row keeps its row
+    assert counts == {"duplicate_ids": 2, "first_duplicate_id": "2", "first_duplicate_file": str(a)}
+    counts = {}  # generated ids are never checked
+    plan = plan_inputs([str(a)], "text", "")
+    for part, table in read_parts(plan, plan_parts(plan, 3)):
+        row_columns(plan, part, table, "id", counts, seen)
+    assert counts == {}
+    many = reader.SeenIds()  # the sorted runs merge: a repeat far back is still found
+    assert [len(many.repeats(pa.array([str(i + k * 10) for i in range(10)]))) for k in range(40)] == [0] * 40
+    assert many.repeats(pa.array(["5", "new", "395", "new"])).tolist() == [0, 2, 3]
+    assert len(many.runs) <= 6

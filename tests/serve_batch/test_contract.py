@@ -192,6 +192,37 @@ def test_null_ids_get_file_row_ids_and_bad_numbers_are_refused(tiny_onnx, tmp_pa
         serve(tiny_onnx, [nested], tmp_path / "o4", id_col="id")
 
 
+def test_repeated_ids_and_mojibake_each_get_one_warning_line_and_every_row_is_classified(tiny_onnx, tmp_path):
+    import io
+
+    import pandas as pd
+
+    from emopulse.serve_batch.task import print_summary
+
+    t = comments(30)
+    ids = [f"c{i}" for i in range(30)]
+    ids[7], ids[25] = "c2", "c3"  # within the first part; across parts
+    inp = _write(tmp_path / "a.parquet", t.set_column(t.schema.get_field_index("id"), "id", pa.array(ids)))
+    texts = comments(20, offset=30).column("text").to_pylist()
+    csv = tmp_path / "b.csv"  # Korean once read as Latin-1 and saved again as UTF-8; one id from a.parquet
+    pd.DataFrame(
+        {"id": ["c9"] + [f"d{i}" for i in range(19)], "text": [x.encode().decode("latin-1") for x in texts]}
+    ).to_csv(csv, index=False)
+    s = serve(tiny_onnx, [inp, str(csv)], tmp_path / "o", id_col="id", rows_per_part=10)
+    assert read_output(tmp_path / "o").num_rows == 50 and s["totals"]["complete"]  # still one row each
+    assert (s["duplicate_ids"], s["first_duplicate_id"], s["first_duplicate_file"]) == (3, "c2", inp)
+    out = io.StringIO()
+    print_summary(s, file=out)
+    warnings = [ln for ln in out.getvalue().splitlines() if ln.startswith("warning:")]
+    assert len(warnings) == 2
+    assert "3 rows have the id of an earlier row (id column 'id'; first: 'c2' in " + inp in warnings[0]
+    assert f"{csv}: text column 'text' looks like mojibake" in warnings[1] and "iconv -f UTF-8 -t LATIN1" in warnings[1]
+    saved = json.load(open(tmp_path / "o" / "_summary.json"))
+    assert saved["duplicate_ids"] == 3 and saved["input_warnings"] == s["input_warnings"]
+    clean = serve(tiny_onnx, [_write(tmp_path / "c.parquet", comments(30))], tmp_path / "o2", id_col="id")
+    assert clean["duplicate_ids"] == 0 and clean["input_warnings"] == []
+
+
 # 7. completeness is marked; the summary is cumulative --------------------------------------------------
 def test_success_marker_and_cumulative_summary(tiny_onnx, tmp_path):
     inp = _write(tmp_path / "i.parquet", comments(300))

@@ -105,6 +105,8 @@ def run(args: LabelArgs, backend=None) -> dict:
     plan = plan_inputs(
         args.inputs, args.text_col, args.id_col, args.keep_cols, args.skip_bad_files, args.format, args.encoding
     )
+    for why in plan.warnings:
+        log.warning(why)
     id_col = args.id_col or schema.ID_COL
     parts = plan_parts(plan, args.rows_per_part)
     total = sum(plan.num_rows)
@@ -214,6 +216,7 @@ def run(args: LabelArgs, backend=None) -> dict:
             "parts_written": len(todo),
             "parts_skipped": len(parts) - len(todo),
             "bad_files": plan.bad_files,
+            "input_warnings": plan.warnings,
             "stage_seconds": timers.as_dict(),
         }
         return out.finish(summary)

@@ -104,8 +104,8 @@ def run(args: ServeBatchArgs) -> dict:
             )
             for row in ds.iter_rows():  # the driver records parts as they finish: the manifest is the truth
                 out.record(PartRecord.from_dict(row["record"]))
-                for k, v in row["stats"].items():
-                    stats[k] += v
+                for k, v in row["stats"].items():  # an actor's task sees one part: duplicate ids within a part
+                    stats[k] = (stats[k] or v) if isinstance(v, str) else stats[k] + v
         wall = time.perf_counter() - t_start
         return out.finish(
             invocation_summary(

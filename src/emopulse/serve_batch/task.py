@@ -15,7 +15,7 @@ from ..core.fingerprint import run_fingerprint
 from ..core.parts import OutputDir
 from ..core.predictor import Predictor, Prepared
 from ..core.progress import Timers
-from ..core.reader import InputPlan, Part, dead_table, plan_inputs, plan_parts, row_columns
+from ..core.reader import InputPlan, Part, SeenIds, dead_table, plan_inputs, plan_parts, row_columns
 from .args import ServeBatchArgs, batch_tokens
 
 log = logging.getLogger("emopulse.serve_batch")
@@ -32,6 +32,7 @@ class ServeTask:
         self.stats, self.timers = stats, timers or Timers()
         self.on_rows = None  # called with rows done as batches finish (a progress bar's update)
         self.credited: dict[str, int] = {}  # part name -> rows already reported by on_rows
+        self.seen = SeenIds()  # the input ids of the parts assembled so far (in part order)
 
     def prepare(self, part: Part, table: pa.Table) -> Prepared:
         with self.timers.time("prepare"):
@@ -56,7 +57,8 @@ class ServeTask:
             preds, dead = self.predictor.assemble(prep, results)
             out_schema = schema.output_schema(self.predictor.labels, self.plan.keep_schema, self.id_col)
             tbl = pa.Table.from_arrays(
-                row_columns(self.plan, part, table, self.id_col, self.stats) + preds.columns, schema=out_schema
+                row_columns(self.plan, part, table, self.id_col, self.stats, self.seen) + preds.columns,
+                schema=out_schema,
             )
             count(self.stats, tbl, prep)
             return tbl, dead_table(self.plan, part, table, tbl.column(self.id_col), dead, self.id_col)
@@ -107,6 +109,8 @@ def open_run(args: ServeBatchArgs, threads: int):
     )
     for f, why in plan.bad_files.items():
         log.warning(f"skipped {f}: {why}")
+    for why in plan.warnings:
+        log.warning(why)
     for why in out.repaired:
         log.warning(f"recomputing part {why}")
     return plan, bundle, encoder, parts, out
@@ -126,6 +130,9 @@ def new_stats() -> dict:
         "batches": 0,
         "null_ids": 0,
         "kept_cast_nulls": 0,
+        "duplicate_ids": 0,  # rows whose input id an earlier row of this invocation has
+        "first_duplicate_id": "",
+        "first_duplicate_file": "",
     }
 
 
@@ -155,6 +162,8 @@ def invocation_summary(args: ServeBatchArgs, bundle, plan, parts, todo, stats: d
         "parts_skipped": len(parts) - len(todo),
         "parts_written": len(todo),
         "bad_files": plan.bad_files,
+        "input_warnings": plan.warnings,
+        "id_col": plan.id_col,
         **stats,
         "seconds": round(wall, 3),
         "rows_per_s": round(stats["rows"] / wall, 1) if wall else None,
@@ -194,5 +203,14 @@ def print_summary(summary: dict, file=sys.stdout) -> None:
     ):
         if n:
             print(f"warning: {n:,} {what}", file=file)
+    if s.get("duplicate_ids"):
+        print(
+            f"warning: {s['duplicate_ids']:,} rows have the id of an earlier row (id column {s['id_col']!r}; first: "
+            f"{s['first_duplicate_id']!r} in {s['first_duplicate_file']}): each row is classified once, but a join "
+            "on the id pairs their outputs wrongly",
+            file=file,
+        )
+    for why in s.get("input_warnings", []):
+        print(f"warning: {why}", file=file)
     for f, why in s["bad_files"].items():
         print(f"skipped bad file {f}: {why}", file=file)
