@@ -75,7 +75,7 @@ def test_errors_from_python_give_their_advice_as_keywords(tiny_bundle, dated, tm
     with pytest.raises(OutputError) as err:
         emopulse.serve_batch(**kw)
     assert "resume=True" in str(err.value) and "overwrite=True" in str(err.value) and "--" not in str(err.value)
-    assert emopulse.serve_batch(**kw, resume=True)["parts_written"] == 0
+    assert emopulse.serve_batch(**kw, resume=True)["this_invocation"]["parts_written"] == 0
 
 
 @pytest.fixture(scope="module")

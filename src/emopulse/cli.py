@@ -195,7 +195,7 @@ def _label(ns) -> int:
         return 0
     from .label.run import run
 
-    s = run(args)
+    s = run(args)["this_invocation"]
     print(
         f"{s['rows']:,} rows: {s['prompts']:,} prompts to the LLM at {s['prompts_per_s']} prompts/s "
         f"({s['tokens_per_s']} tokens/s); answered by the classifier {s['classifier']:,}; invalid {s['invalid']}, "

@@ -230,7 +230,7 @@ def report(paths: dict, timings: dict, wall: float | None = None) -> dict:
     from .core.manifest import read_manifest
 
     manifest = read_manifest(paths["bundle"]).to_dict()
-    serve = json.load(open(os.path.join(paths["predictions"], "_summary.json")))
+    serve = json.load(open(os.path.join(paths["predictions"], "_summary.json")))["this_invocation"]
     idx = json.load(open(os.path.join(paths["index-month"], "_summary.json")))
     g = manifest["gate"]
     lines = ["", "emopulse demo — done" + (f" in {wall / 60:.1f} min" if wall is not None else ""), ""]

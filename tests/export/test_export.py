@@ -103,8 +103,8 @@ def test_serve_batch_on_a_bundle_matches_pytorch(bundles, tiny_model, comments_f
     out = read_output(tmp_path / "out").to_pandas()
     ok = out["status"] == "ok"
     texts = pq.read_table(comments_file).column("text").to_pylist()
-    ref = reference_probs(tiny_model, [t for t, k in zip(texts, ok) if k], summary["max_length"])
-    assert summary["precision"] == "optimized"
+    ref = reference_probs(tiny_model, [t for t, k in zip(texts, ok) if k], summary["this_invocation"]["max_length"])
+    assert summary["this_invocation"]["precision"] == "optimized"
     assert (
         out.loc[ok, "label"].to_numpy() == np.array(["anger", "sadness", "happiness", "neutral"])[ref.argmax(1)]
     ).all()

@@ -1,5 +1,7 @@
 """`emopulse index` without the issue-25 options gives the same table and summary as before them:
-tests/index/golden/ holds the output of the unmodified code (commit 684f240, make_golden.py)."""
+tests/index/golden/ holds the output of the unmodified code (commit 684f240, make_golden.py). The
+bands of the index and of the soft shares (and so anomaly_z, which reads the index's) changed on
+purpose since (compute.wilson, open at small n): they are checked to hold their estimate instead."""
 
 import json
 from pathlib import Path
@@ -17,8 +19,13 @@ CASES = {"day": {}, "week": {"freq": "week"}, "hard": {"hard": True, "min_count"
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_plain_index_is_unchanged(tmp_path, name):
     s = run(IndexArgs(inputs=[str(GOLDEN / "predictions.parquet")], output=str(tmp_path / name), **CASES[name]))
-    got = pl.read_parquet(tmp_path / name / "index.parquet")
-    assert_frame_equal(got, pl.read_parquet(GOLDEN / f"index_{name}.parquet"), check_exact=True)
+    got, want = pl.read_parquet(tmp_path / name / "index.parquet"), pl.read_parquet(GOLDEN / f"index_{name}.parquet")
+    bands = ["anomaly_z"] + [c for c in got.columns if c.startswith(("index", "soft_")) and c.endswith(("_lo", "_hi"))]
+    assert_frame_equal(got.drop(bands), want.drop(bands), check_exact=False, rtol=0, atol=1e-12)
+    seen = got.filter(pl.col("n") > 0)
+    for est in {c[:-3] for c in bands[1:]}:
+        lo, x, hi = seen[f"{est}_lo"], seen[est], seen[f"{est}_hi"]
+        assert ((lo <= x) & (x <= hi) & (lo < hi)).all(), est
     want = json.load(open(GOLDEN / f"summary_{name}.json"))
     s = json.loads(json.dumps({k: v for k, v in s.items() if k not in ("seconds", "rows_per_s")}, default=str))
     assert s == want

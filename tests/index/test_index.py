@@ -57,13 +57,46 @@ def test_known_shares_index_and_bands(tmp_path):
     assert r["share_happiness"] == 0.5 and r["soft_neutral"] == pytest.approx(0.2)
     # index: 100 * (0.5*1 + 0.2*0.5) = 60; per-row scores 100 (50x), 0 (30x), 50 (20x)
     assert r["index"] == pytest.approx(60.0)
-    sd = math.sqrt((50 * 100**2 + 20 * 50**2) / 100 - 60**2)
-    assert r["index_lo"] == pytest.approx(60 - 1.959964 * sd / 10, abs=1e-4)
-    assert r["index_hi"] == pytest.approx(60 + 1.959964 * sd / 10, abs=1e-4)
+    # the Wilson score interval with the rows' variance: centre (m + z²/2n) / (1 + z²/n), half-width
+    # z sqrt(s²/n + z²/4n²) / (1 + z²/n), on the 0-1 scale
+    z, sd = 1.959964, math.sqrt((50 * 100**2 + 20 * 50**2) / 100 - 60**2) / 100
+    centre, half = (0.6 + z**2 / 200) / (1 + z**2 / 100), z * math.sqrt(sd**2 / 100 + z**2 / 4e4) / (1 + z**2 / 100)
+    assert r["index_lo"] == pytest.approx(100 * (centre - half), abs=1e-4)
+    assert r["index_hi"] == pytest.approx(100 * (centre + half), abs=1e-4)
+    assert abs(r["index_lo"] - (60 - 100 * z * sd / 10)) < 0.5 and abs(r["index_hi"] - (60 + 100 * z * sd / 10)) < 0.5
     # Wilson 95 % for 50/100: [0.4038, 0.5962]
     assert r["share_happiness_lo"] == pytest.approx(0.40383, abs=1e-4)
     assert r["share_happiness_hi"] == pytest.approx(0.59617, abs=1e-4)
     assert s["rows_unlabelled"] == 7 and s["rows_labelled"] == 100
+
+
+def test_bands_are_open_at_one_comment_and_the_normal_band_at_many(tmp_path):
+    """A day of one comment gets a band of positive width around its value (the normal interval
+    mean +- z sd/sqrt(n) had zero width there: sd = 0); a day of 4,000 the normal band, nearly."""
+    rng = np.random.default_rng(7)
+    probs = rng.dirichlet([2, 1, 3, 2], size=4000)
+    many = [(LABELS[int(p.argmax())], p.tolist()) for p in probs]
+    days = {dt.date(2024, 3, 1): [("happiness", [0.1, 0.1, 0.7, 0.1])], dt.date(2024, 3, 2): many}
+    for hard in (False, True):
+        run(IndexArgs(inputs=[predictions(days, tmp_path / "p.parquet")], output=str(tmp_path / "i"), hard=hard))
+        one, big = pl.read_parquet(tmp_path / "i" / "index.parquet").rows(named=True)
+        assert one["n"] == 1 and big["n"] == 4000
+        for col in ["index"] + [f"{kind}_{lab}" for kind in ("share", "soft") for lab in LABELS]:
+            hi = 100 if col == "index" else 1
+            assert 0 <= one[f"{col}_lo"] <= one[col] <= one[f"{col}_hi"] <= hi, col
+            assert one[f"{col}_hi"] - one[f"{col}_lo"] > 0.1 * hi, col
+        w = np.array([0, 0, 1, 0.5])  # anger, sadness, happiness, neutral
+        scores = 100 * (w[probs.argmax(1)] if hard else probs @ w)
+        half = 1.959964 * scores.std() / math.sqrt(len(scores))
+        assert big["index"] == pytest.approx(scores.mean())
+        assert big["index_lo"] == pytest.approx(scores.mean() - half, abs=0.05)  # index points
+        assert big["index_hi"] == pytest.approx(scores.mean() + half, abs=0.05)
+        assert big["index_hi"] - big["index_lo"] == pytest.approx(2 * half, rel=0.01)
+        p = probs[:, 1]  # a soft share (its Wilson centre is pulled towards 1/2 by 4e-4)
+        half = 1.959964 * p.std() / math.sqrt(len(p))
+        assert big["soft_sadness_lo"] == pytest.approx(p.mean() - half, abs=5e-4)
+        assert big["soft_sadness_hi"] == pytest.approx(p.mean() + half, abs=5e-4)
+        assert big["soft_sadness_hi"] - big["soft_sadness_lo"] == pytest.approx(2 * half, rel=0.01)
 
 
 def test_hard_index_and_custom_weights(tmp_path):

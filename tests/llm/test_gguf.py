@@ -53,7 +53,7 @@ def test_label_runs_on_a_gguf_file(tiny_gguf, tmp_path, monkeypatch):
 
     inp = comments(tmp_path, n=12)
     args = dict(inputs=[inp], model=tiny_gguf[1], backend="transformers", id_col="id", progress=False)
-    s = run(LabelArgs(output=str(tmp_path / "o"), **args))
+    s = run(LabelArgs(output=str(tmp_path / "o"), **args))["this_invocation"]
     t = pq.read_table(tmp_path / "o").to_pandas()
     ok = t[t["status"] == "ok"]
     assert s["prompt_mode"] == "chat" and s["invalid"] == 0 and len(ok) == 10 and set(ok["label"]) <= set(LABELS)

@@ -80,7 +80,7 @@ def vllm_run(vllm_backend, tiny_gemma, tmp_path_factory):
             inputs=[inp], output=str(tmp / "out"), model=tiny_gemma, id_col="id", rows_per_part=80, progress=False
         ),
         backend=vllm_backend,
-    )
+    )["this_invocation"]
     return inp, tmp / "out", summary
 
 
@@ -137,7 +137,7 @@ def test_invalid_outputs_go_to_the_dead_letter_file(tmp_path):
     s = run(
         LabelArgs(inputs=[inp], output=str(tmp_path / "o"), model="fake", id_col="id", progress=False),
         backend=InvalidAnswers(),
-    )
+    )["this_invocation"]
     dead = pq.read_table(tmp_path / "o" / "_deadletter").to_pandas()
     assert s["invalid"] == 17 and len(dead) == 18  # 17 distinct texts, one duplicated
     assert (
@@ -209,7 +209,7 @@ def test_openai_backend_against_a_real_vllm_server(tiny_gemma, vllm_run, tmp_pat
                 max_concurrency=4,
                 progress=False,
             )
-        )
+        )["this_invocation"]
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=60)
@@ -260,7 +260,7 @@ def test_kill_and_resume_is_exactly_once(tiny_gemma, tmp_path):
     subprocess.run(cmd + ["--resume"], check=True, capture_output=True)
     t = pq.read_table(tmp_path / "o")
     assert t.num_rows == 240 and t.column("id").to_pylist() == pq.read_table(inp).column("id").to_pylist()
-    assert json.load(open(tmp_path / "o" / "_summary.json"))["parts_skipped"] == done
+    assert json.load(open(tmp_path / "o" / "_summary.json"))["this_invocation"]["parts_skipped"] == done
     assert os.path.exists(tmp_path / "o" / "_SUCCESS")
 
 
@@ -280,7 +280,7 @@ def test_cascade_sends_only_unsure_rows_to_the_llm(vllm_backend, tiny_gemma, tmp
             progress=False,
         ),
         backend=vllm_backend,
-    )
+    )["this_invocation"]
     t = pq.read_table(tmp_path / "o").to_pandas()
     by_clf = t[t["source"] == "classifier"]
     assert s["cascade"]["answered_by_classifier"] > 0 and s["cascade"]["sent_to_llm"] > 0

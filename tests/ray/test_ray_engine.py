@@ -37,10 +37,11 @@ def two_files(tmp_path):
 
 def test_ray_equals_local(local_ray, tiny_onnx, two_files, tmp_path):
     kw = dict(keep_cols=["date"], rows_per_part=300)  # the default: "id" where a file has it
-    serve(tiny_onnx, two_files, tmp_path / "local", **kw)
+    local = serve(tiny_onnx, two_files, tmp_path / "local", **kw)
     s = serve(tiny_onnx, two_files, tmp_path / "ray", engine="ray", workers=2, **kw)
     a, b = read_output(tmp_path / "local"), read_output(tmp_path / "ray")
-    assert s["engine"] == "ray" and s["rows"] == 1400 == b.num_rows
+    assert s["this_invocation"]["engine"] == "ray" and s["totals"]["rows"] == 1400 == b.num_rows
+    assert set(s) == set(local) and s["totals"] | {"seconds_total": 0} == local["totals"] | {"seconds_total": 0}
     assert a.column("id").to_pylist() == b.column("id").to_pylist()  # b.parquet has no ids: "<file>:<row>"
     assert b.column("id").to_pylist()[900] == "b.parquet:0"
     assert a.column("label").equals(b.column("label")) and a.column("date").equals(b.column("date"))
@@ -55,7 +56,7 @@ def test_bad_file_is_reported_as_in_the_local_engine(local_ray, tiny_onnx, two_f
     with pytest.raises(InputError, match="bad.parquet"):
         serve(tiny_onnx, two_files + [str(bad)], tmp_path / "o", engine="ray")
     s = serve(tiny_onnx, two_files + [str(bad)], tmp_path / "o2", engine="ray", skip_bad_files=True)
-    assert str(bad) in s["bad_files"] and s["rows"] == 1400
+    assert str(bad) in s["this_invocation"]["bad_files"] and s["totals"]["rows"] == 1400
 
 
 DRIVER = [
@@ -99,5 +100,10 @@ def test_driver_killed_then_resumed_is_exactly_once(tiny_onnx, two_files, tmp_pa
     t = read_output(out)
     ids = pq.read_table(two_files[0]).column("id").to_pylist() + [f"b.parquet:{i}" for i in range(500)]
     assert t.num_rows == 1400 and t.column("id").to_pylist() == ids
-    assert json.load(open(out / "_summary.json"))["parts_skipped"] >= done
+    s = json.load(open(out / "_summary.json"))
+    assert s["this_invocation"]["parts_skipped"] >= done and s["totals"]["rows"] == 1400
+    assert s["totals"]["parts_done"] == s["totals"]["parts_planned"] == 14
+    assert (
+        sum(s["totals"][k] for k in ("ok", "null", "empty", "failed")) == 1400
+    )  # statuses of the killed run's parts too
     assert os.path.exists(out / "_SUCCESS")

@@ -92,8 +92,9 @@ def test_resume_verifies_parts_and_recomputes_damaged_ones(tiny_onnx, tmp_path, 
         p1.write_bytes(b)
         p2.write_bytes(a)
     s = serve(tiny_onnx, [inp], out, rows_per_part=100, resume=True)
-    assert any("part-00000-000001" in r for r in s["parts_repaired"])
-    assert s["parts_written"] == (2 if damage == "swap" else 1)
+    inv = s["this_invocation"]
+    assert any("part-00000-000001" in r for r in inv["parts_repaired"])
+    assert inv["parts_written"] == (2 if damage == "swap" else 1)
     a, b = read_output(ref), read_output(out)
     assert a.equals(b) and os.path.exists(out / SUCCESS)
 
@@ -106,7 +107,7 @@ def test_symlinks_and_loops_never_read_a_file_twice(tiny_onnx, tmp_path):
     os.symlink(d / "sub" / "a.parquet", d / "link.parquet")
     os.symlink(d, d / "sub" / "loop")  # a directory loop
     s = serve(tiny_onnx, [str(d / "**" / "*.parquet"), str(d)], tmp_path / "o")
-    assert s["rows"] == 30
+    assert s["totals"]["rows"] == 30
 
 
 def test_predictions_inside_an_input_dir_are_not_read_back(tiny_onnx, tmp_path):
@@ -120,7 +121,7 @@ def test_predictions_inside_an_input_dir_are_not_read_back(tiny_onnx, tmp_path):
         d / "preds" / "part-00000-000000.parquet",
     )
     s = serve(tiny_onnx, [str(d)], tmp_path / "o")
-    assert s["rows"] == 40
+    assert s["totals"]["rows"] == 40
 
 
 # 5. one bad value never kills a run ------------------------------------------------------------------
@@ -135,7 +136,7 @@ def test_invalid_utf8_becomes_a_dead_letter_row(tiny_onnx, tmp_path):
     assert out.column("status").to_pylist() == ["ok", "failed", "null", "ok"]
     dead = pq.read_table(tmp_path / "o" / "_deadletter")
     assert dead.column("id").to_pylist() == ["b"] and "UTF-8" in dead.column("reason")[0].as_py()
-    assert s["failed"] == 1 and os.path.exists(tmp_path / "o" / SUCCESS)
+    assert s["totals"]["failed"] == s["totals"]["dead_rows"] == 1 and os.path.exists(tmp_path / "o" / SUCCESS)
 
 
 def test_kept_column_type_drift_is_cast_and_counted(tiny_onnx, tmp_path):
@@ -145,7 +146,7 @@ def test_kept_column_type_drift_is_cast_and_counted(tiny_onnx, tmp_path):
     s = serve(tiny_onnx, [a, b], tmp_path / "o", keep_cols=["score"])
     col = read_output(tmp_path / "o").column("score")
     assert col.type == pa.int64() and col.to_pylist()[20:23] == [None, 1, None]
-    assert s["kept_cast_nulls"] == 10
+    assert s["this_invocation"]["kept_cast_nulls"] == 10
 
 
 def test_a_file_with_corrupt_pages_is_skipped_mid_run(tiny_onnx, tmp_path):
@@ -159,7 +160,7 @@ def test_a_file_with_corrupt_pages_is_skipped_mid_run(tiny_onnx, tmp_path):
     with pytest.raises(InputError, match="b.parquet"):
         serve(tiny_onnx, [good, str(bad)], tmp_path / "o1", rows_per_part=100)
     s = serve(tiny_onnx, [good, str(bad)], tmp_path / "o2", rows_per_part=100, skip_bad_files=True)
-    assert str(bad) in s["bad_files"] and s["rows"] >= 200
+    assert str(bad) in s["this_invocation"]["bad_files"] and s["totals"]["rows"] >= 200
     assert not s["totals"]["complete"] and not os.path.exists(tmp_path / "o2" / SUCCESS)
 
 
@@ -177,7 +178,7 @@ def test_null_ids_get_file_row_ids_and_bad_numbers_are_refused(tiny_onnx, tmp_pa
     inp = _write(tmp_path / "i.parquet", pa.table({"id": ids, "text": ["좋아요", "싫어요", "그냥", "슬퍼"]}))
     s = serve(tiny_onnx, [inp], tmp_path / "o", id_col="id")
     assert read_output(tmp_path / "o").column("id").to_pylist() == ["a", "i.parquet:1", "c", "i.parquet:3"]
-    assert s["null_ids"] == 2
+    assert s["this_invocation"]["null_ids"] == 2
     for bad in (
         {"rows_per_part": -5},
         {"rows_per_part": 0},
@@ -229,9 +230,16 @@ def test_success_marker_and_cumulative_summary(tiny_onnx, tmp_path):
     out = tmp_path / "o"
     first = serve(tiny_onnx, [inp], out, rows_per_part=100)
     assert os.path.exists(out / SUCCESS) and first["totals"]["complete"]
+    m = json.load(open(out / MANIFEST))  # parts recorded by an earlier version, without status counts
+    for rec in m["parts"].values():
+        del rec["statuses"]
+    json.dump(m, open(out / MANIFEST, "w"))
     again = serve(tiny_onnx, [inp], out, rows_per_part=100, resume=True)  # a no-op resume
     saved = json.load(open(out / "_summary.json"))
-    assert again["parts_written"] == 0 and saved["totals"]["rows"] == 300
+    assert saved == again and again["this_invocation"]["parts_written"] == again["this_invocation"]["rows"] == 0
+    assert saved["totals"] | {"seconds_total": 0} == first["totals"] | {"seconds_total": 0}
+    assert saved["totals"]["rows"] == saved["totals"]["ok"] == 300 and saved["totals"]["parts_done"] == 3
+    assert all(r["statuses"] == {"ok": 100} for r in json.load(open(out / MANIFEST))["parts"].values())
     assert len(saved["invocations"]) == 2 and saved["invocations"][0]["rows"] == 300
     assert saved["first_start"] <= saved["last_end"]
 

@@ -30,13 +30,14 @@ def test_order_and_probabilities_match_transformers(backend, tiny_model, tiny_on
     src = pq.read_table(comments_file).to_pandas()
     assert out["id"].tolist() == src["id"].tolist()  # input order restored
     assert out["date"].tolist() == src["date"].tolist()
-    assert summary["rows"] == len(src) and summary["duplicates"] >= 1
+    inv = summary["this_invocation"]
+    assert summary["totals"]["rows"] == inv["rows"] == len(src) and inv["duplicates"] >= 1
     ok = out["status"] == "ok"
-    ref = reference_probs(tiny_model, src.loc[ok, "text"].tolist(), max_length=summary["max_length"])
+    ref = reference_probs(tiny_model, src.loc[ok, "text"].tolist(), max_length=inv["max_length"])
     got = out.loc[ok, prob_cols(LABELS)].to_numpy()
     np.testing.assert_allclose(got, ref, atol=1e-4)
     assert (out.loc[ok, "label"].to_numpy() == np.array(LABELS)[ref.argmax(1)]).all()
-    assert summary["padded_token_ratio"] < 1.2
+    assert inv["padded_token_ratio"] < 1.2
 
 
 def test_bad_rows_are_kept_with_a_status(tiny_onnx, comments_file, tmp_path):
@@ -71,9 +72,9 @@ def test_bad_files_can_be_skipped_and_are_reported(tiny_onnx, comments_file, tmp
     bad = tmp_path / "broken.parquet"
     bad.write_bytes(b"not parquet at all")
     summary = serve(tiny_onnx, [comments_file, str(bad)], tmp_path / "out", skip_bad_files=True)
-    assert str(bad) in summary["bad_files"]
+    assert str(bad) in summary["this_invocation"]["bad_files"]
     assert read_output(tmp_path / "out").num_rows == 600
-    assert str(bad) in json.load(open(tmp_path / "out" / "_summary.json"))["bad_files"]
+    assert str(bad) in json.load(open(tmp_path / "out" / "_summary.json"))["this_invocation"]["bad_files"]
 
 
 def test_rows_that_fail_go_to_dead_letter(tiny_onnx, comments_file, tmp_path):
@@ -86,7 +87,7 @@ def test_rows_that_fail_go_to_dead_letter(tiny_onnx, comments_file, tmp_path):
     summary = serve(str(model / "model.onnx"), [comments_file], tmp_path / "out", max_length=128)
     out = read_output(tmp_path / "out").to_pandas()
     failed = out[out["status"] == "failed"]
-    assert len(failed) > 0 and summary["failed"] == len(failed)
+    assert len(failed) > 0 and summary["totals"]["failed"] == summary["this_invocation"]["failed"] == len(failed)
     assert (failed["n_tokens"] > 64).all() and failed["label"].isna().all()
     assert (out.loc[out["n_tokens"] <= 60, "status"] == "ok").all()
     dead = pq.read_table(tmp_path / "out" / "_deadletter").to_pandas()
@@ -109,7 +110,7 @@ def test_output_dir_rules(tiny_onnx, tiny_model, comments_file, tmp_path):
     with pytest.raises(OutputError, match="another model, input or settings"):
         serve(tiny_onnx, [comments_file], out, resume=True, max_length=20)
     summary = serve(tiny_onnx, [comments_file], out, resume=True)
-    assert summary["parts_written"] == 0 and summary["parts_skipped"] == 1
+    assert summary["this_invocation"]["parts_written"] == 0 and summary["this_invocation"]["parts_skipped"] == 1
     # another run holds the lock
     with OutputDir(str(out), {}, overwrite=True), pytest.raises(OutputError, match="another run"):
         serve(tiny_onnx, [comments_file], out, overwrite=True)

@@ -51,7 +51,7 @@ def test_na_words_bad_bytes_and_categorical_texts_are_classified(tiny_onnx, tmp_
     out = read_output(tmp_path / "o")
     assert out.column("id").to_pylist() == ["001", "002", "003", "004", "005"]
     assert out.column("status").to_pylist() == ["ok", "ok", "failed", "ok", "null"]
-    assert s["failed"] == 1 and s["null"] == 1
+    assert s["totals"]["failed"] == 1 and s["totals"]["null"] == 1
     dead = ds.dataset(str(tmp_path / "o" / "_deadletter"), format="parquet").to_table()
     assert dead.column("id").to_pylist() == ["003"] and "invalid UTF-8" in dead.column("reason")[0].as_py()
     c = tmp_path / "cat.parquet"

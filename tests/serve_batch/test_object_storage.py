@@ -105,11 +105,11 @@ def test_serve_batch_and_index_on_s3_equal_local(s3, tiny_onnx, tmp_path):
 
     # a no-op resume verifies every part on S3 (size + sha256) and keeps them
     again = serve(tiny_onnx, [uri], "s3://bkt/out/pred", rows_per_part=250, keep_cols=["date"], resume=True)
-    assert again["parts_repaired"] == [] and again["totals"]["rows"] == 700
+    assert again["this_invocation"]["parts_repaired"] == [] and again["totals"]["rows"] == 700
     # a part altered in the bucket is found and recomputed
     s3.delete_file("bkt/out/pred/part-00000-000001.parquet")
     fixed = serve(tiny_onnx, [uri], "s3://bkt/out/pred", rows_per_part=250, keep_cols=["date"], resume=True)
-    assert [r.split()[0] for r in fixed["parts_repaired"]] == ["part-00000-000001"]
+    assert [r.split()[0] for r in fixed["this_invocation"]["parts_repaired"]] == ["part-00000-000001"]
     assert _rows(_s3_table(s3, "bkt/out/pred")) == _rows(here)
 
     from emopulse.index import IndexArgs

@@ -54,7 +54,7 @@ def run_host(args: BenchArgs) -> dict:
                     ),
                     backend_kind="noop",
                     served_head=head,
-                )
+                )["this_invocation"]
                 rates[(head, n)].append(s["rows"] / s["parts_seconds"])
                 if n == 1:
                     stages[head].append(_stage_seconds(s["stage_seconds"]))

@@ -119,8 +119,8 @@ def run_budgeted(v: Variant, texts, batch_size, seconds: float, chunk_rows: int)
 
 
 def serve_process(model: str, inp: str, out: str, *extra: str) -> dict:
-    """serve-batch in its own process (start-up included, as a user runs it): its _summary.json plus
-    `process_seconds`. RuntimeError with serve-batch's last stderr line when it fails."""
+    """serve-batch in its own process (start-up included, as a user runs it): its _summary.json's
+    `this_invocation` plus `process_seconds`. RuntimeError with serve-batch's last stderr line when it fails."""
     cmd = [sys.executable, "-m", "emopulse", "serve-batch", "--model", model, "--input", inp, "--output", out]
     cmd += ["--no-progress", *extra]
     t0 = time.perf_counter()
@@ -128,7 +128,7 @@ def serve_process(model: str, inp: str, out: str, *extra: str) -> dict:
     wall = time.perf_counter() - t0
     if res.returncode:
         raise RuntimeError(res.stderr.strip().splitlines()[-1] if res.stderr.strip() else "failed")
-    return json.load(open(os.path.join(out, "_summary.json"))) | {"process_seconds": wall}
+    return json.load(open(os.path.join(out, "_summary.json")))["this_invocation"] | {"process_seconds": wall}
 
 
 def run_e2e(model: str, data_path: str, args: BenchArgs) -> dict:

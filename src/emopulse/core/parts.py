@@ -7,7 +7,8 @@ dataset) and, under names that dataset readers skip (leading `_`), the bookkeepi
   _journal.jsonl   part records appended as parts finish (O(1) per part; folded into the
                    manifest when a run ends); on object storage, which cannot append, one
                    object per record under _journal/
-  _summary.json    figures, cumulative over every invocation of the run
+  _summary.json    the whole output's totals (from the part records, whichever invocation wrote
+                   them), this invocation's own figures, and every finished invocation's
   _SUCCESS         written when every planned part is finished (the Spark/Hadoop convention)
   _lock            held (flock) while a run writes here
   _deadletter/     rows that could not be processed, with the reason
@@ -27,11 +28,13 @@ import json
 import os
 import re
 import time
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
-from . import storage
+from . import schema, storage
 from .errors import OutputError
 
 MANIFEST = "_manifest.json"
@@ -67,10 +70,12 @@ class PartRecord:
     dead_bytes: int = 0
     dead_sha256: str | None = None
     engine: str = "local"
+    statuses: dict[str, int] | None = None  # rows per `status` value (None: recorded by an earlier version)
 
     @classmethod
     def from_dict(cls, d: dict) -> PartRecord:
-        """From JSON or from a Ray row (numpy scalars); ValueError when a field is missing or wrong."""
+        """From JSON (a journal line, the manifest, a Ray actor's record); ValueError when a field is
+        missing or wrong."""
         try:
             return cls(
                 name=str(d["name"]),
@@ -84,8 +89,9 @@ class PartRecord:
                 dead_bytes=int(d.get("dead_bytes") or 0),
                 dead_sha256=None if d.get("dead_sha256") is None else str(d["dead_sha256"]),
                 engine=str(d.get("engine") or "local"),
+                statuses=None if d.get("statuses") is None else {str(k): int(v) for k, v in d["statuses"].items()},
             )
-        except (KeyError, TypeError) as exc:
+        except (KeyError, TypeError, AttributeError) as exc:
             raise ValueError(f"bad part record {d!r}") from exc
 
 
@@ -120,6 +126,14 @@ class RunManifest:
             raise OutputError(f"{path}: unreadable run manifest ({exc}); pass --overwrite to start again") from exc
 
 
+def status_counts(table: pa.Table) -> dict[str, int] | None:
+    """Rows per value of the table's `status` column (None when it has none)."""
+    if schema.STATUS_COL not in table.column_names:
+        return None
+    counts = pc.value_counts(table.column(schema.STATUS_COL).combine_chunks()).to_pylist()
+    return {v["values"]: v["counts"] for v in counts if v["values"] is not None}
+
+
 def write_part(out_dir: str, name: str, table: pa.Table, dead: pa.Table | None = None, **where) -> PartRecord:
     """Write one part (and its dead-letter rows) atomically; the caller records the result.
     The same function for the local writer thread and for Ray actors."""
@@ -137,6 +151,7 @@ def write_part(out_dir: str, name: str, table: pa.Table, dead: pa.Table | None =
         dead_rows=dead_rows,
         dead_bytes=dead_bytes,
         dead_sha256=dead_sha,
+        statuses=status_counts(table),
         **where,
     )
 
@@ -291,6 +306,9 @@ class OutputDir:
             if why:
                 self.repaired.append(f"{name} ({why})")
                 del self.manifest.parts[name]
+            elif rec.statuses is None:  # recorded by an earlier version: count once, kept from now on
+                pf = storage.parquet_file(self._at(f"{name}.parquet"))
+                rec.statuses = status_counts(pf.read([c for c in [schema.STATUS_COL] if c in pf.schema_arrow.names]))
         if self.repaired:  # fold the removals in now, so a kill cannot bring the records back
             storage.write_json(self._at(MANIFEST), self.manifest.to_json())
             storage.remove(self._at(JOURNAL))
@@ -325,13 +343,13 @@ class OutputDir:
         return set(self.manifest.planned) <= set(self.manifest.parts)
 
     def finish(self, invocation: dict) -> dict:
-        """Fold the journal into the manifest, write the cumulative summary and, when every planned
+        """Fold the journal into the manifest, write the summary (`_summary`) and, when every planned
         part is done, _SUCCESS. Returns the summary."""
         storage.write_json(self._at(MANIFEST), self.manifest.to_json())
         self._drop_journal()
         storage.remove(self._at(JOURNAL_DIR))
         self._open_journal()
-        summary = self._cumulative(invocation | {"parts_repaired": self.repaired})
+        summary = self._summary(invocation | {"parts_repaired": self.repaired})
         storage.write_json(self._at(SUMMARY), summary)
         if self.complete:
             storage.write_json(
@@ -346,27 +364,36 @@ class OutputDir:
             storage.remove(self._at(SUCCESS))
         return summary
 
-    def _cumulative(self, inv: dict) -> dict:
+    def _summary(self, inv: dict) -> dict:
+        """`totals`: the whole output, summed over every recorded part whichever invocation wrote it
+        (so also the parts of an invocation that was killed before it wrote a summary);
+        `this_invocation`: this invocation's own figures; `invocations`: every one that finished."""
         old = {}
         if storage.exists(self._at(SUMMARY)):
             try:
                 old = storage.read_json(self._at(SUMMARY))
             except (OSError, ValueError):
                 old = {}
-        invocations = (old.get("invocations") or [])[-50:] + [inv | {"started": self.started, "ended": now()}]
+        inv = inv | {"started": self.started, "ended": now()}
+        invocations = (old.get("invocations") or [])[-50:] + [inv]
         parts = self.manifest.parts.values()
+        statuses = Counter(dict.fromkeys((schema.OK, schema.NULL_TEXT, schema.EMPTY_TEXT, schema.FAILED), 0))
+        for p in parts:
+            statuses.update(p.statuses or {})
         totals = {
             "rows": sum(p.rows for p in parts),
+            **statuses,
             "dead_rows": sum(p.dead_rows for p in parts),
             "parts_done": len(self.manifest.parts),
             "parts_planned": len(self.manifest.planned),
             "complete": self.complete,
             "seconds_total": round(sum(i.get("seconds") or 0 for i in invocations), 3),
         }
-        return inv | {
+        return {
             "first_start": invocations[0]["started"],
-            "last_end": invocations[-1]["ended"],
+            "last_end": inv["ended"],
             "totals": totals,
+            "this_invocation": inv,
             "invocations": invocations,
         }
 

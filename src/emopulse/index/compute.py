@@ -5,9 +5,9 @@ probabilities, weights rescaled to [0, 1]: by default happiness 1, neutral 0.5, 
 anger 0 — a valence scale where a day of only neutral comments scores 50. From hard labels
 (--hard) each row scores its label's weight instead.
 
-Bands (95 %): hard shares use the Wilson score interval (good at small counts and near 0 or 1);
-soft shares and the index, being means of per-row values, use the normal interval
-mean +- 1.96 sd / sqrt(n) (n = labelled rows in the period), clipped to the valid range.
+Bands (95 %): the Wilson score interval (`wilson`) for hard shares, soft shares and the index
+alike: it has positive width and holds the estimate at any n, a day of one comment included, where
+the normal (Wald) interval mean +- 1.96 sd / sqrt(n) had zero width; at large n the two agree.
 """
 
 from __future__ import annotations
@@ -109,18 +109,24 @@ def fill_calendar(df: pl.DataFrame, freq: str) -> pl.DataFrame:
     return out.with_columns(pl.col(counts).fill_null(0))
 
 
-def _wilson(k: pl.Expr, n: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
-    p = k / n
-    denom = 1 + Z**2 / n
-    centre = (p + Z**2 / (2 * n)) / denom
-    half = Z * ((p * (1 - p) / n + Z**2 / (4 * n**2)).sqrt()) / denom
-    return (centre - half).clip(0, 1), (centre + half).clip(0, 1)
+def wilson(mean: pl.Expr, var: pl.Expr, n: pl.Expr, hi: float = 1.0) -> tuple[pl.Expr, pl.Expr]:
+    """95 % band of a mean of per-row values in [0, hi]: the Wilson score interval (E. B. Wilson 1927,
+    JASA 22:209; the interval Brown, Cai & DasGupta 2001, Stat. Sci. 16:101, recommend for small n)
+    centre (m + z²/2n) / (1 + z²/n), half-width z sqrt(v + z²/4n²) / (1 + z²/n), with m = mean/hi and
+    v the variance of m: p(1-p)/n for a share of hard labels, which is Wilson's interval exactly;
+    s²/n (s²: the rows' variance) for a mean of probabilities, which tends to the normal interval
+    m +- z s/sqrt(n) as n grows. The z²/4n² term keeps the band open and around m at n = 1 (where
+    s = 0). `n` may be an effective count (a weighted mean's: strata.stratify)."""
+    m, v, k = mean / hi, var / hi**2, Z**2 / n
+    centre, half = (m + k / 2) / (1 + k), Z * (v + k / (4 * n)).sqrt() / (1 + k)
+    lo, up = (hi * (centre - half)).clip(0, hi), (hi * (centre + half)).clip(0, hi)
+    return pl.min_horizontal(lo, mean), pl.max_horizontal(up, mean)  # holds the estimate, rounding too
 
 
-def _normal(mean: str, sq: str, hi: float) -> tuple[pl.Expr, pl.Expr]:
-    sd = (pl.col(sq) - pl.col(mean) ** 2).clip(lower_bound=0).sqrt()
-    half = Z * sd / pl.col("n").cast(pl.Float64).sqrt()
-    return (pl.col(mean) - half).clip(0, hi), (pl.col(mean) + half).clip(0, hi)
+def mean_band(mean: str, sq: str, hi: float) -> tuple[pl.Expr, pl.Expr]:
+    """`wilson` for the mean of per-row values from their mean and mean square."""
+    n = pl.col("n").cast(pl.Float64)
+    return wilson(pl.col(mean), (pl.col(sq) - pl.col(mean) ** 2).clip(lower_bound=0) / n, n, hi)
 
 
 def rule(
@@ -152,8 +158,8 @@ def finish(
     cols = []
     for lab in labels:
         share = pl.when(n > 0).then(pl.col(f"count_{lab}") / n)
-        lo, hi = _wilson(pl.col(f"count_{lab}").cast(pl.Float64), n)
-        slo, shi = _normal(f"soft_{lab}", f"_soft_sq_{lab}", 1.0)
+        lo, hi = wilson(share, share * (1 - share) / n, n)
+        slo, shi = mean_band(f"soft_{lab}", f"_soft_sq_{lab}", 1.0)
         cols += [
             share.alias(f"share_{lab}"),
             pl.when(n > 0).then(lo).alias(f"share_{lab}_lo"),
@@ -161,7 +167,7 @@ def finish(
             slo.alias(f"soft_{lab}_lo"),
             shi.alias(f"soft_{lab}_hi"),
         ]
-    ilo, ihi = _normal("index", "_index_sq", 100.0)
+    ilo, ihi = mean_band("index", "_index_sq", 100.0)
     cols += [ilo.alias("index_lo"), ihi.alias("index_hi"), (pl.col("n") < min_count).alias("low_count")]
     df = df.with_columns(cols)
     se = (pl.col("index_hi") - pl.col("index_lo")) / (2 * Z)

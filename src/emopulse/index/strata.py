@@ -5,11 +5,13 @@ channel (a news section) and fewer from a mild one (movie reviews) the index mov
 channel's mood changed. Post-stratification fixes each stratum's (source's) share: with m_s the
 mean over stratum s's rows in the period and w_s the fixed shares,
 
-    strat = sum_s w_s m_s,  var = sum_s w_s^2 sd_s^2 / n_s   (95 % band: +- 1.96 sqrt(var))
+    strat = sum_s w_s m_s,  var = sum_s w_s^2 sd_s^2 / n_s,  n_eff = 1 / (sum_s w_s^2 / n_s)
 
-for the index and every soft share. Weights: `overall` (default; each stratum's share of all
-labelled rows of the input), `equal`, or given (`news=0.4,youtube=0.3,reviews=0.3`, rescaled to sum
-to 1; every stratum of the input needs one). A period missing a stratum is marked
+for the index and every soft share; the 95 % band is compute.wilson's (the Wilson score interval) of
+strat with that variance and Kish's effective count n_eff (one stratum: that stratum's own band).
+Weights: `overall` (default; each stratum's share of all labelled rows of the input), `equal`, or
+given (`news=0.4,youtube=0.3,reviews=0.3`, rescaled to sum to 1; every stratum of the input needs
+one). A period missing a stratum is marked
 (`strata_missing` lists them) and uses the present strata with their weights rescaled: its value is
 not mix-free, so read it with that mark. Rows whose stratum is null form the stratum "(none)".
 """
@@ -19,7 +21,7 @@ from __future__ import annotations
 import polars as pl
 
 from ..core.errors import InputError
-from .compute import Z, fill_calendar, finish, from_sums
+from .compute import fill_calendar, finish, from_sums, mean_band, wilson
 
 NONE = "(none)"
 
@@ -70,12 +72,10 @@ def stratify(df: pl.DataFrame, by_sums: pl.DataFrame, col: str, labels: list[str
     ]:
         var = (pl.col(sq) - pl.col(mean) ** 2).clip(lower_bound=0) / pl.col("n")
         est = (pl.col("_w") * pl.col(mean)).sum() / wsum
-        half = Z * ((pl.col("_w") ** 2 * var).sum()).sqrt() / wsum
-        aggs += [
-            est.alias(name),
-            (est - half).clip(0, hi).alias(f"{name}_lo"),
-            (est + half).clip(0, hi).alias(f"{name}_hi"),
-        ]
+        lo, up = wilson(
+            est, (pl.col("_w") ** 2 * var).sum() / wsum**2, wsum**2 / (pl.col("_w") ** 2 / pl.col("n")).sum(), hi
+        )
+        aggs += [est.alias(name), lo.alias(f"{name}_lo"), up.alias(f"{name}_hi")]
     st = m.group_by("period").agg(aggs)
     every = sorted(w)
     st = st.with_columns(
@@ -123,11 +123,8 @@ def overall(by_sums: pl.DataFrame, col: str, labels: list[str]) -> pl.DataFrame:
     undated = s.filter(pl.col("period").is_null()).group_by(col).agg(pl.col("n").sum().alias("n_undated"))
     tot = s.drop("period").group_by(col).agg(pl.all().sum()).sort(col)
     m = from_sums(tot.drop(col).with_columns(pl.lit(None, pl.Date).alias("period")), labels).with_columns(tot[col])
-    sd = (pl.col("_index_sq") - pl.col("index") ** 2).clip(lower_bound=0).sqrt()
-    half = Z * sd / pl.col("n").cast(pl.Float64).sqrt()
-    m = m.with_columns(
-        (pl.col("index") - half).clip(0, 100).alias("index_lo"), (pl.col("index") + half).clip(0, 100).alias("index_hi")
-    )
+    lo, up = mean_band("index", "_index_sq", 100.0)
+    m = m.with_columns(lo.alias("index_lo"), up.alias("index_hi"))
     m = m.join(undated, on=col, how="left").with_columns(pl.col("n_undated").fill_null(0))
     return m.select([col, "n", "n_undated", "index", "index_lo", "index_hi"] + [f"soft_{lab}" for lab in labels])
 

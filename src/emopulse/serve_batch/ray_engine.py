@@ -14,6 +14,7 @@ column, would not give the local engine's `<file>:<row>` ids nor its part layout
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import time
@@ -64,7 +65,7 @@ class PartPredictor:
                 stop=part.stop,
                 engine="ray",
             )
-            out["record"].append(asdict(rec))
+            out["record"].append(json.dumps(asdict(rec)))  # as JSON: its `statuses` keys vary by part
             out["stats"].append(stats)
         return out
 
@@ -103,7 +104,7 @@ def run(args: ServeBatchArgs) -> dict:
                 num_gpus=args.gpus_per_worker or None,
             )
             for row in ds.iter_rows():  # the driver records parts as they finish: the manifest is the truth
-                out.record(PartRecord.from_dict(row["record"]))
+                out.record(PartRecord.from_dict(json.loads(row["record"])))
                 for k, v in row["stats"].items():  # an actor's task sees one part: duplicate ids within a part
                     stats[k] = (stats[k] or v) if isinstance(v, str) else stats[k] + v
         wall = time.perf_counter() - t_start

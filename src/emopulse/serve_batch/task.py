@@ -149,7 +149,8 @@ def count(stats: dict, tbl: pa.Table, prep: Prepared) -> None:
 
 
 def invocation_summary(args: ServeBatchArgs, bundle, plan, parts, todo, stats: dict, wall: float, **extra) -> dict:
-    """One invocation's figures (OutputDir.finish adds the run's cumulative totals)."""
+    """One invocation's figures: the summary's `this_invocation` (OutputDir.finish adds the whole
+    output's `totals`, read from the part records, and the earlier invocations)."""
     return {
         "model": args.model,
         "backend": bundle.spec.kind,
@@ -173,7 +174,7 @@ def invocation_summary(args: ServeBatchArgs, bundle, plan, parts, todo, stats: d
 
 
 def print_summary(summary: dict, file=sys.stdout) -> None:
-    s = summary
+    s, t = summary["this_invocation"], summary["totals"]
     where = (
         f"on Ray ({s['workers']} actors"
         if s.get("engine") == "ray"
@@ -188,11 +189,10 @@ def print_summary(summary: dict, file=sys.stdout) -> None:
     if s.get("stage_seconds"):
         stages = ", ".join(f"{k} {v:.1f} s" for k, v in s["stage_seconds"].items())
         print(f"stage time (overlapped): {stages}; padded/real tokens {s['padded_token_ratio']}", file=file)
-    t = s["totals"]
     print(
         f"parts written {s['parts_written']}, skipped (already done) {s['parts_skipped']}; run "
         f"{'complete (_SUCCESS)' if t['complete'] else 'INCOMPLETE'}: {t['parts_done']}/{t['parts_planned']} parts, "
-        f"{t['rows']:,} rows",
+        f"{t['rows']:,} rows (ok {t['ok']:,}, null {t['null']:,}, empty {t['empty']:,}, failed {t['failed']:,})",
         file=file,
     )
     for name in s.get("parts_repaired", []):
