@@ -211,7 +211,8 @@ def test_repeated_ids_and_mojibake_each_get_one_warning_line_and_every_row_is_cl
     ).to_csv(csv, index=False)
     s = serve(tiny_onnx, [inp, str(csv)], tmp_path / "o", id_col="id", rows_per_part=10)
     assert read_output(tmp_path / "o").num_rows == 50 and s["totals"]["complete"]  # still one row each
-    assert (s["duplicate_ids"], s["first_duplicate_id"], s["first_duplicate_file"]) == (3, "c2", inp)
+    run = s["this_invocation"]
+    assert (run["duplicate_ids"], run["first_duplicate_id"], run["first_duplicate_file"]) == (3, "c2", inp)
     out = io.StringIO()
     print_summary(s, file=out)
     warnings = [ln for ln in out.getvalue().splitlines() if ln.startswith("warning:")]
@@ -219,8 +220,10 @@ def test_repeated_ids_and_mojibake_each_get_one_warning_line_and_every_row_is_cl
     assert "3 rows have the id of an earlier row (id column 'id'; first: 'c2' in " + inp in warnings[0]
     assert f"{csv}: text column 'text' looks like mojibake" in warnings[1] and "iconv -f UTF-8 -t LATIN1" in warnings[1]
     saved = json.load(open(tmp_path / "o" / "_summary.json"))
-    assert saved["duplicate_ids"] == 3 and saved["input_warnings"] == s["input_warnings"]
+    saved = saved["this_invocation"]
+    assert saved["duplicate_ids"] == 3 and saved["input_warnings"] == run["input_warnings"]
     clean = serve(tiny_onnx, [_write(tmp_path / "c.parquet", comments(30))], tmp_path / "o2", id_col="id")
+    clean = clean["this_invocation"]
     assert clean["duplicate_ids"] == 0 and clean["input_warnings"] == []
 
 
