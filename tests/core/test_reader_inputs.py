@@ -199,3 +199,7 @@ def test_repeated_ids_are_counted_within_a_part_and_across_parts_and_files(tmp_p
     assert [len(many.repeats(pa.array([str(i + k * 10) for i in range(10)]))) for k in range(40)] == [0] * 40
     assert many.repeats(pa.array(["5", "new", "395", "new"])).tolist() == [0, 2, 3]
     assert len(many.runs) <= 6
+    # a call whose every id came before (an input repeated whole, as tests/serve_batch/test_memory.py
+    # does) once left an empty run that the next call indexed: IndexError, exit 1
+    assert many.repeats(pa.array(["1", "2"])).tolist() == [0, 1]
+    assert many.repeats(pa.array(["3", "brand-new"])).tolist() == [0] and all(len(r) for r in many.runs)
