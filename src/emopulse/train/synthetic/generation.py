@@ -14,14 +14,14 @@ from .templates import _CAP, _EMOJI_BASES, _REGSETS, _SHARES, TEMPLATES, A, H, N
 # ---------------------------------------------------------------- rendering
 
 _TOKEN = re.compile(r"\{([^{}]+)\}")
-_NO_COP = ("neg", "fut", "an", "mot", "ado", "stem", "ya", "myeon")
+_NO_COP = ("neg", "fut", "an", "ado", "stem", "ya", "myeon")
 _PAST = {r: "past_" + r for r in ("hae", "haeyo", "da", "hapnida")} | {"ne": "past_hae", "neyo": "past_haeyo"}
 
 
 def _pred(token: str, reg: str, rng: random.Random) -> str:
     group, _, kind = token.partition(".")
-    if kind in ("past", "negpast", "anpast", "motpast"):
-        reg, kind = _PAST.get(reg, reg), {"past": "", "negpast": "neg", "anpast": "an", "motpast": "mot"}[kind]
+    if kind in ("past", "negpast", "anpast"):
+        reg, kind = _PAST.get(reg, reg), {"past": "", "negpast": "neg", "anpast": "an"}[kind]
     ok = [p for p in PREDS[group] if not (p.casual and reg not in _CASUAL) and not (p.cop and kind in _NO_COP)]
     if kind == "gae":
         ok = [p for p in ok if p.gae]
@@ -40,8 +40,6 @@ def _fill(token: str, reg: str, rng: random.Random) -> str:
         return _NOT[reg]
     if token == "~요":  # 갈게{~요}, 먹을래{~요}?: 요 in the polite register
         return "요" if reg in ("haeyo", "past_haeyo") else ""
-    if token == "~세요":  # 울지 마{~세요}: 마 in 반말, 마세요 in the polite registers
-        return "" if reg in _CASUAL else "세요"
     if token == "int":
         return rng.choice(INT_FORMAL if reg in _FORMAL else INT)
     return rng.choice(SLOTS[token])

@@ -471,7 +471,7 @@ SLOTS.update({
     "sad_cant": ["이제 더는 못 버티겠어", "아무것도 못 하겠어", "그 사람을 도저히 못 잊겠어", "요즘 잠을 통 못 자",
                  "그 일을 아직도 못 잊었어", "웃을 힘도 없어", "마음 둘 곳이 없어"],
     "sad_pretend": ["괜찮은 척했지만", "웃고 있지만", "아무렇지 않은 척했는데", "겉으로는 웃었지만", "괜찮다고 말했지만"],
-    "sad_only": ["이럴까", "늘 혼자일까", "이렇게 힘들까", "제자리일까", "빼고 다 행복해 보일까", "이렇게 운이 없을까", "안 되는 걸까",
+    "sad_only": ["늘 혼자일까", "이렇게 힘들까", "제자리일까", "빼고 다 행복해 보일까", "이렇게 운이 없을까", "안 되는 걸까",
                  "이렇게 외로울까", "이런 일을 겪어야 할까"],
     "sad_when": ["괜찮아질까", "이 슬픔이 무뎌질까", "다시 웃을 수 있을까", "이 외로움이 끝날까", "마음이 편해질까",
                  "그 사람을 잊을 수 있을까", "나한테도 좋은 날이 올까"],
@@ -575,11 +575,3 @@ EMOJI = {
     "neutral": ["📎", "📅", "🚌", "☕", "🏢", "📦"],
 }
 # fmt: on
-
-# the third version's negation lexicon (lexicon_neg), merged here so that every group and slot is in one place
-from .lexicon_neg import NEG_PREDS, NEG_SLOTS  # noqa: E402
-
-_twice = (PREDS.keys() & NEG_PREDS.keys()) | (SLOTS.keys() & NEG_SLOTS.keys())
-assert not _twice, f"defined twice: {sorted(_twice)}"
-PREDS.update(NEG_PREDS)
-SLOTS.update(NEG_SLOTS)

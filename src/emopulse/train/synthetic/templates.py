@@ -4,13 +4,11 @@ each capability's share of a label (_SHARES) and the most rows one template may 
 from __future__ import annotations
 
 from ...core.schema import LABELS
-from .templates_neg import NEG_TEMPLATES
 
 # ---------------------------------------------------------------- templates: (label, capability, registers, text)
 # {slot} a filler from SLOTS, {@group[.kind]} a predicate of PREDS[group] in the sentence's register (kinds: neg,
-# negpast, an, anpast, mot, motpast, past, ger, adn, fut, stem, gae, ado, ya, myeon), {~이다} / {~아니다} the copula,
-# {~요} 요 in the 해요 register only, {~세요} 세요 outside 반말 (울지 마{~세요}), {int} an intensifier; particles are
-# written "이/가" and resolved after rendering.
+# negpast, an, anpast, past, ger, adn, fut, stem, gae, ado, ya, myeon), {~이다} / {~아니다} the copula, {~요} 요 in
+# the 해요 register only, {int} an intensifier; particles are written "이/가" and resolved after rendering.
 # fmt: off
 
 _REGSETS = {
@@ -367,10 +365,9 @@ TEMPLATES: list[tuple[str, str, str, str]] = [
     (N, "slang", "hae", "{ack_polite} {n_polite_plan}"),
 ]
 # fmt: on
-TEMPLATES += NEG_TEMPLATES  # the third version's negation forms (templates_neg)
 _SHARES = {  # of n_per_label; what is left is filled with noisy copies
-    A: {"plain": 0.21, "intensifier": 0.10, "negation": 0.26, "question": 0.12, "slang": 0.08, "emoji": 0.08},
-    N: {"neutral": 0.31, "negation": 0.26, "question": 0.17, "slang": 0.07, "emoji": 0.04},
+    A: {"plain": 0.25, "intensifier": 0.12, "negation": 0.17, "question": 0.12, "slang": 0.08, "emoji": 0.08},
+    N: {"neutral": 0.38, "negation": 0.16, "question": 0.18, "slang": 0.07, "emoji": 0.04},
 }
 _SHARES[S] = _SHARES[H] = _SHARES[A]
 _CAP = 0.03  # most rows one template may give, as a share of n_per_label (emoji and noisy copies count apart)
