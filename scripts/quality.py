@@ -38,6 +38,7 @@ from emopulse.train import TrainArgs
 from emopulse.train.soup import average_checkpoints
 
 NATIVE = "kote_val"
+DEV_FILTERED = 188  # dev-suite items (in file order) the synthetic sentences are filtered against
 
 
 def log(msg: str) -> None:
@@ -233,10 +234,16 @@ def synthetic_rows(a, splits: str) -> tuple[str, str]:
 
     out, ngram_data = os.path.join(a.workdir, "synthetic.parquet"), os.path.join(a.workdir, "train+synthetic.parquet")
     if step(ngram_data, "synthetic capability sentences"):
-        held = {it.text for name in ("behaviour", "behaviour_dev") for it in load_suite(suite_path(name))}
+        # near copies of the suite items the generator (v2) was filtered against: the held-out suite and
+        # the dev suite's first DEV_FILTERED items. The 110 negation items appended to the dev suite later
+        # are left out of the filter so that make model rebuilds the shipped bundle (with them, 2 of 3,946
+        # sentences drop, and that draw of the round scored dev log-loss 0.538 vs 0.534: training-order
+        # noise); the v2 dev-suite figures may gain from that (docs/results/quality.md)
+        suites = [it.text for it in load_suite(suite_path("behaviour"))]
+        suites += [it.text for it in load_suite(suite_path("behaviour_dev"))[:DEV_FILTERED]]
+        held = set(suites)
         for f in ("dev.parquet", "test.parquet"):
             held |= set(pq.read_table(os.path.join(splits, f), columns=["text"]).column("text").to_pylist())
-        suites = [it.text for name in ("behaviour", "behaviour_dev") for it in load_suite(suite_path(name))]
         held |= near_duplicates([t for t, _, _ in synthetic.generate(a.synthetic_per_label, seed=0)], suites)
         n = synthetic.write(out, a.synthetic_per_label, seed=0, exclude=held)
         tr = pq.read_table(os.path.join(splits, "train.parquet"), columns=["text", "label", "source"])
