@@ -1,6 +1,7 @@
 """Readers keep values as written (issue 22): CSV / JSON Lines / Parquet as real exports make them."""
 
 import json
+from unittest import mock
 
 import pandas as pd
 import polars as pl
@@ -157,8 +158,10 @@ def test_latin1_mojibake_in_a_text_column_is_one_warning_with_the_fix_and_accent
 
     texts = comments(300).column("text").to_pylist()
     cases = {
-        "latin1.csv": ([t.encode().decode("latin-1") for t in texts], "iconv -f UTF-8 -t LATIN1 latin1.csv"),
-        "cp1252.csv": ([_sloppy_cp1252(t) for t in texts], "iconv -f UTF-8 -t CP1252 cp1252.csv"),
+        "latin1.csv": ([t.encode().decode("latin-1") for t in texts], "latin-1"),
+        "cp1252.csv": ([_sloppy_cp1252(t) for t in texts], "cp1252"),
+        # a third broken, the rest good: the advice must work on it too (a codec on the whole file fails)
+        "mixed.csv": ([t.encode().decode("latin-1") if i % 3 == 0 else t for i, t in enumerate(texts)], "latin-1"),
         "korean.csv": (texts, None),
         "accents.csv": (["café crème", "Müller & Söhne", "naïve résumé", "déjà vu", "“quoted” – £5, 25°C"] * 40, None),
     }
@@ -170,7 +173,15 @@ def test_latin1_mojibake_in_a_text_column_is_one_warning_with_the_fix_and_accent
             continue
         (line,) = plan.warnings  # one line for the file, naming file, column and the fix
         assert line.startswith(f"{tmp_path / name}: text column 'review' looks like mojibake") and fix in line
-        assert "\n" not in line and "text.encode(" in line
+        out = tmp_path / f"fixed-{name}"
+        assert "\n" not in line and f"ftfy -o {out} {tmp_path / name}" in line and "ftfy.fix_text(text)" in line
+        assert ("a mixed file" in line) == (name == "mixed.csv")
+        # the advice works: ftfy's command line (the one the line gives) restores every text, good ones kept
+        from ftfy.cli import main as ftfy
+
+        with mock.patch("sys.argv", ["ftfy", "-o", str(out), str(tmp_path / name)]):
+            ftfy()
+        assert pd.read_csv(out)["review"].tolist() == texts and plan_inputs([str(out)], "review").warnings == []
         # the rows are still read (and classified) as they are
         assert plan.num_rows == [len(col)]
     j = tmp_path / "latin1.jsonl"
@@ -203,3 +214,15 @@ def test_repeated_ids_are_counted_within_a_part_and_across_parts_and_files(tmp_p
     # does) once left an empty run that the next call indexed: IndexError, exit 1
     assert many.repeats(pa.array(["1", "2"])).tolist() == [0, 1]
     assert many.repeats(pa.array(["3", "brand-new"])).tolist() == [0] and all(len(r) for r in many.runs)
+
+
+def test_a_nan_id_is_a_missing_id_not_the_id_nan(tmp_path):
+    """pandas stores a missing id of a float column as NaN: it once became the id 'nan', twice, and so a
+    repeated id; it is a null id, replaced by <file>:<row> like any other."""
+    f = tmp_path / "f.parquet"
+    pq.write_table(pa.table({"id": [1.0, float("nan"), float("nan")], "text": ["가", "나", "다"]}), f)
+    plan = plan_inputs([str(f)], "text", "id")
+    counts, seen = {}, reader.SeenIds()
+    ((part, table),) = list(read_parts(plan, plan_parts(plan, 10)))
+    assert row_columns(plan, part, table, "id", counts, seen)[0].to_pylist() == ["1", "f.parquet:1", "f.parquet:2"]
+    assert counts == {"null_ids": 2}

@@ -193,7 +193,7 @@ def test_null_ids_get_file_row_ids_and_bad_numbers_are_refused(tiny_onnx, tmp_pa
         serve(tiny_onnx, [nested], tmp_path / "o4", id_col="id")
 
 
-def test_repeated_ids_and_mojibake_each_get_one_warning_line_and_every_row_is_classified(tiny_onnx, tmp_path):
+def test_repeated_ids_and_mojibake_each_get_one_warning_line_and_every_row_is_classified(tiny_onnx, tmp_path, caplog):
     import io
 
     import pandas as pd
@@ -212,13 +212,15 @@ def test_repeated_ids_and_mojibake_each_get_one_warning_line_and_every_row_is_cl
     s = serve(tiny_onnx, [inp, str(csv)], tmp_path / "o", id_col="id", rows_per_part=10)
     assert read_output(tmp_path / "o").num_rows == 50 and s["totals"]["complete"]  # still one row each
     run = s["this_invocation"]
+    # logged as well, for Python callers who never see the CLI's summary lines
+    assert any("3 rows have the id of an earlier row" in r.getMessage() for r in caplog.records)
     assert (run["duplicate_ids"], run["first_duplicate_id"], run["first_duplicate_file"]) == (3, "c2", inp)
     out = io.StringIO()
     print_summary(s, file=out)
     warnings = [ln for ln in out.getvalue().splitlines() if ln.startswith("warning:")]
     assert len(warnings) == 2
     assert "3 rows have the id of an earlier row (id column 'id'; first: 'c2' in " + inp in warnings[0]
-    assert f"{csv}: text column 'text' looks like mojibake" in warnings[1] and "iconv -f UTF-8 -t LATIN1" in warnings[1]
+    assert f"{csv}: text column 'text' looks like mojibake" in warnings[1] and "ftfy -o " in warnings[1]
     saved = json.load(open(tmp_path / "o" / "_summary.json"))
     saved = saved["this_invocation"]
     assert saved["duplicate_ids"] == 3 and saved["input_warnings"] == run["input_warnings"]

@@ -439,13 +439,15 @@ def _mojibake(path: str, texts, n: int = 1000) -> str | None:
     if len(fixed) < 2 or len(fixed) * 5 < len(rows):
         return None
     codec = "cp1252" if any(ord(c) > 0xFF for t, _ in fixed for c in t) else "latin-1"
-    good = next((g for _, g in fixed if not g.isascii()), fixed[0][1])[:8]
-    name = posixpath.basename(path)
+    bad, good = next(((t, g) for t, g in fixed if not g.isascii()), fixed[0])
+    mixed = f", the other {len(rows) - len(fixed)} are not: a mixed file" if len(fixed) < len(rows) else ""
+    out = posixpath.join(posixpath.dirname(path), "fixed-" + posixpath.basename(path))
+    # ftfy (a library) and not a codec: iconv / .encode('cp1252') fail on Windows mojibake, whose undefined
+    # bytes (0x81, 0x8D, 0x8F, 0x90, 0x9D: in 이 = EC 9D B4) became C1 controls, and on mixed files
     return (
         f"looks like mojibake, UTF-8 once read as {codec} ({len(fixed)} of its first {len(rows)} non-ASCII "
-        f"texts, e.g. {good.encode().decode(codec, 'replace')!r} is {good!r}); re-decode it and rerun: "
-        f"iconv -f UTF-8 -t {codec.upper().replace('-', '')} {name} > fixed-{name} "
-        f"(a value in Python: text.encode({codec!r}).decode('utf-8'))"
+        f"texts{mixed}; e.g. {bad[:16]!r} is {good[:8]!r}); repair it and rerun: pip install ftfy && ftfy -o "
+        f"{out} {path} (it mends the broken texts and keeps the good ones; one value: ftfy.fix_text(text))"
     )
 
 
@@ -750,6 +752,8 @@ def row_columns(
     if plan.has_id[i]:
         ids = _valid(table.column(plan.id_col).combine_chunks())
         ids = ids.dictionary_decode() if pa.types.is_dictionary(ids.type) else ids
+        if pa.types.is_floating(ids.type):  # pandas writes a missing id of a float column as NaN, not null
+            ids = pc.if_else(pc.is_nan(ids), pa.scalar(None, ids.type), ids)
         ids = ids.cast(pa.string())
         if ids.null_count:
             if counts is not None:

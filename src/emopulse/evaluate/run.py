@@ -32,7 +32,8 @@ class EvaluateArgs:
         None,
         "also run a behavioural test suite: 'behaviour' (~200 Korean sentences by capability: plain words, "
         "slang, negation, emoji, typos, questions, sarcasm...); pass rate per capability and the failing "
-        "items in behaviour.json and behaviour.md; without --input, only the suite",
+        "items in behaviour.json and behaviour.md; without --input, only the suite. 'behaviour' is held out "
+        "(report it); 'behaviour_dev' (~300 other sentences, the same capabilities) is for choices",
         choices=list(SUITES),
     )
     model: str | None = opt(None, "bundle, .onnx or checkpoint (default: the shipped model)")

@@ -148,9 +148,21 @@ def count(stats: dict, tbl: pa.Table, prep: Prepared) -> None:
     stats["padded_tokens"] += sum(b.padded_tokens for b in prep.batches)
 
 
+def duplicate_ids_line(s: dict) -> str:
+    n = s["duplicate_ids"]
+    return (
+        f"{n:,} {'row has' if n == 1 else 'rows have'} the id of an earlier row (id column {s['id_col']!r}; first: "
+        f"{s['first_duplicate_id']!r} in {s['first_duplicate_file']}): each row is classified once, but a join "
+        "on the id pairs their outputs wrongly"
+    )
+
+
 def invocation_summary(args: ServeBatchArgs, bundle, plan, parts, todo, stats: dict, wall: float, **extra) -> dict:
     """One invocation's figures: the summary's `this_invocation` (OutputDir.finish adds the whole
-    output's `totals`, read from the part records, and the earlier invocations)."""
+    output's `totals`, read from the part records, and the earlier invocations). Logs the repeated-ids
+    warning, so that Python callers (emopulse.serve_batch) see it too, not only the CLI's summary."""
+    if stats.get("duplicate_ids"):
+        log.warning(duplicate_ids_line({**stats, "id_col": plan.id_col}))
     return {
         "model": args.model,
         "backend": bundle.spec.kind,
@@ -204,12 +216,7 @@ def print_summary(summary: dict, file=sys.stdout) -> None:
         if n:
             print(f"warning: {n:,} {what}", file=file)
     if s.get("duplicate_ids"):
-        print(
-            f"warning: {s['duplicate_ids']:,} rows have the id of an earlier row (id column {s['id_col']!r}; first: "
-            f"{s['first_duplicate_id']!r} in {s['first_duplicate_file']}): each row is classified once, but a join "
-            "on the id pairs their outputs wrongly",
-            file=file,
-        )
+        print(f"warning: {duplicate_ids_line(s)}", file=file)
     for why in s.get("input_warnings", []):
         print(f"warning: {why}", file=file)
     for f, why in s["bad_files"].items():
