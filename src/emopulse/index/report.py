@@ -92,7 +92,8 @@ def overall_md(tab: pl.DataFrame, col: str, labels: list[str]) -> str:
     lines = [
         f"# The index per {col}",
         "",
-        "Every row of the input, dated or not (undated rows are in no period of the index but count here).",
+        "Every labelled row of the input, dated or not (undated rows are in no period of the index but count "
+        "here; rows with no label, empty or failed, do not).",
         "",
         f"| {col} | rows | undated | index | 95 % band | " + " | ".join(labels) + " |",
         "| --- | ---: | ---: | ---: | --- | " + " | ".join("---:" for _ in labels) + " |",

@@ -195,7 +195,7 @@ def print_summary(summary: dict, file=sys.stdout) -> None:
     print(
         f"{s['rows']:,} rows in {s['seconds']:.1f} s = {s['rows_per_s']:,} rows/s {where}, "
         f"{s['backend']} {s['precision']}); ok {s['ok']:,}, null {s['null']:,}, empty {s['empty']:,}, "
-        f"failed {s['failed']:,}, truncated {s['truncated']:,}, duplicates computed once {s['duplicates']:,}",
+        f"failed {s['failed']:,}, truncated {s['truncated']:,}, repeated texts computed once {s['duplicates']:,}",
         file=file,
     )
     if s.get("stage_seconds"):
