@@ -191,6 +191,32 @@ def test_latin1_mojibake_in_a_text_column_is_one_warning_with_the_fix_and_accent
     assert "'좋아'" in reader._mojibake("x.csv", pa.array(["좋아".encode().decode("latin-1")] * 2))
 
 
+def test_a_utf8_file_read_with_a_single_byte_encoding_is_refused_and_a_true_one_is_not(tmp_path):
+    """--encoding latin-1 / cp1252 on a UTF-8 file turns every Korean text into mojibake: refused before
+    work starts (skipped with --skip-bad-files), named with the fix; a mixed file is a warning."""
+    from ..conftest import comments
+
+    texts = comments(200).column("text").to_pylist()
+    utf8, mixed, true = tmp_path / "utf8.csv", tmp_path / "mixed.csv", tmp_path / "latin1.csv"
+    pd.DataFrame({"text": texts}).to_csv(utf8, index=False, encoding="utf-8")
+    with pytest.raises(InputError, match=rf"^{utf8}: is UTF-8, not latin-1: .*leave --encoding out$"):
+        plan_inputs([str(utf8)], "text", encoding="latin-1")  # Latin-1 decodes any byte: only this check sees it
+    with pytest.raises(InputError, match=rf"^{utf8}: is not cp1252 .*check --encoding$"):
+        plan_inputs([str(utf8)], "text", encoding="cp1252")  # cp1252 has undefined bytes: the decoder sees it
+    why, whole = reader._wrong_encoding("x.csv", pa.array(["좋아".encode().decode("latin-1")] * 2), "cp1252")
+    assert whole and why.startswith("is UTF-8, not cp1252: ") and "'좋아'" in why  # UTF-8 free of those bytes
+    assert not plan_inputs([str(utf8)], "text").warnings  # read as what it is: nothing to say
+    accents = ["café crème", "Müller & Söhne", "naïve résumé", "déjà vu", "25°C, £5"] * 40
+    pd.DataFrame({"text": accents}).to_csv(true, index=False, encoding="latin-1")
+    plan = plan_inputs([str(true), str(utf8)], "text", encoding="latin-1", skip_bad_files=True)
+    assert plan.files == [str(true)] and plan.warnings == []  # genuine Latin-1 is read, the UTF-8 file skipped
+    with open(mixed, "wb") as f:  # a file appended to by two programs: Latin-1 rows, then UTF-8 rows
+        f.write(pd.DataFrame({"text": accents[:50]}).to_csv(index=False).encode("latin-1"))
+        f.write(pd.DataFrame({"text": texts[:50]}).to_csv(index=False, header=False).encode("utf-8"))
+    (line,) = plan_inputs([str(mixed)], "text", encoding="latin-1").warnings
+    assert line.startswith(f"{mixed}: mixes encodings: read as latin-1, ") and "ftfy -o" in line
+
+
 def test_repeated_ids_are_counted_within_a_part_and_across_parts_and_files(tmp_path):
     a, b = tmp_path / "a.csv", tmp_path / "b.csv"
     a.write_text("id,text\n1,가\n2,나\n2,다\n3,라\n4,마\n", encoding="utf-8")  # 2 twice in the first part

@@ -420,15 +420,11 @@ def _decodes(b: bytes, encoding: str) -> bool:
 _CP1252 = {ord(bytes([b]).decode("cp1252")): b for b in range(0x80, 0xA0) if _decodes(bytes([b]), "cp1252")}
 
 
-def _mojibake(path: str, texts, n: int = 1000) -> str | None:
-    """Why a text column looks like UTF-8 that was once decoded as Latin-1 / cp1252 and saved again as
-    UTF-8 ('좋아' -> 'ì¢\\x8bì\\x95\\x84'): valid UTF-8, so nothing else notices, and the model reads noise.
-    From the first `n` texts of the first batch: at least 2, and a fifth, of those with non-ASCII
-    characters turn back into whole UTF-8. Genuine accented text (café, Müller, “quotes”) does not: its
-    accented letters and quotes are not followed by the U+0080..U+00BF characters that would make them whole
-    UTF-8."""
+def _utf8_read_as_latin1(texts, n: int = 1000) -> tuple[list[tuple[str, str]], int]:
+    """((text, the UTF-8 it turns back into) for each that does, non-ASCII texts) among the first `n`
+    of `texts` (an Arrow string array or None)."""
     if texts is None or not _is_string(texts.type):
-        return None
+        return [], 0
     rows = [t for t in decode_texts(texts.slice(0, n))[0] if t and not t.isascii()]
     fixed = []
     for t in rows:
@@ -436,16 +432,50 @@ def _mojibake(path: str, texts, n: int = 1000) -> str | None:
             fixed.append((t, t.translate(_CP1252).encode("latin-1").decode("utf-8")))
         except UnicodeError:
             pass
-    if len(fixed) < 2 or len(fixed) * 5 < len(rows):
+    return fixed, len(rows)
+
+
+def _wrong_encoding(path: str, texts, encoding: str) -> tuple[str, bool] | None:
+    """(why, whole file) when a file read with a single-byte `encoding` (--encoding latin-1, cp1252 ...)
+    is UTF-8: its texts then read as mojibake ('좋아' -> 'ì¢\x8bì\x95\x84'). Whole: every sampled
+    non-ASCII text (at least 2) is UTF-8, so the flag is wrong (an error before work starts); otherwise
+    at least a fifth of them are: a mixed file (a warning)."""
+    fixed, n = _utf8_read_as_latin1(texts)
+    if len(fixed) < 2 or len(fixed) * 5 < n:
+        return None
+    bad, good = next(((t, g) for t, g in fixed if not g.isascii()), fixed[0])
+    if len(fixed) == n:
+        return (
+            f"is UTF-8, not {encoding}: read as {encoding} all {n} of its first non-ASCII texts are mojibake "
+            f"(e.g. {bad[:16]!r} is {good[:8]!r}); leave --encoding out",
+            True,
+        )
+    return (
+        f"mixes encodings: read as {encoding}, {len(fixed)} of its first {n} non-ASCII texts are UTF-8 "
+        f"(e.g. {bad[:16]!r} is {good[:8]!r}); read it without --encoding and repair it: pip install ftfy "
+        f"&& ftfy -o {posixpath.join(posixpath.dirname(path), 'fixed-' + posixpath.basename(path))} {path}",
+        False,
+    )
+
+
+def _mojibake(path: str, texts, n: int = 1000) -> str | None:
+    """Why a text column looks like UTF-8 that was once decoded as Latin-1 / cp1252 and saved again as
+    UTF-8 ('좋아' -> 'ì¢\\x8bì\\x95\\x84'): valid UTF-8, so nothing else notices, and the model reads noise.
+    From the first `n` texts of the first batch: at least 2, and a fifth, of those with non-ASCII
+    characters turn back into whole UTF-8. Genuine accented text (café, Müller, “quotes”) does not: its
+    accented letters and quotes are not followed by the U+0080..U+00BF characters that would make them whole
+    UTF-8."""
+    fixed, n_rows = _utf8_read_as_latin1(texts, n)
+    if len(fixed) < 2 or len(fixed) * 5 < n_rows:
         return None
     codec = "cp1252" if any(ord(c) > 0xFF for t, _ in fixed for c in t) else "latin-1"
     bad, good = next(((t, g) for t, g in fixed if not g.isascii()), fixed[0])
-    mixed = f", the other {len(rows) - len(fixed)} are not: a mixed file" if len(fixed) < len(rows) else ""
+    mixed = f", the other {n_rows - len(fixed)} are not: a mixed file" if len(fixed) < n_rows else ""
     out = posixpath.join(posixpath.dirname(path), "fixed-" + posixpath.basename(path))
     # ftfy (a library) and not a codec: iconv / .encode('cp1252') fail on Windows mojibake, whose undefined
     # bytes (0x81, 0x8D, 0x8F, 0x90, 0x9D: in 이 = EC 9D B4) became C1 controls, and on mixed files
     return (
-        f"looks like mojibake, UTF-8 once read as {codec} ({len(fixed)} of its first {len(rows)} non-ASCII "
+        f"looks like mojibake, UTF-8 once read as {codec} ({len(fixed)} of its first {n_rows} non-ASCII "
         f"texts{mixed}; e.g. {bad[:16]!r} is {good[:8]!r}); repair it and rerun: pip install ftfy && ftfy -o "
         f"{out} {path} (it mends the broken texts and keeps the good ones; one value: ftfy.fix_text(text))"
     )
@@ -546,6 +576,10 @@ def plan_inputs(
         except (OSError, pa.ArrowException) as exc:
             _raise_storage(exc)
             problem = f"cannot be read as {kind} ({exc})"
+        sample = first[0].column(text_col) if not problem and first and text_col in first[0].schema.names else None
+        wrong = None if is_utf8(encoding) else _wrong_encoding(f, sample, encoding)
+        if wrong and wrong[1]:  # a UTF-8 file read with a wrong --encoding: every text would be noise
+            problem = wrong[0]
         if problem:
             if not skip_bad_files:
                 raise InputError(f"{f}: {problem}")
@@ -555,8 +589,9 @@ def plan_inputs(
         rows.append(n)
         schemas.append(schema)
         formats.append(kind)
-        sample = first[0].column(text_col) if first and text_col in first[0].schema.names else None
-        if is_utf8(encoding) and (why := _mojibake(f, sample)):
+        if wrong:
+            warnings.append(f"{f}: {wrong[0]}")
+        elif is_utf8(encoding) and (why := _mojibake(f, sample)):
             warnings.append(f"{f}: text column {text_col!r} {why}")
     if not good:
         raise InputError("every input file is bad: " + "; ".join(f"{k}: {v}" for k, v in bad.items()))
