@@ -192,10 +192,10 @@ def run(args: DemoArgs) -> dict:
         ),
     )  # progress (and resume) every 2,500 rows
 
-    for freq in ("day", "month"):
+    for n, freq in ((5, "day"), (6, "month")):
         out = paths[f"index-{freq}"]
         _step(
-            f"5 {dict(day='daily', month='monthly')[freq]} index and charts",
+            f"{n} {dict(day='daily', month='monthly')[freq]} index and charts",
             timings,
             os.path.exists(os.path.join(out, "index.png")) and os.path.exists(os.path.join(out, "index.parquet")),
             lambda out=out, freq=freq: index(
