@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import time
 from collections import Counter
@@ -35,7 +36,7 @@ from emopulse.core.predictor import predict_probs
 from emopulse.core.schema import LABELS
 from emopulse.evaluate.suite import markdown_table
 from emopulse.train import TrainArgs
-from emopulse.train.soup import average_checkpoints
+from emopulse.train.soup import average_checkpoints, uniform_soup
 
 NATIVE = "kote_val"
 DEV_FILTERED = 188  # dev-suite items (in file order) the synthetic sentences are filtered against
@@ -181,17 +182,21 @@ def teacher_labels(a, model: str, name: str = "teacher") -> str:
     return out
 
 
-def further_transfer(a, splits: str, enc: str, teacher: str, round_no: int, synthetic: str | None = None) -> str:
+def further_transfer(
+    a, splits: str, enc: str, teacher: str, round_no: int, synthetic: str | None = None, seed: int | None = None
+) -> str:
     """The seed's further transfer learning, applied to the encoder: the fine-tuned encoder trained once
     more on in-domain comments labelled by the served teacher (its most confident rows, capped per
     predicted label) mixed with the original labelled rows (native x4 + a translated sample), and with
-    `synthetic` capability sentences when given (the capability round: `encoder-ft{round_no}cap`)."""
+    `synthetic` capability sentences when given (the capability round: `encoder-ft{round_no}cap`).
+    `seed`: the fine-tuning seed when not the default (42); the output gets a `-s{seed}` suffix."""
     from emopulse.train.ensemble import confident_rows
 
     tag = "cap" if synthetic else ""
+    tag += f"-s{seed}" if seed not in (None, TrainArgs.seed) else ""
     out = os.path.join(a.workdir, f"encoder-ft{round_no}{tag}")
     if step(os.path.join(out, "model.safetensors"), f"further transfer round {round_no}{tag}"):
-        data = os.path.join(a.workdir, f"ft{round_no}{tag}.parquet")
+        data = os.path.join(a.workdir, f"ft{round_no}{tag.split('-')[0]}.parquet")  # one per round, any seed
         held = set()
         for f in ("dev.parquet", "test.parquet"):
             held |= set(pq.read_table(os.path.join(splits, f), columns=["text"]).column("text").to_pylist())
@@ -222,7 +227,9 @@ def further_transfer(a, splits: str, enc: str, teacher: str, round_no: int, synt
             f"{len(t_t):,} teacher rows {dict(Counter(t_l))}"
             + (f" + {mixed.num_rows - len(pick) - nospace.num_rows - len(t_t):,} synthetic" if synthetic else "")
         )
-        fine_tune_on(splits, data, enc, out, init_from=enc, epochs=1, lr=a.ft_lr, patience=2)
+        fine_tune_on(
+            splits, data, enc, out, init_from=enc, epochs=1, lr=a.ft_lr, patience=2, seed=seed or TrainArgs.seed
+        )
     return out
 
 
@@ -256,7 +263,9 @@ def synthetic_rows(a, splits: str) -> tuple[str, str]:
 def capability_round(a, splits, start, teacher, chosen, variants, dev, suite_dev, round_no) -> tuple[str, dict]:
     """The capability round: the further-transfer data of round `round_no` once more (same teacher rows,
     same seed) plus the synthetic capability sentences, from the best encoder so far; its heads' n-gram
-    member also learns the sentences. Rule, fixed before it was first run: kept when its best variant
+    member also learns the sentences. With several --cap-seeds the round is trained once per seed and
+    the seeds' encoders averaged (`seeds{round_no}cap`): one draw of the round is noise-level on the dev
+    suite (docs/results/quality.md), an average of draws is steadier at one model's cost. Rule, fixed before it was first run: kept when its best variant
     by dev log-loss passes more of the dev behavioural suite's non-hard items than the variant chosen so
     far, and its dev log-loss is at most --cap-tolerance above that variant's. Returns the chosen
     variant and the round's encoders; fills `variants`, `dev` and `suite_dev` (dev-suite figures)."""
@@ -264,12 +273,19 @@ def capability_round(a, splits, start, teacher, chosen, variants, dev, suite_dev
     from emopulse.evaluate.suite import suite_path
 
     syn, ngram_data = synthetic_rows(a, splits)
-    ft = further_transfer(a, splits, start, teacher, round_no, synthetic=syn)
+    fts = [further_transfer(a, splits, start, teacher, round_no, synthetic=syn, seed=s) for s in a.cap_seeds]
+    ft = fts[0]
     soup = os.path.join(a.workdir, f"soup{round_no}cap")
     if step(os.path.join(soup, "model.safetensors"), f"soup {round_no}cap"):
         average_checkpoints(start, ft, soup, 0.5)
+    encs = [(ft, f"ft{round_no}cap-"), (soup, f"soup{round_no}cap-")]
+    seeds = os.path.join(a.workdir, f"seeds{round_no}cap")
+    if len(fts) > 1:
+        if step(os.path.join(seeds, "model.safetensors"), f"seed soup {round_no}cap ({len(fts)} seeds)"):
+            uniform_soup(fts, seeds)
+        encs.append((seeds, f"seeds{round_no}cap-"))
     new = {}
-    for e, p in ((ft, f"ft{round_no}cap-"), (soup, f"soup{round_no}cap-")):
+    for e, p in encs:
         new |= heads(a, splits, e, prefix=p, data=ngram_data)
         new |= heads(a, splits, e, extra=teacher, suffix="+selftrain", prefix=p, data=ngram_data)
     variants |= new
@@ -286,7 +302,7 @@ def capability_round(a, splits, start, teacher, chosen, variants, dev, suite_dev
         f"dev suite non-hard {suite_dev[top]['rate']:.3f} (was {suite_dev[chosen]['rate']:.3f}): "
         + ("kept" if kept else "not kept")
     )
-    return (top if kept else chosen), {f"encoder-ft{round_no}cap alone": ft, f"soup{round_no}cap alone": soup}
+    return (top if kept else chosen), {f"{os.path.basename(e)} alone": e for e, _ in encs}
 
 
 def dev_steps(variants: dict[str, str]) -> dict:
@@ -357,7 +373,7 @@ def display(variant: str) -> str:
     enc, sep, rest = variant.partition("-")
     if sep and enc.startswith("ft") and enc[2:].removesuffix("cap").isdigit():
         return f"encoder-{enc} + {rest}"
-    if sep and enc.startswith("soup") and enc[4:].removesuffix("cap").isdigit():
+    if sep and re.fullmatch(r"(soup|seeds)\d+(cap)?", enc):
         return f"{enc} + {rest}"
     return f"encoder + {variant}"
 
@@ -403,6 +419,9 @@ def main():
     ap.add_argument("--ft-lr", type=float, default=3e-5)
     ap.add_argument("--ft-nospace", type=float, default=0.3, help="share of native rows added without spaces")
     ap.add_argument("--synthetic-per-label", type=int, default=1000, help="capability round sentences (0: none)")
+    ap.add_argument(
+        "--cap-seeds", type=int, nargs="+", default=[TrainArgs.seed], help="capability round seeds (>1: averaged)"
+    )
     ap.add_argument("--cap-tolerance", type=float, default=0.01, help="dev log-loss the capability round may add")
     ap.add_argument("--min-macro-f1", type=float, default=0.6)
     ap.add_argument("--ship", action="store_true", help="copy the final bundle into src/emopulse/model/")
@@ -631,10 +650,11 @@ def ft_line(recipe_dir: str, chosen: str) -> str:
     enc, sep, _ = chosen.partition("-")
     cap = enc.endswith("cap")
     enc = enc.removesuffix("cap")
-    if not (sep and enc.rstrip("0123456789") in ("ft", "soup")):
+    kind = enc.rstrip("0123456789")
+    if not (sep and kind in ("ft", "soup", "seeds")):
         return "not used (no round lowered dev log-loss)."
     rounds = []
-    last = int(enc.lstrip("ftsoup"))
+    last = int(enc.removeprefix(kind))
     for r in range(1, last + 1):
         tag = "cap" if cap and r == last else ""
         data = pq.read_table(os.path.join(recipe_dir, f"ft{r}{tag}.parquet"), columns=["source"]).column("source")
@@ -646,11 +666,11 @@ def ft_line(recipe_dir: str, chosen: str) -> str:
             + (f", {src.pop('synthetic', 0):,} synthetic capability sentences" if tag else "")
             + f", with {sum(src.values()):,} original rows"
         )
-    soup = (
-        f" - served: round {last}'s encoder averaged with its start, weight by weight (a model soup, one model's cost)."
-        if enc.startswith("soup")
-        else ""
-    )
+    soup = {
+        "soup": f" - served: round {last}'s encoder averaged with its start, weight by weight (a model soup, one model's cost).",
+        "seeds": f" - served: round {last} trained with {seed_count(recipe_dir, last)} fine-tuning seeds and the seeds'"
+        " encoders averaged, weight by weight (a uniform model soup, one model's cost).",
+    }.get(kind, "")
     return (
         "\n".join(rounds)
         + "\n   - each round: the teacher's rows with top probability >= 0.9, at most 3,000 per label; "
@@ -659,6 +679,10 @@ def ft_line(recipe_dir: str, chosen: str) -> str:
         + "\n     that round's encoder averaged with its start, weight by weight, one model's cost)."
         + ("\n  " + soup if soup else "")
     )
+
+
+def seed_count(recipe_dir: str, round_no: int) -> int:
+    return len(json.load(open(os.path.join(recipe_dir, f"seeds{round_no}cap", "soup.json")))["checkpoints"])
 
 
 def ship(bundle: str, fig: dict, dev: dict, suite: dict, chosen: str, head_dir: str, recipe_dir: str) -> None:

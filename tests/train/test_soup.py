@@ -1,4 +1,4 @@
-"""average_checkpoints: a weight-averaged checkpoint loads, its tensors are the weighted mean, and
+"""average_checkpoints and uniform_soup: a weight-averaged checkpoint loads, its tensors are the weighted mean, and
 checkpoints that cannot be averaged are refused."""
 
 import json
@@ -10,7 +10,7 @@ from safetensors.torch import load_file, save_file
 
 from emopulse.core.errors import EmopulseError
 from emopulse.core.predictor import predict_probs
-from emopulse.train.soup import average_checkpoints
+from emopulse.train.soup import average_checkpoints, uniform_soup
 
 from ..tiny import build_tiny_model
 
@@ -47,3 +47,21 @@ def test_soup_refuses_other_labels_shapes_and_weights(tmp_path):
     json.dump(cfg, open(os.path.join(b, "config.json"), "w"))
     with pytest.raises(EmopulseError, match="different labels"):
         average_checkpoints(a, b, str(tmp_path / "o3"))
+
+
+def test_uniform_soup_is_the_mean_and_a_two_way_one_is_bit_identical_to_average_checkpoints(tmp_path):
+    a, b, c = (build_tiny_model(str(tmp_path / n), seed=i) for i, n in enumerate("abc"))
+    out = uniform_soup([a, b, c], str(tmp_path / "three"))
+    sa, sb, sc, so = (load_file(os.path.join(d, "model.safetensors")) for d in (a, b, c, out))
+    for k in so:
+        if so[k].is_floating_point():
+            torch.testing.assert_close(so[k], (sa[k] + sb[k] + sc[k]) / 3)
+        else:
+            assert torch.equal(so[k], sa[k])
+    assert predict_probs(out, ["너무 화가 난다"], 64)[0].shape == (1, 4)
+    assert len(json.load(open(os.path.join(out, "soup.json")))["checkpoints"]) == 3
+    two = load_file(os.path.join(uniform_soup([a, b], str(tmp_path / "two")), "model.safetensors"))
+    half = load_file(os.path.join(average_checkpoints(a, b, str(tmp_path / "half")), "model.safetensors"))
+    assert all(torch.equal(two[k], half[k]) for k in half)  # make model's older soups rebuild bit for bit
+    with pytest.raises(EmopulseError, match="at least 2"):
+        uniform_soup([a], str(tmp_path / "one"))
