@@ -98,8 +98,17 @@ def test_signals_end_with_one_line_and_their_exit_code(tiny_onnx, data_file, ref
     assert err.strip().splitlines()[-1].endswith("interrupted; finished parts are kept (use --resume)")
     assert "Traceback" not in err and "FATAL" not in err
     assert not _gone(children)
+    # a preempted job still leaves a summary of what is finished (before: none until a resume)
+    summary = json.load(open(out / "_summary.json"))
+    inv, totals = summary["this_invocation"], summary["totals"]
+    assert inv["interrupted"] == {signal.SIGINT: "SIGINT", signal.SIGTERM: "SIGTERM"}[sig]
+    assert inv["parts_written"] == totals["parts_done"] >= 3 and inv["rows"] == totals["rows"] > 0
+    assert totals["complete"] is False and not os.path.exists(out / SUCCESS)
     subprocess.run(serve_cmd(tiny_onnx, data_file, out, "--workers", "2", "--resume"), check=True, capture_output=True)
     assert read_output(out).equals(reference)
+    summary = json.load(open(out / "_summary.json"))
+    assert summary["totals"]["complete"] and summary["totals"]["rows"] == reference.num_rows
+    assert [("interrupted" in i) for i in summary["invocations"]] == [True, False]
 
 
 def _cli(*args):

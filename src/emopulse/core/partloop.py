@@ -57,6 +57,7 @@ class _Pipeline:
 
     def __init__(self):
         self.stop = threading.Event()
+        self.committing = threading.Lock()  # held by the writer while it commits a part
         self.error: BaseException | None = None
         self.threads: list[threading.Thread] = []
 
@@ -132,7 +133,10 @@ def run_local(
         while (item := pipe.get(q_run)) is not _END:
             part, table, prepared, futures = item
             tbl, dead = task.assemble(part, table, prepared, [f.result() for f in futures])
-            commit(part, tbl, dead)
+            with pipe.committing:
+                if pipe.stop.is_set():  # stopped (an error, SIGINT / SIGTERM): no part after that
+                    return
+                commit(part, tbl, dead)
 
     try:
         pipe.spawn(reader)
@@ -147,4 +151,6 @@ def run_local(
         pipe.join()
     except BaseException:
         pipe.stop.set()
+        with pipe.committing:  # a commit in flight ends first: the caller's summary then sees every part
+            pass
         raise

@@ -35,7 +35,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from . import schema, storage
-from .errors import OutputError
+from .errors import OutputError, Terminated
 
 MANIFEST = "_manifest.json"
 JOURNAL = "_journal.jsonl"
@@ -199,7 +199,9 @@ class OutputDir:
         self.remote = storage.is_remote(path)
         self.fingerprint = fingerprint
         self.repaired: list[str] = []
-        self.started = now()
+        self.started, self._t0 = now(), time.perf_counter()
+        self.recorded: list[PartRecord] = []  # this invocation's parts
+        self.finished_summary = False
         self._lock_file = self._journal = None
         check_disjoint(path, list(inputs), list(input_roots))
         if storage.isdir(path) and not storage.exists(self._at(MANIFEST)):
@@ -331,6 +333,7 @@ class OutputDir:
             self._journal.flush()
             os.fsync(self._journal.fileno())
         self.manifest.parts[rec.name] = rec
+        self.recorded.append(rec)
 
     def commit(self, name: str, table: pa.Table, dead: pa.Table | None = None, **where) -> PartRecord:
         rec = write_part(self.path, name, table, dead, **where)
@@ -351,6 +354,7 @@ class OutputDir:
         self._open_journal()
         summary = self._summary(invocation | {"parts_repaired": self.repaired})
         storage.write_json(self._at(SUMMARY), summary)
+        self.finished_summary = True
         if self.complete:
             storage.write_json(
                 self._at(SUCCESS),
@@ -418,8 +422,21 @@ class OutputDir:
     def __enter__(self):
         return self
 
-    def __exit__(self, *exc):
-        self.close()
+    def __exit__(self, kind, exc, tb):
+        try:
+            if kind is not None and issubclass(kind, (KeyboardInterrupt, Terminated)) and not self.finished_summary:
+                # SIGINT / SIGTERM (a preempted job): the summary still describes what is finished, and
+                # this invocation's line says it was interrupted (measured: before, none until a resume)
+                self.finish(
+                    {
+                        "interrupted": "SIGINT" if issubclass(kind, KeyboardInterrupt) else "SIGTERM",
+                        "parts_written": len(self.recorded),
+                        "rows": sum(p.rows for p in self.recorded),
+                        "seconds": round(time.perf_counter() - self._t0, 3),
+                    }
+                )
+        finally:
+            self.close()
 
 
 def _refuse_strangers(path: str, strangers: list[str]) -> None:
