@@ -229,6 +229,25 @@ def test_repeated_ids_and_mojibake_each_get_one_warning_line_and_every_row_is_cl
     assert clean["duplicate_ids"] == 0 and clean["input_warnings"] == []
 
 
+@pytest.mark.parametrize("engine", ["local", "ray"])
+def test_repeated_ids_are_counted_across_a_resume_and_across_ray_parts(tiny_onnx, tmp_path, engine):
+    """A repeat whose first row a part of an earlier invocation holds (a resume) is counted, and so is a
+    repeat across parts that different Ray actors classify (the driver reads the ids back)."""
+    t = comments(40)
+    ids = [f"c{i}" for i in range(40)]
+    ids[35] = "c2"  # the last part repeats an id of the first
+    inp = _write(tmp_path / "a.parquet", t.set_column(t.schema.get_field_index("id"), "id", pa.array(ids)))
+    out = tmp_path / "o"
+    first = serve(tiny_onnx, [inp], out, id_col="id", rows_per_part=10, engine=engine, workers=2)
+    assert (first["this_invocation"]["duplicate_ids"], first["this_invocation"]["first_duplicate_id"]) == (1, "c2")
+    last = sorted(f for f in os.listdir(out) if f.startswith("part-"))[-1]
+    os.remove(out / last)  # the part is recomputed by the resume, the other three are read back
+    again = serve(tiny_onnx, [inp], out, id_col="id", rows_per_part=10, engine=engine, workers=2, resume=True)
+    inv = again["this_invocation"]
+    assert inv["parts_written"] == 1 and (inv["duplicate_ids"], inv["first_duplicate_id"]) == (1, "c2")
+    assert read_output(out).num_rows == 40
+
+
 # 7. completeness is marked; the summary is cumulative --------------------------------------------------
 def test_success_marker_and_cumulative_summary(tiny_onnx, tmp_path):
     inp = _write(tmp_path / "i.parquet", comments(300))

@@ -773,6 +773,15 @@ class SeenIds:
         self.runs.append(run)
         return np.flatnonzero(again)
 
+    def count(self, ids: pa.Array, counts: dict, file: str) -> None:
+        """Count the rows of `ids` (from input `file`) whose id came earlier into `counts`:
+        duplicate_ids, and for the first one first_duplicate_id, first_duplicate_file."""
+        again = self.repeats(ids)
+        if len(again):
+            if not counts.get("duplicate_ids"):
+                counts["first_duplicate_id"], counts["first_duplicate_file"] = ids[int(again[0])].as_py(), file
+            counts["duplicate_ids"] = counts.get("duplicate_ids", 0) + len(again)
+
 
 def row_columns(
     plan: InputPlan, part: Part, table: pa.Table, id_col: str, counts: dict | None = None, seen: SeenIds | None = None
@@ -794,11 +803,8 @@ def row_columns(
             if counts is not None:
                 counts["null_ids"] = counts.get("null_ids", 0) + ids.null_count
             ids = pc.if_else(ids.is_null(), generated, ids)
-        again = seen.repeats(ids) if seen is not None and counts is not None else ()
-        if len(again):
-            if not counts.get("duplicate_ids"):
-                counts["first_duplicate_id"], counts["first_duplicate_file"] = ids[int(again[0])].as_py(), plan.files[i]
-            counts["duplicate_ids"] = counts.get("duplicate_ids", 0) + len(again)
+        if seen is not None and counts is not None:
+            seen.count(ids, counts, plan.files[i])
     else:
         ids = generated
     cols = [ids]

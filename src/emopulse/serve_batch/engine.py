@@ -14,7 +14,7 @@ from ..core.progress import Timers, progress_bar
 from ..core.reader import read_parts
 from .args import ServeBatchArgs, batch_tokens
 from .runner import default_threads, make_runner
-from .task import ServeTask, invocation_summary, new_stats, open_run
+from .task import ServeTask, invocation_summary, new_stats, open_run, read_back_ids
 
 log = logging.getLogger("emopulse.serve_batch")
 
@@ -52,6 +52,7 @@ def run(args: ServeBatchArgs, backend_kind: str | None = None, served_head: bool
         todo = [p for p in parts if p.name not in out.finished]
         runner = make_runner(bundle.spec, args.workers)
         task = ServeTask(plan, predictor, runner, id_col, stats, timers)
+        read_back_ids(out, plan, [p for p in parts if p.name in out.finished], id_col, task.seen)  # a resume
         bar = progress_bar(sum(p.n_rows for p in todo), "serve-batch", enabled=args.progress, heartbeat=args.heartbeat)
         task.on_rows = bar.update
 

@@ -24,10 +24,10 @@ from ..core import schema, storage
 from ..core.bundle import load_bundle
 from ..core.partloop import run_inline
 from ..core.parts import PartRecord, write_part
-from ..core.reader import Part, read_parts
+from ..core.reader import Part, SeenIds, read_parts
 from .args import ServeBatchArgs, batch_tokens
 from .runner import InlineRunner
-from .task import ServeTask, invocation_summary, new_stats, open_run
+from .task import ServeTask, invocation_summary, new_stats, open_run, read_back_ids
 
 
 class PartPredictor:
@@ -54,6 +54,7 @@ class PartPredictor:
             _, table = next(read_parts(self.plan, [part]))
             stats = new_stats()
             task = ServeTask(self.plan, self.predictor, self.runner, self.id_col, stats)
+            task.seen = None  # repeated ids are counted by the driver, across parts
             tbl, dead = run_inline(task, part, table)
             rec = write_part(
                 self.args.output,
@@ -79,6 +80,8 @@ def run(args: ServeBatchArgs) -> dict:
     stats = new_stats()
     with out:
         todo = [p for p in parts if p.name not in out.finished]
+        seen, by_name, id_col = SeenIds(), {p.name: p for p in parts}, args.id_col or schema.ID_COL
+        read_back_ids(out, plan, [p for p in parts if p.name in out.finished], id_col, seen)  # a resume
         if todo:
             if not ray.is_initialized():
                 ray.init(
@@ -104,9 +107,13 @@ def run(args: ServeBatchArgs) -> dict:
                 num_gpus=args.gpus_per_worker or None,
             )
             for row in ds.iter_rows():  # the driver records parts as they finish: the manifest is the truth
-                out.record(PartRecord.from_dict(json.loads(row["record"])))
-                for k, v in row["stats"].items():  # an actor's task sees one part: duplicate ids within a part
+                rec = PartRecord.from_dict(json.loads(row["record"]))
+                out.record(rec)
+                for k, v in row["stats"].items():
                     stats[k] = (stats[k] or v) if isinstance(v, str) else stats[k] + v
+                # an actor sees one part: the driver reads its ids back (id column only) to count
+                # repeats across parts, in the order parts finish
+                read_back_ids(out, plan, [by_name[rec.name]], id_col, seen, stats)
         wall = time.perf_counter() - t_start
         return out.finish(
             invocation_summary(
