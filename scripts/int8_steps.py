@@ -173,7 +173,7 @@ def end_to_end(checkpoint, work, data, rows, rounds, dev) -> dict:
                         model=bundle, inputs=[inp], output=o, progress=False, id_col="", max_length=128, **kw
                     )
                 )
-                out[name].append(s["rows_per_s"])
+                out[name].append(s["this_invocation"]["rows_per_s"])
         print({n: round(float(np.median(v)), 1) for n, v in out.items()}, flush=True)
     return {name: {"rows_per_s": float(np.median(v)), "rounds": v} for name, v in out.items()}
 

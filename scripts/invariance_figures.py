@@ -38,7 +38,7 @@ def serve(model: str, inp: str, out: str, **kw) -> tuple[np.ndarray, list, float
     return (
         np.column_stack([t[c].to_numpy(zero_copy_only=False) for c in prob_cols(labels)]),
         t["label"].to_pylist(),
-        s["rows"] / wall,
+        s["this_invocation"]["rows"] / wall,
     )
 
 

@@ -55,6 +55,7 @@ def speed(workdir: str, n: int) -> dict:
             ),
             backend=backend,
         )
+        s = s["this_invocation"]
         res[name] = {k: s[k] for k in ("prompts", "prompts_per_s", "tokens_per_s", "llm_seconds", "prompt_tokens")}
         del backend
         print(name, res[name], flush=True)
@@ -102,6 +103,7 @@ def gemma_base(workdir: str, gold: str, rows: int) -> dict:
             max_model_len=1024,
         )
     )
+    s = s["this_invocation"]
     out = pq.read_table(os.path.join(workdir, "gemma-base")).to_pandas()
     gold_labels = t.column("label").to_pylist()
     rep = report(gold_labels, out["label"].tolist(), list(LABELS))

@@ -178,6 +178,7 @@ def teacher_labels(a, model: str, name: str = "teacher") -> str:
                 resume=True,
             )
         )
+        s = s["this_invocation"]
         log(f"teacher: {s['rows']:,} rows at {s['rows_per_s']} rows/s")
     return out
 

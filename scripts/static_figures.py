@@ -87,7 +87,7 @@ def main() -> None:
                     model=out, inputs=[inp], output=o, rows_per_part=rpp, overwrite=True, progress=False, id_col=""
                 )
             )
-            r[f"rows_per_s_{rpp}"] = s["rows_per_s"]
+            r[f"rows_per_s_{rpp}"] = s["this_invocation"]["rows_per_s"]
             t = ds.dataset(o, format="parquet").to_table().sort_by("id")
             outs[rpp] = (t["label"].to_pylist(), np.array(t.select([c for c in t.column_names if c.startswith("p_")])))
         (la, pa_), (lb, pb) = outs[2500], outs[10000]

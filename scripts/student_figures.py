@@ -83,7 +83,7 @@ def main() -> None:
                 "agreement_with_own_fp32": m["gate"]["agreement"],
                 "test_macro_f1": ev["macro_f1"],
                 "test_accuracy": ev["accuracy"],
-                "rows_per_s": s["rows_per_s"],
+                "rows_per_s": s["this_invocation"]["rows_per_s"],
                 "size_mb": round(os.path.getsize(os.path.join(out, "model.onnx")) / 1e6, 1),
             }
             rows.append(

@@ -76,7 +76,7 @@ def main():
             "test": report(gold, pred, list(LABELS)),
             "gate": m["gate"],
             "ready": m["ready"],
-            "serve_rows_per_s": s["rows_per_s"],
+            "serve_rows_per_s": s["this_invocation"]["rows_per_s"],
         }
     res["checkpoint_metrics"] = json.load(open(os.path.join(a.checkpoint, "metrics.json")))["validation"]
     json.dump(res, open(os.path.join(a.workdir, "figures.json"), "w"), indent=2, default=str)
