@@ -201,7 +201,7 @@ def test_a_utf8_file_read_with_a_single_byte_encoding_is_refused_and_a_true_one_
     pd.DataFrame({"text": texts}).to_csv(utf8, index=False, encoding="utf-8")
     with pytest.raises(InputError, match=rf"^{utf8}: is UTF-8, not latin-1: .*leave --encoding out$"):
         plan_inputs([str(utf8)], "text", encoding="latin-1")  # Latin-1 decodes any byte: only this check sees it
-    with pytest.raises(InputError, match=rf"^{utf8}: is not cp1252 .*check --encoding$"):
+    with pytest.raises(InputError, match=rf"^{utf8}: is not cp1252 .*it is UTF-8: leave --encoding out$"):
         plan_inputs([str(utf8)], "text", encoding="cp1252")  # cp1252 has undefined bytes: the decoder sees it
     why, whole = reader._wrong_encoding("x.csv", pa.array(["좋아".encode().decode("latin-1")] * 2), "cp1252")
     assert whole and why.startswith("is UTF-8, not cp1252: ") and "'좋아'" in why  # UTF-8 free of those bytes
@@ -214,7 +214,29 @@ def test_a_utf8_file_read_with_a_single_byte_encoding_is_refused_and_a_true_one_
         f.write(pd.DataFrame({"text": accents[:50]}).to_csv(index=False).encode("latin-1"))
         f.write(pd.DataFrame({"text": texts[:50]}).to_csv(index=False, header=False).encode("utf-8"))
     (line,) = plan_inputs([str(mixed)], "text", encoding="latin-1").warnings
-    assert line.startswith(f"{mixed}: mixes encodings: read as latin-1, ") and "ftfy -o" in line
+    assert line.startswith(f"{mixed}: mixes encodings: read as latin-1, ") and "\n" not in line
+    # the advice works (a fresh user found the first one did not): the command it gives repairs every
+    # row, and the repaired file is read without --encoding, with nothing to say
+    cmd = line.split("pip install ftfy && ")[1].split()
+    assert cmd[:3] == ["ftfy", "-e", "latin-1"]
+    from ftfy.cli import main as ftfy
+
+    with mock.patch("sys.argv", cmd):
+        ftfy()
+    fixed = cmd[cmd.index("-o") + 1]
+    assert pd.read_csv(fixed)["text"].tolist() == accents[:50] + texts[:50]
+    assert plan_inputs([fixed], "text").warnings == []
+    # the checks read non-ASCII texts from the whole file, not its first rows: 1,200 English rows first
+    late = tmp_path / "late.csv"
+    pd.DataFrame({"text": ["plain English text"] * 1200 + texts[:30]}).to_csv(late, index=False)
+    with pytest.raises(InputError, match=rf"^{late}: is UTF-8, not latin-1"):
+        plan_inputs([str(late)], "text", encoding="latin-1")
+    # a tenth of the rows UTF-8 (Korean, 3-byte UTF-8): still one warning
+    few = tmp_path / "few.csv"
+    with open(few, "wb") as f:
+        f.write(pd.DataFrame({"text": accents[:45]}).to_csv(index=False).encode("latin-1"))
+        f.write(pd.DataFrame({"text": texts[:5]}).to_csv(index=False, header=False).encode("utf-8"))
+    assert len(plan_inputs([str(few)], "text", encoding="latin-1").warnings) == 1
 
 
 def test_repeated_ids_are_counted_within_a_part_and_across_parts_and_files(tmp_path):

@@ -230,9 +230,10 @@ def _utf8_copy(path: str, encoding: str) -> str:
                 try:
                     dst.write(dec.decode(chunk))
                 except UnicodeDecodeError as exc:
+                    utf8 = pos == 0 and _decodes(chunk[: chunk.rfind(b"\n") + 1] or chunk, "utf-8")
                     raise InputError(
                         f"{path}: is not {encoding} (byte {chunk[exc.start]:#04x} at offset "
-                        f"{pos + exc.start}); check --encoding"
+                        f"{pos + exc.start}); " + ("it is UTF-8: leave --encoding out" if utf8 else "check --encoding")
                     ) from None
                 pos += len(chunk)
             dst.write(dec.decode(b"", final=True))
@@ -283,17 +284,26 @@ def _jsonl_reader(path: str, schema: pa.Schema | None = None, encoding: str = "u
     )
 
 
-def _drain(reader, first: list | None = None) -> int:
-    """Rows of a streaming reader (its first batch appended to `first`), closed whatever happens: a
-    reader left open when an error unwinds keeps an Arrow thread alive until interpreter exit, which
-    then aborts ("terminate called without an active exception", exit 134 in ~25 % of failing runs;
-    issue 22)."""
-    n = 0
+SAMPLE = 1000  # non-ASCII texts a CSV / JSON Lines file is checked on for mojibake and a wrong --encoding
+
+
+def _drain(reader, sample: list | None = None, text_col: str = "") -> int:
+    """Rows of a streaming reader, closed whatever happens: a reader left open when an error unwinds
+    keeps an Arrow thread alive until interpreter exit, which then aborts ("terminate called without
+    an active exception", exit 134 in ~25 % of failing runs; issue 22). With `sample`: the first SAMPLE
+    non-ASCII texts of `text_col` from anywhere in the file are appended to it (a file whose first
+    thousand rows are English once hid its Korean rows from the encoding checks)."""
+    n = kept = 0
     with reader:
         for b in reader:
-            if first is not None and not first:
-                first.append(b)
             n += b.num_rows
+            if sample is None or kept >= SAMPLE or text_col not in b.schema.names:
+                continue
+            col = b.column(text_col)
+            if _is_string(col.type):
+                wide = col.filter(pc.invert(pc.fill_null(pc.string_is_ascii(col), True))).slice(0, SAMPLE - kept)
+                sample.append(wide)
+                kept += len(wide)
     return n
 
 
@@ -420,12 +430,12 @@ def _decodes(b: bytes, encoding: str) -> bool:
 _CP1252 = {ord(bytes([b]).decode("cp1252")): b for b in range(0x80, 0xA0) if _decodes(bytes([b]), "cp1252")}
 
 
-def _utf8_read_as_latin1(texts, n: int = 1000) -> tuple[list[tuple[str, str]], int]:
+def _utf8_read_as_latin1(texts, n: int = SAMPLE) -> tuple[list[tuple[str, str]], int]:
     """((text, the UTF-8 it turns back into) for each that does, non-ASCII texts) among the first `n`
-    of `texts` (an Arrow string array or None)."""
+    non-ASCII texts of `texts` (an Arrow string array or None)."""
     if texts is None or not _is_string(texts.type):
         return [], 0
-    rows = [t for t in decode_texts(texts.slice(0, n))[0] if t and not t.isascii()]
+    rows = [t for t in decode_texts(texts)[0] if t and not t.isascii()][:n]
     fixed = []
     for t in rows:
         try:
@@ -439,9 +449,11 @@ def _wrong_encoding(path: str, texts, encoding: str) -> tuple[str, bool] | None:
     """(why, whole file) when a file read with a single-byte `encoding` (--encoding latin-1, cp1252 ...)
     is UTF-8: its texts then read as mojibake ('좋아' -> 'ì¢\x8bì\x95\x84'). Whole: every sampled
     non-ASCII text (at least 2) is UTF-8, so the flag is wrong (an error before work starts); otherwise
-    at least a fifth of them are: a mixed file (a warning)."""
+    a mixed file (a warning) when at least a fifth of them are, or at least 2 turn into text beyond
+    U+07FF (Hangul, CJK: 3-byte UTF-8, which Latin-1 prose does not form by chance)."""
     fixed, n = _utf8_read_as_latin1(texts)
-    if len(fixed) < 2 or len(fixed) * 5 < n:
+    wide = sum(any(ord(c) > 0x7FF for c in g) for _, g in fixed)
+    if len(fixed) < 2 or (len(fixed) * 5 < n and wide < 2):
         return None
     bad, good = next(((t, g) for t, g in fixed if not g.isascii()), fixed[0])
     if len(fixed) == n:
@@ -452,8 +464,9 @@ def _wrong_encoding(path: str, texts, encoding: str) -> tuple[str, bool] | None:
         )
     return (
         f"mixes encodings: read as {encoding}, {len(fixed)} of its first {n} non-ASCII texts are UTF-8 "
-        f"(e.g. {bad[:16]!r} is {good[:8]!r}); read it without --encoding and repair it: pip install ftfy "
-        f"&& ftfy -o {posixpath.join(posixpath.dirname(path), 'fixed-' + posixpath.basename(path))} {path}",
+        f"(e.g. {bad[:16]!r} is {good[:8]!r}); repair it, then read the repaired file without --encoding: "
+        f"pip install ftfy && ftfy -e {encoding} -o "
+        f"{posixpath.join(posixpath.dirname(path), 'fixed-' + posixpath.basename(path))} {path}",
         False,
     )
 
@@ -461,7 +474,7 @@ def _wrong_encoding(path: str, texts, encoding: str) -> tuple[str, bool] | None:
 def _mojibake(path: str, texts, n: int = 1000) -> str | None:
     """Why a text column looks like UTF-8 that was once decoded as Latin-1 / cp1252 and saved again as
     UTF-8 ('좋아' -> 'ì¢\\x8bì\\x95\\x84'): valid UTF-8, so nothing else notices, and the model reads noise.
-    From the first `n` texts of the first batch: at least 2, and a fifth, of those with non-ASCII
+    From the first `n` non-ASCII texts of the file: at least 2, and a fifth, of those with non-ASCII
     characters turn back into whole UTF-8. Genuine accented text (café, Müller, “quotes”) does not: its
     accented letters and quotes are not followed by the U+0080..U+00BF characters that would make them whole
     UTF-8."""
@@ -482,10 +495,10 @@ def _mojibake(path: str, texts, n: int = 1000) -> str | None:
 
 
 def _scan_text(
-    path: str, fmt: str, text_col: str, encoding: str = "utf-8", first: list | None = None
+    path: str, fmt: str, text_col: str, encoding: str = "utf-8", sample: list | None = None
 ) -> tuple[pa.Schema, int, str]:
-    """(schema, rows, format) of a CSV / JSON Lines file in one streaming pass (its first batch appended
-    to `first`: the sample `_mojibake` reads). CSV columns are strings; a JSON Lines file Arrow cannot
+    """(schema, rows, format) of a CSV / JSON Lines file in one streaming pass (its first non-ASCII texts
+    appended to `sample`: what `_mojibake` and `_wrong_encoding` read). CSV columns are strings; a JSON Lines file Arrow cannot
     read whole (types that change along the file, a text that is a number) is read line by line
     ("jsonl-lines") with its columns as their JSON text."""
     reason = _not_utf8(path, encoding)
@@ -494,7 +507,7 @@ def _scan_text(
     if fmt == "jsonl":
         try:
             reader = _jsonl_reader(path, encoding=encoding)
-            n = _drain(reader, first)
+            n = _drain(reader, sample, text_col)
             t = reader.schema.field(text_col).type if text_col in reader.schema.names else None
             if t is None or _is_string(t) or pa.types.is_null(t):
                 return reader.schema, n, fmt
@@ -508,7 +521,7 @@ def _scan_text(
     schema = pa.schema([pa.field(c, pa.string()) for c in names])
     if text_col not in names or len(set(names)) < len(names):
         return schema, 0, fmt
-    return schema, _drain(_csv_reader(path, [text_col], encoding), first), fmt
+    return schema, _drain(_csv_reader(path, [text_col], encoding), sample, text_col), fmt
 
 
 def plan_inputs(
@@ -543,13 +556,13 @@ def plan_inputs(
     good, rows, schemas, formats, bad, warnings = [], [], [], [], {}, []
     for f in files:
         kind = file_format(f, fmt) or "parquet"  # an explicitly named file without a known extension
-        first: list = []  # CSV / JSON Lines: the first batch, read anyway (Parquet: only its footer is)
+        texts: list = []  # CSV / JSON Lines: non-ASCII texts met on the pass that counts the rows (Parquet: none)
         try:
             if kind == "parquet":
                 pf = storage.parquet_file(f)
                 schema, n = pf.schema_arrow, pf.metadata.num_rows
             else:
-                schema, n, kind = _scan_text(f, kind, text_col, encoding, first)
+                schema, n, kind = _scan_text(f, kind, text_col, encoding, texts)
             problem = None
             dup = sorted({c for c in schema.names if schema.names.count(c) > 1})
             if dup:
@@ -576,7 +589,7 @@ def plan_inputs(
         except (OSError, pa.ArrowException) as exc:
             _raise_storage(exc)
             problem = f"cannot be read as {kind} ({exc})"
-        sample = first[0].column(text_col) if not problem and first and text_col in first[0].schema.names else None
+        sample = pa.concat_arrays(texts) if not problem and texts else None
         wrong = None if is_utf8(encoding) else _wrong_encoding(f, sample, encoding)
         if wrong and wrong[1]:  # a UTF-8 file read with a wrong --encoding: every text would be noise
             problem = wrong[0]
