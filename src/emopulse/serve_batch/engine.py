@@ -52,7 +52,9 @@ def run(args: ServeBatchArgs, backend_kind: str | None = None, served_head: bool
         todo = [p for p in parts if p.name not in out.finished]
         runner = make_runner(bundle.spec, args.workers)
         task = ServeTask(plan, predictor, runner, id_col, stats, timers)
-        read_back_ids(out, plan, [p for p in parts if p.name in out.finished], id_col, task.seen)  # a resume
+        # a resume reads the finished parts' ids back and counts their repeats too: the figure is the
+        # whole output's (an interrupted invocation's summary does not carry it)
+        read_back_ids(out, plan, [p for p in parts if p.name in out.finished], id_col, task.seen, stats)
         bar = progress_bar(sum(p.n_rows for p in todo), "serve-batch", enabled=args.progress, heartbeat=args.heartbeat)
         task.on_rows = bar.update
 

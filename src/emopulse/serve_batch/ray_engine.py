@@ -81,7 +81,7 @@ def run(args: ServeBatchArgs) -> dict:
     with out:
         todo = [p for p in parts if p.name not in out.finished]
         seen, by_name, id_col = SeenIds(), {p.name: p for p in parts}, args.id_col or schema.ID_COL
-        read_back_ids(out, plan, [p for p in parts if p.name in out.finished], id_col, seen)  # a resume
+        read_back_ids(out, plan, [p for p in parts if p.name in out.finished], id_col, seen, stats)  # a resume
         if todo:
             if not ray.is_initialized():
                 ray.init(

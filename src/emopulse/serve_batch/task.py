@@ -118,9 +118,9 @@ def open_run(args: ServeBatchArgs, threads: int):
 
 def read_back_ids(out: OutputDir, plan: InputPlan, parts: list[Part], id_col: str, seen: SeenIds, counts=None):
     """The input ids of parts already written, read back from their files (id column only) into
-    `seen`, and counted into `counts` when given: a resume's finished parts (seeded, so a repeat across
-    the resume is still seen), a Ray actor's part (counted by the driver across parts). Generated
-    '<file>:<row>' ids are never checked."""
+    `seen`, and counted into `counts` when given: a resume's finished parts (so a repeat among them or
+    across the resume is counted: the figure covers the whole output), a Ray actor's part (counted by
+    the driver across parts). Generated '<file>:<row>' ids are never checked."""
     for p in parts:
         if plan.has_id[p.file_index]:
             f = storage.parquet_file(storage.join(out.path, f"{p.name}.parquet"))
@@ -145,7 +145,7 @@ def new_stats() -> dict:
         "batches": 0,
         "null_ids": 0,
         "kept_cast_nulls": 0,
-        "duplicate_ids": 0,  # rows of this invocation whose input id an earlier row has (any invocation's)
+        "duplicate_ids": 0,  # rows of the whole output whose input id an earlier row has (a resume reads back)
         "first_duplicate_id": "",
         "first_duplicate_file": "",
     }
