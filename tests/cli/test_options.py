@@ -95,6 +95,23 @@ def test_old_names_still_work_and_env_and_config_set_defaults(tmp_path, monkeypa
     assert build_parser(argv).parse_args(argv).freq == "month"
 
 
+def test_a_list_option_given_twice_adds_up_and_replaces_its_config_default(tmp_path, monkeypatch):
+    """`--input a --input b` once kept only b, silently (a fresh user's find); every list option."""
+    ns = build_parser().parse_args(["serve-batch", "--input", "a.csv", "--input", "b.csv", "c.csv", "--output", "o"])
+    assert ns.inputs == ["a.csv", "b.csv", "c.csv"]
+    ns = build_parser().parse_args(
+        ["serve-batch", "--input", "a", "--output", "o", "--keep-cols", "x", "--keep-cols", "y"]
+    )
+    assert ns.keep_cols == ["x", "y"]
+    monkeypatch.setenv("EMOPULSE_KEEP_COLS", "date,source")
+    argv = ["serve-batch", "--input", "a", "--output", "o", "--keep-cols", "x", "--keep-cols", "y"]
+    assert build_parser(argv).parse_args(argv).keep_cols == ["x", "y"]  # the command line replaces the env value
+    argv = ["serve-batch", "--input", "a", "--output", "o"]
+    assert build_parser(argv).parse_args(argv).keep_cols == ["date", "source"]
+    a, b = build_parser(argv).parse_args(argv), build_parser(argv).parse_args(argv)
+    assert a.keep_cols == b.keep_cols == ["date", "source"]  # no parse adds to a default another one shares
+
+
 def test_help_shows_defaults_and_no_doubled_percent():
     env = {**os.environ, "COLUMNS": "200"}
     out = subprocess.run(

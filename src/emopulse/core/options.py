@@ -222,10 +222,23 @@ def add_options(parser: argparse.ArgumentParser, cls, skip=(), config: dict | No
             continue
         if md.get("nargs"):
             kw["nargs"] = md["nargs"]
+            kw["action"] = _ExtendList
             conv = str
+        elif typing.get_origin(base) is list:  # comma-separated: --keep-cols date,source --keep-cols id
+            kw["action"] = _ExtendList
         elif typing.get_origin(base) is dict and typing.get_args(base)[1] is str:
             kw["action"] = "append_dict"
         parser.add_argument(*names, type=conv, required=required, default=None if required else default, **kw)
+
+
+class _ExtendList(argparse.Action):
+    """A list option given twice adds up (`--input a.csv --input b.csv` is both files, `--keep-cols a
+    --keep-cols b` both columns; argparse's plain store kept only the last, silently dropping a.csv);
+    its first use replaces the default / env / config value."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        current = getattr(namespace, self.dest, None)
+        setattr(namespace, self.dest, (current if current is not self.default and current else []) + list(values))
 
 
 def default_text(default, origin: str, md, base, text: str) -> str:
