@@ -175,7 +175,7 @@ def run(args: DemoArgs) -> dict:
     serving = None if shipped.available() else paths["bundle"]
     paths["serving"] = shipped.path() if serving is None else serving
     _step(
-        f"4 serve-batch on {n_rows:,} dated comments ({'shipped default model' if serving is None else 'the demo bundle'})",
+        f"4 serve-batch, {n_rows:,} dated comments ({'shipped model' if serving is None else 'demo bundle'})",
         timings,
         _complete_run(paths["predictions"], n_rows),
         lambda: serve(
@@ -238,7 +238,8 @@ def report(paths: dict, timings: dict, wall: float | None = None) -> dict:
     lines += [
         "",
         f"short training run, validation (held-out split of the bundled sample): accuracy "
-        f"{metrics['accuracy']:.3f}, macro-F1 {metrics['macro_f1']:.3f} (a pipeline check, not served)",
+        f"{metrics['accuracy']:.3f}, macro-F1 {metrics['macro_f1']:.3f} (a pipeline check of a few steps, low by "
+        "design; not served)",
         f"bundle: {manifest['precision']} — gate {g['verdict']}: agreement {g['agreement']:.4f}, "
         f"max |dp| {g['max_abs_diff']:.2e}" + (f", macro-F1 drop {g['f1_drop']:+.4f}" if "f1_drop" in g else ""),
         *_shipped_lines(paths["serving"]),
