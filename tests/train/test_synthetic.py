@@ -257,6 +257,12 @@ def test_conjugation_and_particles():
         "먹어야",
         "안 머네",
     ]
+    sleep, taste = syn._v("잠을 자다", "잠을 자"), syn._v("먹어 보다", "먹어 봐", an=0)
+    assert [sleep.form("hae", "mot"), sleep.form("past_haeyo", "mot"), taste.form("past_hae", "an")] == [
+        "잠을 못 자",
+        "잠을 못 잤어요",
+        "안 먹어 봤어",
+    ]
     assert syn._sino(28) == "이십팔" and syn._sino(10) == "십" and syn._sino(5) == "오"
     best = syn._n("최고")
     assert syn._particles(best.form("haeyo") + " " + syn._n("감동").form("haeyo")) == "최고예요 감동이에요"
@@ -281,3 +287,104 @@ def test_write_round_trips_and_excludes(tmp_path, rows):
         r for r in rows if r[0] not in {rows[0][0], rows[10][0], rows[20][0]}
     ]
     assert syn.write(str(tmp_path / "all.parquet"), 50, 0) == len(syn.generate(50, 0))
+
+
+# ---------------------------------------------------------------- the third version's negation forms
+
+
+@pytest.fixture(scope="module")
+def rows3():
+    return syn.generate(1500, 0, version=3)
+
+
+def test_versions_differ_only_where_meant(rows):
+    """Version 2 is what the shipped round learnt (its draws unchanged by version 3's lexicon); version 3
+    appends templates, so the two share no negation template ids past version 2's last one."""
+    assert syn.generate(1500, 0, version=2) == rows
+    v3 = syn._generate(1500, 0, version=3)
+    assert {r[2] for r in v3} == {r[2] for r in rows}
+    share = lambda rs: sum(r[2] == "negation" for r in rs) / len(rs)  # noqa: E731
+    assert share(v3) > share(rows) + 0.05
+    with pytest.raises(ValueError, match="no generator version 4"):
+        syn.generate(10, 0, version=4)
+
+
+# words that name a feeling, in the forms the neutral negated facts use them ("슬픈 노래", "화를 내는 장면", "행복 특강")
+FEELING_WORDS = ("슬픈", "슬픔", "슬퍼", "행복", "기쁨", "기뻐", "화가", "화난", "화를", "화내", "분노", "우울", "외로", "눈물",
+                 "웃음", "웃는", "우는", "짜증", "서운", "속상", "기분 나쁜", "신나는", "설렘", "그리움")  # fmt: skip
+
+
+def _neg(rows):
+    by = collections.defaultdict(list)
+    for text, label, cap in rows:
+        if cap == "negation":
+            by[label].append(text)
+    return by
+
+
+def test_negation_share_and_spread():
+    full = syn._generate(1500, 0, version=3)
+    for label in LABELS:
+        mine = [r for r in full if r[1] == label]
+        neg = collections.Counter(r[3].split("+")[0] for r in mine if r[2] == "negation")
+        assert sum(neg.values()) >= 0.24 * len(mine), label  # a quarter of every label
+        assert len(neg) >= 35, (label, len(neg))  # over many frames
+        assert neg.most_common(1)[0][1] < 0.07 * sum(neg.values()), neg.most_common(1)  # none dominates
+
+
+def test_neutral_negated_facts_name_a_feeling_and_stay_neutral(rows3):
+    """'이 곡은 슬픈 노래가 아니고 잔잔한 연주곡이에요', '이 동화책에는 화를 내는 장면이 없어요', '행복 특강은 오늘이 아니고
+    내일이에요', '정답은 기쁨이 아니라 슬픔이에요': a feeling word in a negated fact, labelled neutral."""
+    neg = _neg(rows3)
+    named = [t for t in neg["neutral"] if any(w in t for w in FEELING_WORDS)]
+    assert len(named) >= 0.25 * len(neg["neutral"]), len(named)
+    for frame in ("노래가 아니고", "아니라", "장면이", "이모티콘이 없", "특강", "눈물이 나는 거", "꼭 슬퍼서만은", "정답은",
+                  "답한 사람은", "영어로 딱 맞는 단어가 없"):  # fmt: skip
+        assert any(frame in t for t in named), frame
+    for word in ("슬픈", "행복", "화", "우울", "눈물"):  # the word alone never decides the label
+        labels = {lab for lab, texts in neg.items() for t in texts if word in t}
+        assert "neutral" in labels and len(labels) >= 2, (word, labels)
+
+
+def test_mot_and_su_eopda_forms_by_label(rows3):
+    neg = _neg(rows3)
+    assert any("못 " in t for t in neg["anger"]) and any("참을 수가 없" in t for t in neg["anger"])
+    assert any("잊지 못" in t for t in neg["sadness"]) and any("볼 수 없다니" in t for t in neg["sadness"])
+    assert any("수 없을 만큼" in t for t in neg["happiness"]) and any("눈을 뗄 수가 없" in t for t in neg["happiness"])
+    assert any(re.search(r"못 (가|받|끝냈|봤)", t) for t in neg["neutral"]) and any(
+        "수 없" in t for t in neg["neutral"]
+    )
+    # 잊지 못할 (forever) is no sadness cue: the feeling after it decides
+    assert any("잊지 못할 거" in t for t in neg["happiness"])
+
+
+def test_eopda_compounds_and_copula(rows3):
+    neg = _neg(rows3)
+    for word in ("재미없", "맛없", "어이없|어처구니없", "양심이 없|예의가 없|개념이 없|염치가 없|배려가 없"):
+        assert any(re.search(word, t) for t in neg["anger"]), word  # complaints are anger
+    for word in ("아무 걱정이 없", "흠잡을 데가", "아무 문제 없이"):
+        assert any(word in t for t in neg["happiness"]), word
+    assert any("문제없이" in t or "이상이 없" in t for t in neg["neutral"])  # the same frame without a feeling
+    for label in LABELS:
+        assert any(re.search("아니(야|에요|다|고|라|ㅂ니다|지)", t) for t in neg[label]), (
+            label
+        )  # 아니다 in every direction
+
+
+def test_litotes_npis_prohibitions_and_questions(rows3):
+    neg = _neg(rows3)
+    litotes = [t for t in neg["happiness"] if re.search("(나쁘|싫)지 않", t) and "오히려" in t]
+    assert len(litotes) >= 10
+    stems = {"anger": ("화", "짜증", "열받", "기분 나쁘"), "sadness": ("슬프", "속상", "서운", "우울", "허무", "쓸쓸", "서글프"),
+             "happiness": ("기쁘", "좋", "신나", "행복")}  # fmt: skip
+    for label in ("anger", "sadness", "happiness"):  # -지 않을 수가 없다 carries its own feeling
+        can_not_but = [t for t in neg[label] if "지 않을 수가 없" in t]
+        assert can_not_but and all(
+            re.search(f"({'|'.join(stems[label])})[^,.]{{0,4}}지 않을 수가 없", t) for t in can_not_but
+        ), label
+        assert any(re.search("지 마(세요)?[,.]", t) for t in neg[label]), label  # 울지 마, 화내지 마세요
+        assert any("?" in t for t in neg[label]), label  # negation inside a question
+    assert any(re.search("지 마(세요)?$", t) for t in neg["neutral"])  # a plain rule
+    assert any("?" in t for t in neg["neutral"])
+    for npi in ("전혀", "하나도", "별로", "조금도", "절대", "결코"):
+        assert sum(any(npi in t for t in neg[label]) for label in LABELS) >= 3, npi

@@ -19,7 +19,19 @@ lexicon: `generate(n_per_label, seed)` returns about n_per_label (text, label, c
   안 기뻐. ... 외로워" -> sadness, "화 안 났어, 오히려 고마워" -> happiness, "보고 전혀 실망 안 했어. 재밌었어"
   -> happiness; "오히려" before every feeling, so it is no happiness cue; 못 complaints ("절대 용서 못 해",
   "더는 못 참겠어" -> anger); negated facts and plans (안 와요, 없어요, 안 해도 돼요, "오늘이 아니고 내일이에요",
-  "화난 거 아니야, 그냥 물어본 거야" -> neutral); "별로다 / 안 좋다" complaints (anger);
+  "화난 거 아니야, 그냥 물어본 거야" -> neutral); "별로다 / 안 좋다" complaints (anger); and, in the third
+  version (`generate(..., version=3)`; templates_neg, lexicon_neg), every form of a taxonomy: 안 / -지 않다 about what someone does with the
+  feeling stated apart ("끝까지 사과를 안 해. 진짜 열받아"); 못 / -지 못하다 / -ㄹ 수(가) 없다 ("더는 참을 수가
+  없어" -> anger, "도저히 잊지 못하겠어" -> sadness, "믿을 수 없을 만큼 기뻐" -> happiness, "지금 회의 중이라 전화를
+  못 받아요" -> neutral); 없다 compounds (재미없다, 맛없다, 어이없다, 양심이 없다 -> anger as complaints; "이제
+  아무 걱정이 없어. 후련해" -> happiness; "점검은 문제없이 끝났습니다" -> neutral); the copula ("이건 사과가 아니라
+  변명이야", "빈말이 아니라 진짜 재밌어"); 전혀 / 하나도 / 별로 / 결코 / 조금도 / 절대; litotes ("처음 해 본 등산은
+  나쁘지 않았어. 오히려 좋았어", "화가 나지 않을 수가 없어"); prohibitions ("울지 마. 나도 너무 슬퍼", "화내지 말라고?",
+  "도서관에서는 뛰어다니지 마세요"); negated questions ("이런데 화가 안 나?", "이 영화 아직 안 봤어? 완전 재밌어");
+  and neutral negated facts that name a feeling but report none of the writer's (genres: "이 곡은 슬픈 노래가
+  아니고 잔잔한 연주곡이에요", scenes, emoji sets, course titles: "행복 특강은 오늘이 아니고 내일이에요", someone
+  else's state: "민수는 화난 게 아니라 원래 말투가 그런 거예요", "우는 게 아니라 양파를 썰어서 눈물이 나는 거예요",
+  quiz answers, surveys), so that the feeling word alone never decides the label;
 - question: information questions (neutral; formal and casual 반말/해요체 logistics: 누구한테, 어디로, 몇 시,
   뭐 먹을래, 언제 와?) and rhetorical ones (emotion labels: 몇 번을 말해야..., 이게 최선이야?, 왜 맨날
   나한테만...?, 왜 나만..., 언제쯤 괜찮아질까);
@@ -28,18 +40,20 @@ lexicon: `generate(n_per_label, seed)` returns about n_per_label (text, label, c
 - noisy: copies of other rows, drawn evenly over the capabilities (and now and then a short row), with
   spaces removed, casual spellings (햇, 됬어, 되요, -ㄹ께, 몰겠, 어케, 넘, 진쨔, 걍, 안아, ...) or repeated marks.
 
-Shares per label are in _SHARES; a template is never drawn more than _CAP of n_per_label times, so no frame
+Shares per label are in _SHARES (version 3: _SHARES_V3, negation a quarter of every label; `VERSIONS`); a template is never drawn more than _CAP of n_per_label times, so no frame
 dominates. Predicates are conjugated by a small helper (Pred) from their dictionary and 해 forms, and particles
 (이/가, 은/는, 이에요/예요, ...) are chosen after the word they follow. Every sentence was written from general
 knowledge of Korean, without any data set. The first version was written without seeing either behavioural
 suite; the second (richer negation, casual questions, more predicates, noisy copies of every capability) after
 being shown the first's failures on the dev suite (evaluate/behaviour_dev.tsv) and told the names of the
-three weakest capabilities on the held-out evaluate/behaviour.tsv, never its sentences. Callers remove near copies of suite items (evaluate.suite.near_duplicates).
+three weakest capabilities on the held-out evaluate/behaviour.tsv, never its sentences; the third (the negation
+forms above, a quarter of every label) was written without seeing either behavioural suite. Callers remove near
+copies of suite items (evaluate.suite.near_duplicates).
 For n_per_label=1500 about 6,000 rows; `write` stores them as Parquet (text, label, source, capability).
 """
 
-# korean: Hangul, particles, registers, Pred; lexicon: PREDS, SLOTS, EMOJI; templates: TEMPLATES, _SHARES, _CAP;
-# generation: render, noisy copies, generate, write.
+# korean: Hangul, particles, registers, Pred; lexicon: PREDS, SLOTS, EMOJI (with lexicon_neg's groups and slots);
+# templates: TEMPLATES, _SHARES, _CAP, VERSIONS (3 adds templates_neg's); generation: render, noisy copies, generate, write.
 from .generation import _generate as _generate
 from .generation import _lge as _lge
 from .generation import generate, render, write

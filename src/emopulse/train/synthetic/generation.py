@@ -9,19 +9,19 @@ from ...core.schema import LABELS
 from ...core.text import canonical_list
 from .korean import _CASUAL, _COP, _FORMAL, _L, _NOT, _jong, _particles
 from .lexicon import EMOJI, INT, INT_FORMAL, PREDS, SLOTS
-from .templates import _CAP, _EMOJI_BASES, _REGSETS, _SHARES, TEMPLATES, A, H, N, S
+from .templates import _CAP, _EMOJI_BASES, _REGSETS, VERSIONS, A, H, N, S
 
 # ---------------------------------------------------------------- rendering
 
 _TOKEN = re.compile(r"\{([^{}]+)\}")
-_NO_COP = ("neg", "fut", "an", "ado", "stem", "ya", "myeon")
+_NO_COP = ("neg", "fut", "an", "mot", "ado", "stem", "ya", "myeon")
 _PAST = {r: "past_" + r for r in ("hae", "haeyo", "da", "hapnida")} | {"ne": "past_hae", "neyo": "past_haeyo"}
 
 
 def _pred(token: str, reg: str, rng: random.Random) -> str:
     group, _, kind = token.partition(".")
-    if kind in ("past", "negpast", "anpast"):
-        reg, kind = _PAST.get(reg, reg), {"past": "", "negpast": "neg", "anpast": "an"}[kind]
+    if kind in ("past", "negpast", "anpast", "motpast"):
+        reg, kind = _PAST.get(reg, reg), {"past": "", "negpast": "neg", "anpast": "an", "motpast": "mot"}[kind]
     ok = [p for p in PREDS[group] if not (p.casual and reg not in _CASUAL) and not (p.cop and kind in _NO_COP)]
     if kind == "gae":
         ok = [p for p in ok if p.gae]
@@ -31,7 +31,7 @@ def _pred(token: str, reg: str, rng: random.Random) -> str:
     return "개" + p.form(reg) if kind == "gae" else p.form(reg, kind)
 
 
-def _fill(token: str, reg: str, rng: random.Random) -> str:
+def _fill(token: str, reg: str, rng: random.Random, slots: dict[str, list[str]]) -> str:
     if token.startswith("@"):
         return _pred(token[1:], reg, rng)
     if token == "~이다":
@@ -40,15 +40,17 @@ def _fill(token: str, reg: str, rng: random.Random) -> str:
         return _NOT[reg]
     if token == "~요":  # 갈게{~요}, 먹을래{~요}?: 요 in the polite register
         return "요" if reg in ("haeyo", "past_haeyo") else ""
+    if token == "~세요":  # 울지 마{~세요}: 마 in 반말, 마세요 in the polite registers
+        return "" if reg in _CASUAL else "세요"
     if token == "int":
         return rng.choice(INT_FORMAL if reg in _FORMAL else INT)
-    return rng.choice(SLOTS[token])
+    return rng.choice(slots[token])
 
 
-def render(template: tuple[str, str, str, str], rng: random.Random) -> str:
+def render(template: tuple[str, str, str, str], rng: random.Random, slots: dict[str, list[str]] = SLOTS) -> str:
     text, reg = template[3], rng.choice(_REGSETS[template[2]])
     while "{" in text:
-        text = _TOKEN.sub(lambda m: _fill(m.group(1), reg, rng), text)
+        text = _TOKEN.sub(lambda m: _fill(m.group(1), reg, rng, slots), text)
     text = _particles(text).replace("거입니다", "겁니다")
     text = re.sub(r"니다\?", "니까?", text)
     return re.sub(r"\s+", " ", text).strip()
@@ -115,8 +117,12 @@ def _lge(text: str) -> str:
 # ---------------------------------------------------------------- generation
 
 
-def _label_rows(label: str, n_per_label: int, rng: random.Random, seen: set[str]) -> list[tuple[str, str, str, str]]:
-    mine = [(f"{label}/{t[1]}/{i}", t) for i, t in enumerate(TEMPLATES) if t[0] == label]
+def _label_rows(
+    label: str, n_per_label: int, rng: random.Random, seen: set[str], version: int = 2
+) -> list[tuple[str, str, str, str]]:
+    templates, shares, first = VERSIONS[version]
+    slots = SLOTS | {k: v + SLOTS[k] for k, v in first.items()}
+    mine = [(f"{label}/{t[1]}/{i}", t) for i, t in enumerate(templates) if t[0] == label]
     cap = max(2, round(_CAP * n_per_label))
     counts: dict[str, int] = {}
     out: list[tuple[str, str, str, str]] = []
@@ -134,7 +140,7 @@ def _label_rows(label: str, n_per_label: int, rng: random.Random, seen: set[str]
         if rng.random() < 0.1:  # emoji alone
             return "".join(rng.choice(es) for _ in range(rng.randint(1, 3))), f"{label}/emoji/alone"
         e = rng.choice(es) * rng.choice((1, 1, 2, 3)) if rng.random() < 0.7 else "".join(rng.sample(es, 2))
-        return render(template, rng) + rng.choice(("", " ")) + e, tid + "+emoji"
+        return render(template, rng, slots) + rng.choice(("", " ")) + e, tid + "+emoji"
 
     def fill(capability: str | None, k: int) -> None:
         if capability == "emoji":
@@ -147,15 +153,15 @@ def _label_rows(label: str, n_per_label: int, rng: random.Random, seen: set[str]
             if not live:
                 return
             tid, template = rng.choice(live)
-            text, row_tid = with_emoji(tid, template) if capability == "emoji" else (render(template, rng), tid)
+            text, row_tid = with_emoji(tid, template) if capability == "emoji" else (render(template, rng, slots), tid)
             if add(text, capability or template[1], row_tid):
                 k -= 1
             else:
                 fails[tid] = fails.get(tid, 0) + 1
 
-    for capability, share in _SHARES[label].items():
+    for capability, share in shares[label].items():
         fill(capability, round(share * n_per_label))
-    fill(None, round(sum(_SHARES[label].values()) * n_per_label) - len(out))  # top up a capability short of texts
+    fill(None, round(sum(shares[label].values()) * n_per_label) - len(out))  # top up a capability short of texts
     # noisy copies: a capability drawn evenly (so negation, questions and neutral rows get their casual forms
     # too), and now and then a short row ("열받아", "ㅇㅋ 갈게"), whose unspaced and misspelt forms are common
     by_cap: dict[str, list] = {}
@@ -171,25 +177,29 @@ def _label_rows(label: str, n_per_label: int, rng: random.Random, seen: set[str]
     return out
 
 
-def _generate(n_per_label: int = 1500, seed: int = 0) -> list[tuple[str, str, str, str]]:
+def _generate(n_per_label: int = 1500, seed: int = 0, version: int = 2) -> list[tuple[str, str, str, str]]:
     """(text, label, capability, template id) rows; `generate` without the template id."""
+    if version not in VERSIONS:
+        raise ValueError(f"no generator version {version}; known: {sorted(VERSIONS)}")
     rng, seen = random.Random(seed), set()
-    return [row for label in LABELS for row in _label_rows(label, n_per_label, rng, seen)]
+    return [row for label in LABELS for row in _label_rows(label, n_per_label, rng, seen, version)]
 
 
-def generate(n_per_label: int = 1500, seed: int = 0) -> list[tuple[str, str, str]]:
-    """About n_per_label (text, label, capability) rows per label, unique texts, the same for the same seed."""
-    return [r[:3] for r in _generate(n_per_label, seed)]
+def generate(n_per_label: int = 1500, seed: int = 0, version: int = 2) -> list[tuple[str, str, str]]:
+    """About n_per_label (text, label, capability) rows per label, unique texts, the same for the same seed and
+    version (2: the capability round's sentences; 3: with the negation forms of templates_neg, a quarter of
+    every label). Raises ValueError for an unknown version."""
+    return [r[:3] for r in _generate(n_per_label, seed, version)]
 
 
-def write(path: str, n_per_label: int = 1500, seed: int = 0, exclude: set[str] | None = None) -> int:
-    """Write generate(n_per_label, seed) as Parquet (text, label, source="synthetic", capability), leaving out
-    texts in `exclude` (compared in their canonical form); returns the number of rows written."""
+def write(path: str, n_per_label: int = 1500, seed: int = 0, exclude: set[str] | None = None, version: int = 2) -> int:
+    """Write generate(n_per_label, seed, version) as Parquet (text, label, source="synthetic", capability),
+    leaving out texts in `exclude` (compared in their canonical form); returns the number of rows written."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     drop = set(canonical_list(sorted(exclude))) if exclude else set()
-    rows = [r for r in generate(n_per_label, seed) if r[0] not in drop]
+    rows = [r for r in generate(n_per_label, seed, version) if r[0] not in drop]
     table = pa.table(
         {
             "text": [r[0] for r in rows],

@@ -66,13 +66,14 @@ class Pred:
         self.d, self.hae, self.verb, self.casual, self.gae, self.cop = d, hae, verb, casual, gae, cop
         self.stem, self.an = d[:-1], an
 
-    def short_neg(self) -> Pred:
-        """The predicate with 안 before its last word ("슬프다" -> "안 슬프다", "화가 나다" -> "화가 안 나다"), or
-        after the first `an` characters when given ("화나다" -> "화 안 나다", "실망하다" -> "실망 안 하다")."""
+    def short_neg(self, word: str = "안") -> Pred:
+        """The predicate with 안 (or 못) before its last word ("슬프다" -> "안 슬프다", "화가 나다" -> "화가 안 나다",
+        "잠을 자다" -> "잠을 못 자다"), or after the first `an` characters when given ("화나다" -> "화 안 나다",
+        "실망하다" -> "실망 안 하다"; 0: before the whole predicate, "먹어 보다" -> "안 먹어 보다")."""
         k = self.an if self.an >= 0 else self.d.rfind(" ") + 1
 
         def put(w: str) -> str:
-            return (w[:k].rstrip() + " " if k else "") + "안 " + w[k:]
+            return (w[:k].rstrip() + " " if k else "") + word + " " + w[k:]
 
         return Pred(put(self.d), put(self.hae), verb=self.verb)
 
@@ -82,6 +83,8 @@ class Pred:
             return self.d + (_COP[reg] if kind == "" else {"ger": "이라서/라서", "adn": "인"}[kind])
         if kind == "an":  # 안 슬퍼, 화가 안 나요, 실망 안 했어
             return self.short_neg().form(reg)
+        if kind == "mot":  # 잠을 못 자, 집중 못 해요, 마지막 인사도 못 했어 (verbs only)
+            return self.short_neg("못").form(reg)
         if kind == "ado":  # 안 해도 (돼), 기다려도
             return self.hae + "도"
         if kind == "ya":  # 챙겨야 (돼)

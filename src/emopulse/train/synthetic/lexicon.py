@@ -575,3 +575,11 @@ EMOJI = {
     "neutral": ["📎", "📅", "🚌", "☕", "🏢", "📦"],
 }
 # fmt: on
+
+# the third version's negation lexicon (lexicon_neg): groups and slots of their own, so version 2 draws as before
+from .lexicon_neg import NEG_PREDS, NEG_SLOTS  # noqa: E402
+
+_twice = (PREDS.keys() & NEG_PREDS.keys()) | (SLOTS.keys() & NEG_SLOTS.keys())
+assert not _twice, f"defined twice: {sorted(_twice)}"
+PREDS.update(NEG_PREDS)
+SLOTS.update(NEG_SLOTS)

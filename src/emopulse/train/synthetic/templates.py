@@ -1,14 +1,18 @@
 """The templates of the synthetic sentences, (label, capability, registers, text); the register sets they name;
-each capability's share of a label (_SHARES) and the most rows one template may give (_CAP)."""
+each capability's share of a label (_SHARES) and the most rows one template may give (_CAP); VERSIONS: the
+templates, shares and slot changes of each generator version (2: the one above; 3: with templates_neg's negation
+forms, a quarter of every label)."""
 
 from __future__ import annotations
 
 from ...core.schema import LABELS
+from .templates_neg import NEG_TEMPLATES
 
 # ---------------------------------------------------------------- templates: (label, capability, registers, text)
 # {slot} a filler from SLOTS, {@group[.kind]} a predicate of PREDS[group] in the sentence's register (kinds: neg,
-# negpast, an, anpast, past, ger, adn, fut, stem, gae, ado, ya, myeon), {~이다} / {~아니다} the copula, {~요} 요 in
-# the 해요 register only, {int} an intensifier; particles are written "이/가" and resolved after rendering.
+# negpast, an, anpast, mot, motpast, past, ger, adn, fut, stem, gae, ado, ya, myeon), {~이다} / {~아니다} the copula,
+# {~요} 요 in the 해요 register only, {~세요} 세요 outside 반말 (울지 마{~세요}), {int} an intensifier; particles are
+# written "이/가" and resolved after rendering.
 # fmt: off
 
 _REGSETS = {
@@ -371,4 +375,15 @@ _SHARES = {  # of n_per_label; what is left is filled with noisy copies
 }
 _SHARES[S] = _SHARES[H] = _SHARES[A]
 _CAP = 0.03  # most rows one template may give, as a share of n_per_label (emoji and noisy copies count apart)
+
+_SHARES_V3 = {  # negation a quarter of every label, taken from plain, intensifier and neutral rows
+    A: {"plain": 0.21, "intensifier": 0.10, "negation": 0.26, "question": 0.12, "slang": 0.08, "emoji": 0.08},
+    N: {"neutral": 0.31, "negation": 0.26, "question": 0.17, "slang": 0.07, "emoji": 0.04},
+}
+_SHARES_V3[S] = _SHARES_V3[H] = _SHARES_V3[A]
+# version: (templates, shares, slot fillers put first). Template ids are indices into the list, so v3 appends.
+VERSIONS = {
+    2: (TEMPLATES, _SHARES, {}),
+    3: (TEMPLATES + NEG_TEMPLATES, _SHARES_V3, {"sad_only": ["이럴까"]}),
+}
 _EMOJI_BASES = ("plain", "intensifier", "question", "slang", "neutral")
