@@ -12,6 +12,10 @@ Steps (each skipped when its output exists, so a killed run continues):
   ft1..      further transfer: the encoder trained once more on the teacher's most confident rows
              (capped per label) + the original rows, heads refit; a next round (--ft-rounds) only
              when this one raised dev macro-F1, taught by this round's best served variant
+  capability the round once more with synthetic capability sentences (seeds averaged), kept by a dev-suite rule
+  anchored   Learning without Forgetting from the chosen encoder: its served answers on in-domain comments as
+             soft targets + the synthetic sentences (generators v2 and v3) and native rows as one-hot targets
+             (`distill --layers 12 --labelled`), kept by the capability round's rule
   export     int8 bundle of the chosen variant, gated on dev with an absolute floor
   figures    accuracy / macro-F1 / per-class F1 / ECE on test for the floor and every variant
 --ship copies the final bundle into src/emopulse/model/ (the default model) with its model card.
@@ -29,6 +33,7 @@ from collections import Counter
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from emopulse.core.metrics import quality
@@ -152,35 +157,46 @@ def teacher_labels(a, model: str, name: str = "teacher") -> str:
     """The teacher's predictions on in-domain unlabelled comments (misc + an NSMC sample)."""
     from emopulse.export import ExportArgs
     from emopulse.export import run as export
-    from emopulse.serve_batch import ServeBatchArgs
-    from emopulse.serve_batch import run as serve
 
     out = os.path.join(a.workdir, f"{name}-pred")
     if step(os.path.join(out, "_SUCCESS"), f"{name} labels"):
         bundle = os.path.join(a.workdir, f"{name}-bundle")
         if not os.path.exists(os.path.join(bundle, "manifest.json")):
             export(ExportArgs(model=model, output=bundle, precision="int8", force=True, max_length=128))
-        inp = os.path.join(a.workdir, "unlabelled.parquet")
-        if not os.path.exists(inp):
-            misc = pq.read_table(os.path.join(a.data, "unlabeled_comments_misc.parquet"), columns=["id", "text"])
-            nsmc = pq.read_table(os.path.join(a.data, "unlabeled_nsmc_dated.parquet"), columns=["id", "text"])
-            pick = np.sort(np.random.default_rng(1).permutation(nsmc.num_rows)[: a.nsmc_rows])
-            pq.write_table(pa.concat_tables([misc.cast(nsmc.schema), nsmc.take(pa.array(pick))]), inp)
-        s = serve(
-            ServeBatchArgs(
-                model=bundle,
-                inputs=[inp],
-                output=out,
-                id_col="id",
-                keep_cols=["text"],
-                max_length=128,
-                progress=False,
-                resume=True,
-            )
-        )
-        s = s["this_invocation"]
-        log(f"teacher: {s['rows']:,} rows at {s['rows_per_s']} rows/s")
+        serve_rows(bundle, unlabelled(a), out)
     return out
+
+
+def unlabelled(a) -> str:
+    """The in-domain unlabelled comments: all of misc + an NSMC sample (--nsmc-rows)."""
+    inp = os.path.join(a.workdir, "unlabelled.parquet")
+    if not os.path.exists(inp):
+        misc = pq.read_table(os.path.join(a.data, "unlabeled_comments_misc.parquet"), columns=["id", "text"])
+        nsmc = pq.read_table(os.path.join(a.data, "unlabeled_nsmc_dated.parquet"), columns=["id", "text"])
+        pick = np.sort(np.random.default_rng(1).permutation(nsmc.num_rows)[: a.nsmc_rows])
+        pq.write_table(pa.concat_tables([misc.cast(nsmc.schema), nsmc.take(pa.array(pick))]), inp)
+    return inp
+
+
+def serve_rows(bundle: str, inp: str, out: str) -> None:
+    """A bundle's served probabilities (p_<label>) over `inp`, the text kept (what distill and confident_rows read)."""
+    from emopulse.serve_batch import ServeBatchArgs
+    from emopulse.serve_batch import run as serve
+
+    s = serve(
+        ServeBatchArgs(
+            model=bundle,
+            inputs=[inp],
+            output=out,
+            id_col="id",
+            keep_cols=["text"],
+            max_length=128,
+            progress=False,
+            resume=True,
+        )
+    )
+    s = s["this_invocation"]
+    log(f"served {os.path.basename(bundle)}: {s['rows']:,} rows at {s['rows_per_s']} rows/s")
 
 
 def further_transfer(
@@ -235,11 +251,8 @@ def further_transfer(
 
 
 def synthetic_rows(a, splits: str) -> tuple[str, str]:
-    """The capability sentences (emopulse.train.synthetic) less every dev/test text and both behavioural
-    suites' sentences, and the n-gram member's data: the train split + those sentences."""
-    from emopulse.evaluate.suite import load_suite, near_duplicates, suite_path
-    from emopulse.train import synthetic
-
+    """The capability sentences (emopulse.train.synthetic, generator v2) less every dev/test text and both
+    behavioural suites' sentences, and the n-gram member's data: the train split + those sentences."""
     out, ngram_data = os.path.join(a.workdir, "synthetic.parquet"), os.path.join(a.workdir, "train+synthetic.parquet")
     if step(ngram_data, "synthetic capability sentences"):
         # near copies of the suite items the generator (v2) was filtered against: the held-out suite and
@@ -247,18 +260,28 @@ def synthetic_rows(a, splits: str) -> tuple[str, str]:
         # are left out of the filter so that make model rebuilds the shipped bundle (with them, 2 of 3,946
         # sentences drop, and that draw of the round scored dev log-loss 0.538 vs 0.534: training-order
         # noise); the v2 dev-suite figures may gain from that (docs/results/quality.md)
-        suites = [it.text for it in load_suite(suite_path("behaviour"))]
-        suites += [it.text for it in load_suite(suite_path("behaviour_dev"))[:DEV_FILTERED]]
-        held = set(suites)
-        for f in ("dev.parquet", "test.parquet"):
-            held |= set(pq.read_table(os.path.join(splits, f), columns=["text"]).column("text").to_pylist())
-        held |= near_duplicates([t for t, _, _ in synthetic.generate(a.synthetic_per_label, seed=0)], suites)
-        n = synthetic.write(out, a.synthetic_per_label, seed=0, exclude=held)
+        n = _write_synthetic(a, splits, out, version=2, dev_items=DEV_FILTERED)
         tr = pq.read_table(os.path.join(splits, "train.parquet"), columns=["text", "label", "source"])
         syn = pq.read_table(out, columns=["text", "label", "source"]).cast(tr.schema)
         pq.write_table(pa.concat_tables([tr, syn]), ngram_data)
         log(f"synthetic: {n:,} sentences ({a.synthetic_per_label:,} per label asked)")
     return out, ngram_data
+
+
+def _write_synthetic(a, splits: str, out: str, version: int, dev_items: int | None = None) -> int:
+    """Generator `version`'s sentences less the dev/test texts and near copies (0.8) of the held-out suite and
+    of the dev suite's first `dev_items` items (None: all of them)."""
+    from emopulse.evaluate.suite import load_suite, near_duplicates, suite_path
+    from emopulse.train import synthetic
+
+    suites = [it.text for it in load_suite(suite_path("behaviour"))]
+    suites += [it.text for it in load_suite(suite_path("behaviour_dev"))[:dev_items]]
+    held = set(suites)
+    for f in ("dev.parquet", "test.parquet"):
+        held |= set(pq.read_table(os.path.join(splits, f), columns=["text"]).column("text").to_pylist())
+    gen = synthetic.generate(a.synthetic_per_label, seed=0, version=version)
+    held |= near_duplicates([t for t, _, _ in gen], suites)
+    return synthetic.write(out, a.synthetic_per_label, seed=0, exclude=held, version=version)
 
 
 def capability_round(a, splits, start, teacher, chosen, variants, dev, suite_dev, round_no) -> tuple[str, dict]:
@@ -304,6 +327,70 @@ def capability_round(a, splits, start, teacher, chosen, variants, dev, suite_dev
         + ("kept" if kept else "not kept")
     )
     return (top if kept else chosen), {f"{os.path.basename(e)} alone": e for e, _ in encs}
+
+
+def anchored_round(a, splits, chosen, variants, dev, suite_dev, teacher, ngram_data, round_no) -> tuple[str, dict]:
+    """The anchored round, Learning without Forgetting (Li & Hoiem 2016): the chosen variant's encoder trained
+    once more (`distill --layers 12 --labelled`) on its own served answers over --anchor-rows in-domain comments
+    (soft targets: the anchor) plus, as one-hot targets, the synthetic sentences of generators v2 and v3 (v3:
+    the negation forms of a taxonomy, a quarter of every label) and the native training rows. A plain round
+    with v3's sentences moved dev log-loss by +0.008 (docs/results/quality.md); the anchor holds the
+    served answers on comments while the sentences teach their forms. Kept by the capability round's rule:
+    more non-hard dev-suite passes than the chosen variant and dev log-loss at most --cap-tolerance above it."""
+    from emopulse.evaluate import behaviour
+    from emopulse.evaluate.suite import suite_path
+    from emopulse.train.distill import DistillArgs
+    from emopulse.train.distill import run as distill
+
+    pred = os.path.join(a.workdir, "anchor-pred")
+    if step(os.path.join(pred, "_SUCCESS"), f"anchor: {chosen} served on {a.anchor_rows:,} in-domain comments"):
+        t = pq.read_table(unlabelled(a))
+        inp = os.path.join(a.workdir, "anchor-in.parquet")
+        pq.write_table(t.take(np.sort(np.random.default_rng(0).choice(t.num_rows, a.anchor_rows, replace=False))), inp)
+        serve_rows(export_final(a, variants[chosen], splits), inp, pred)  # the bundle users would be served
+    v3 = os.path.join(a.workdir, "synthetic-v3.parquet")
+    if step(v3, "synthetic capability sentences, generator v3"):
+        log(f"synthetic v3: {_write_synthetic(a, splits, v3, version=3):,} sentences")
+    native = os.path.join(a.workdir, "train-native.parquet")
+    if not os.path.exists(native):
+        tr = pq.read_table(os.path.join(splits, "train.parquet"))
+        pq.write_table(tr.filter(pc.equal(tr.column("source"), NATIVE)), native)
+    enc = os.path.join(a.workdir, f"anchored{round_no}cap")
+    if step(os.path.join(enc, "model.safetensors"), f"anchored round from {chosen}"):
+        r = distill(
+            DistillArgs(
+                teacher=variants[chosen],
+                data=pred,
+                labelled=[os.path.join(a.workdir, "synthetic.parquet"), native, v3],
+                output=enc,
+                layers=12,
+                eval=os.path.join(splits, "dev.parquet"),
+                epochs=a.anchor_epochs,
+                lr=a.anchor_lr,
+                seed=0,
+                overwrite=True,
+            )
+        )
+        log(f"anchored round: {r['rows']:,} rows, {r['train_seconds']:.0f} s")
+    p = f"anchored{round_no}cap-"
+    new = heads(a, splits, enc, prefix=p, data=ngram_data)
+    new |= heads(a, splits, enc, extra=teacher, suffix="+selftrain", prefix=p, data=ngram_data)
+    variants |= new
+    dev |= {n: dev_figures(d) for n, d in new.items()}
+    for n in [chosen, *new]:
+        if n not in suite_dev:
+            suite_dev[n] = behaviour(variants[n], suite=suite_path("behaviour_dev"))["non_hard"]
+    top = min(new, key=lambda n: dev[n]["nll"])
+    kept = (
+        suite_dev[top]["passed"] > suite_dev[chosen]["passed"]
+        and dev[top]["nll"] <= dev[chosen]["nll"] + a.cap_tolerance
+    )
+    log(
+        f"anchored round: {top} dev log-loss {dev[top]['nll']:.4f} (chosen so far {dev[chosen]['nll']:.4f}), "
+        f"dev suite non-hard {suite_dev[top]['passed']} (was {suite_dev[chosen]['passed']}): "
+        + ("kept" if kept else "not kept")
+    )
+    return (top if kept else chosen), {f"{os.path.basename(enc)} alone": enc}
 
 
 def dev_steps(variants: dict[str, str]) -> dict:
@@ -374,7 +461,7 @@ def display(variant: str) -> str:
     enc, sep, rest = variant.partition("-")
     if sep and enc.startswith("ft") and enc[2:].removesuffix("cap").isdigit():
         return f"encoder-{enc} + {rest}"
-    if sep and re.fullmatch(r"(soup|seeds)\d+(cap)?", enc):
+    if sep and re.fullmatch(r"(soup|seeds|anchored)\d+(cap)?", enc):
         return f"{enc} + {rest}"
     return f"encoder + {variant}"
 
@@ -424,6 +511,9 @@ def main():
         "--cap-seeds", type=int, nargs="+", default=[42, 43, 44], help="capability round seeds (>1: averaged)"
     )
     ap.add_argument("--cap-tolerance", type=float, default=0.01, help="dev log-loss the capability round may add")
+    ap.add_argument("--anchor-rows", type=int, default=8000, help="anchored round: in-domain comments (0: no round)")
+    ap.add_argument("--anchor-epochs", type=float, default=1.0, help="anchored round: passes over its rows")
+    ap.add_argument("--anchor-lr", type=float, default=2e-5, help="anchored round: peak learning rate")
     ap.add_argument("--min-macro-f1", type=float, default=0.6)
     ap.add_argument("--ship", action="store_true", help="copy the final bundle into src/emopulse/model/")
     ap.add_argument("--extra-eval", nargs="*", default=[], help="name=model pairs also evaluated on test")
@@ -468,6 +558,10 @@ def main():
     if a.synthetic_per_label:
         chosen, cap_encoders = capability_round(a, splits, cur, teacher, chosen, variants, dev, suite_dev, r)
         encoders |= cap_encoders
+        if a.anchor_rows:
+            ngram_data = os.path.join(a.workdir, "train+synthetic.parquet")
+            chosen, anchored = anchored_round(a, splits, chosen, variants, dev, suite_dev, teacher, ngram_data, r)
+            encoders |= anchored
     log(f"chosen on dev: {chosen}")
     bundle = export_final(a, variants[chosen], splits)
     test = os.path.join(splits, "test.parquet")
@@ -657,7 +751,7 @@ def ft_line(recipe_dir: str, chosen: str) -> str:
     cap = enc.endswith("cap")
     enc = enc.removesuffix("cap")
     kind = enc.rstrip("0123456789")
-    if not (sep and kind in ("ft", "soup", "seeds")):
+    if not (sep and kind in ("ft", "soup", "seeds", "anchored")):
         return "not used (no round lowered dev log-loss)."
     rounds = []
     last = int(enc.removeprefix(kind))
@@ -674,6 +768,9 @@ def ft_line(recipe_dir: str, chosen: str) -> str:
         )
     soup = {
         "soup": f" - served: round {last}'s encoder averaged with its start, weight by weight (a model soup, one model's cost).",
+        "anchored": f" - served: the anchored round (Learning without Forgetting) from round {last}'s seed average: its"
+        "\n     own served answers on 8,000 in-domain comments as soft targets, the synthetic sentences of generators"
+        "\n     v2 and v3 and the native rows as one-hot targets, 1 epoch (`distill --layers 12 --labelled`).",
     }.get(kind, "")
     return (
         "\n".join(rounds)

@@ -79,3 +79,36 @@ def test_layers_equal_to_the_teacher_keeps_every_layer_and_more_are_refused(tiny
     assert keep == list(range(n)) and student.config.num_hidden_layers == n
     with pytest.raises(EmopulseError, match="has only"):
         student_from(teacher, n + 1)
+
+
+def test_labelled_rows_join_as_one_hot_targets_and_are_learnt(tiny_model, tmp_path):
+    """--labelled (the anchored round of make model): the teacher's served rows stay soft targets, each labelled
+    file's rows join as one-hot targets (deduplicated within a file, a text in two files twice), and the
+    student learns them: more of those rows get their label than from the teacher."""
+    import pyarrow as pa
+
+    from emopulse.core.errors import InputError
+
+    pq.write_table(comments(300, offset=12000), tmp_path / "in.parquet")
+    serve(tiny_model, [str(tmp_path / "in.parquet")], tmp_path / "teacher", keep_cols=["text"], id_col="id")
+    texts = comments(64, offset=20000).column("text").to_pylist()
+    pq.write_table(pa.table({"text": texts + texts[:4], "label": ["neutral"] * 68}), tmp_path / "a.parquet")
+    pq.write_table(pa.table({"text": texts[:8], "label": ["neutral"] * 8}), tmp_path / "b.parquet")
+    args = dict(teacher=tiny_model, data=str(tmp_path / "teacher"), layers=2, batch_size=16, max_length=64)
+    args |= dict(labelled=[str(tmp_path / "a.parquet"), str(tmp_path / "b.parquet")], epochs=4, lr=1e-3)
+    r = run(DistillArgs(output=str(tmp_path / "student"), **args))
+    assert r["rows"] == 300 + 64 + 8
+
+    def neutral_share(model):
+        pq.write_table(pa.table({"id": list(range(64)), "text": texts}), tmp_path / "lab_in.parquet")
+        out = tmp_path / f"lab_{os.path.basename(model)}"
+        serve(model, [str(tmp_path / "lab_in.parquet")], out, id_col="id")
+        return float(np.mean(np.array(read_output(out).column("label").to_pylist()) == "neutral"))
+
+    before, after = neutral_share(tiny_model), neutral_share(str(tmp_path / "student"))
+    assert after > max(before, 0.5), (before, after)
+
+    pq.write_table(pa.table({"text": texts}), tmp_path / "nolabel.parquet")
+    args["labelled"] = [str(tmp_path / "nolabel.parquet")]
+    with pytest.raises(InputError, match="nolabel.parquet: no column 'label'"):
+        run(DistillArgs(output=str(tmp_path / "s2"), **args))

@@ -5,6 +5,10 @@ spaced, DistilBERT-style, so it starts close to the teacher), its embeddings and
 Targets are the teacher's *served* probabilities (head included: n-gram member, temperature) on
 unlabelled in-domain comments, as `serve-batch --keep-cols text` writes them, so the student learns
 what users were served, not the bare encoder. Loss: cross-entropy against those soft targets.
+With `--labelled` files, their rows join as one-hot targets; with `--layers` equal to the teacher's depth
+that is an anchored fine-tune (Learning without Forgetting, Li & Hoiem 2016): the model learns the labelled
+rows while its served answers on in-domain comments stay the anchor (how `make model`'s anchored round
+teaches negation forms without the native log-loss drift of a plain further-transfer round).
 The result is an ordinary checkpoint (safetensors, id2label, eval_sample.parquet for the gate):
 `emopulse export` and `evaluate` take it like any other.
 """
@@ -41,6 +45,12 @@ class DistillArgs:
     )
     output: str = opt(help="student checkpoint directory to write")
     layers: int = opt(6, "transformer layers of the student (taken evenly spaced from the teacher)")
+    labelled: list[str] = opt(
+        help="labelled Parquet files (text, label) learnt as one-hot targets next to the teacher's rows "
+        "(each file deduplicated; a text in two files counts twice)",
+        nargs="+",
+        factory=list,
+    )
     eval: str | None = opt(
         None, "labelled Parquet (native rows) for the student's validation figures and the export gate's sample"
     )
@@ -80,7 +90,16 @@ def _targets(args: DistillArgs, labels: list[str]) -> tuple[list[str], np.ndarra
     if not len(idx):
         raise InputError(f"{args.data}: no usable row (text and finite probabilities)")
     p = p[idx] / p[idx].sum(1, keepdims=True)
-    return [texts[i] for i in idx], p
+    texts = [texts[i] for i in idx]
+    if args.labelled:
+        from .data import load_labelled
+
+        for path in args.labelled:
+            lt, golds, _ = load_labelled(path, "text", "label", labels)
+            texts += lt
+            p = np.concatenate([p, np.eye(len(labels), dtype=np.float32)[[labels.index(g) for g in golds]]])
+            log.info(f"{path}: {len(lt):,} labelled rows (one-hot targets)")
+    return texts, p
 
 
 def student_from(teacher, layers: int):
