@@ -39,6 +39,9 @@ def test_student_learns_the_teacher_and_exports(tiny_model, tmp_path):
     cfg = json.load(open(tmp_path / "student" / "config.json"))
     assert cfg["num_hidden_layers"] == 1 and [cfg["id2label"][str(i)] for i in range(4)] == list(LABELS)
     assert not any(f.endswith((".bin", ".pt", ".pkl")) for f in os.listdir(tmp_path / "student"))
+    # the student's tokenizer is the teacher's: no padding setting left over from training batches
+    tok = json.load(open(tmp_path / "student" / "tokenizer.json"))
+    assert tok["padding"] is None and tok == json.load(open(os.path.join(tiny_model, "tokenizer.json")))
 
     # agreement with the teacher: the trained student beats the same cut-down model untrained
     serve(str(tmp_path / "student"), [str(tmp_path / "in.parquet")], tmp_path / "s", id_col="id")

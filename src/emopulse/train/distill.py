@@ -180,7 +180,9 @@ def run(args: DistillArgs) -> dict:
     tmp = args.output + ".tmp"
     shutil.rmtree(tmp, ignore_errors=True)
     student.save_pretrained(tmp, safe_serialization=True)
-    tok.save_pretrained(tmp)
+    # the teacher's tokenizer as it was loaded: `tok` used with padding=True would save that padding setting
+    # into tokenizer.json, and a user's Tokenizer.from_file would then pad every batch
+    AutoTokenizer.from_pretrained(args.teacher).save_pretrained(tmp)
     result = {
         "teacher": os.path.abspath(args.teacher),
         "layers_kept": kept,
