@@ -293,8 +293,6 @@ def capability_round(a, splits, start, teacher, chosen, variants, dev, suite_dev
     by dev log-loss passes more of the dev behavioural suite's non-hard items than the variant chosen so
     far, and its dev log-loss is at most --cap-tolerance above that variant's. Returns the chosen
     variant and the round's encoders; fills `variants`, `dev` and `suite_dev` (dev-suite figures)."""
-    from emopulse.evaluate import behaviour
-    from emopulse.evaluate.suite import suite_path
 
     syn, ngram_data = synthetic_rows(a, splits)
     fts = [further_transfer(a, splits, start, teacher, round_no, synthetic=syn, seed=s) for s in a.cap_seeds]
@@ -308,24 +306,7 @@ def capability_round(a, splits, start, teacher, chosen, variants, dev, suite_dev
         if step(os.path.join(seeds, "model.safetensors"), f"seed soup {round_no}cap ({len(fts)} seeds)"):
             uniform_soup(fts, seeds)
         encs.append((seeds, f"seeds{round_no}cap-"))
-    new = {}
-    for e, p in encs:
-        new |= heads(a, splits, e, prefix=p, data=ngram_data)
-        new |= heads(a, splits, e, extra=teacher, suffix="+selftrain", prefix=p, data=ngram_data)
-    variants |= new
-    dev |= {n: dev_figures(d) for n, d in new.items()}
-    for n in [chosen, *new]:
-        suite_dev[n] = behaviour(variants[n], suite=suite_path("behaviour_dev"))["non_hard"]
-    top = min(new, key=lambda n: dev[n]["nll"])
-    kept = (
-        suite_dev[top]["passed"] > suite_dev[chosen]["passed"]
-        and dev[top]["nll"] <= dev[chosen]["nll"] + a.cap_tolerance
-    )
-    log(
-        f"capability round: {top} dev log-loss {dev[top]['nll']:.4f} (chosen so far {dev[chosen]['nll']:.4f}), "
-        f"dev suite non-hard {suite_dev[top]['rate']:.3f} (was {suite_dev[chosen]['rate']:.3f}): "
-        + ("kept" if kept else "not kept")
-    )
+    top, kept = judge_round(a, "capability round", splits, encs, chosen, variants, dev, suite_dev, teacher, ngram_data)
     return (top if kept else chosen), {f"{os.path.basename(e)} alone": e for e, _ in encs}
 
 
@@ -337,8 +318,6 @@ def anchored_round(a, splits, chosen, variants, dev, suite_dev, teacher, ngram_d
     with v3's sentences moved dev log-loss by +0.008 (docs/results/quality.md); the anchor holds the
     served answers on comments while the sentences teach their forms. Kept by the capability round's rule:
     more non-hard dev-suite passes than the chosen variant and dev log-loss at most --cap-tolerance above it."""
-    from emopulse.evaluate import behaviour
-    from emopulse.evaluate.suite import suite_path
     from emopulse.train.distill import DistillArgs
     from emopulse.train.distill import run as distill
 
@@ -372,9 +351,24 @@ def anchored_round(a, splits, chosen, variants, dev, suite_dev, teacher, ngram_d
             )
         )
         log(f"anchored round: {r['rows']:,} rows, {r['train_seconds']:.0f} s")
-    p = f"anchored{round_no}cap-"
-    new = heads(a, splits, enc, prefix=p, data=ngram_data)
-    new |= heads(a, splits, enc, extra=teacher, suffix="+selftrain", prefix=p, data=ngram_data)
+    encs = [(enc, f"anchored{round_no}cap-")]
+    top, kept = judge_round(a, "anchored round", splits, encs, chosen, variants, dev, suite_dev, teacher, ngram_data)
+    return (top if kept else chosen), {f"{os.path.basename(enc)} alone": enc}
+
+
+def judge_round(a, what, splits, encs, chosen, variants, dev, suite_dev, teacher, ngram_data) -> tuple[str, bool]:
+    """The head variants of each (encoder, prefix) in `encs` (n-gram member on `ngram_data`, with and without
+    self-training on `teacher`), their dev and dev-suite figures (filling `variants`, `dev`, `suite_dev`), and
+    the rule of the capability and anchored rounds, fixed before the capability round first ran: the round's
+    best variant by dev log-loss is kept when it passes more non-hard dev-suite items than `chosen` and its dev
+    log-loss is at most --cap-tolerance above. Returns (that variant, kept)."""
+    from emopulse.evaluate import behaviour
+    from emopulse.evaluate.suite import suite_path
+
+    new = {}
+    for e, p in encs:
+        new |= heads(a, splits, e, prefix=p, data=ngram_data)
+        new |= heads(a, splits, e, extra=teacher, suffix="+selftrain", prefix=p, data=ngram_data)
     variants |= new
     dev |= {n: dev_figures(d) for n, d in new.items()}
     for n in [chosen, *new]:
@@ -385,12 +379,12 @@ def anchored_round(a, splits, chosen, variants, dev, suite_dev, teacher, ngram_d
         suite_dev[top]["passed"] > suite_dev[chosen]["passed"]
         and dev[top]["nll"] <= dev[chosen]["nll"] + a.cap_tolerance
     )
+    was, now = suite_dev[chosen], suite_dev[top]
     log(
-        f"anchored round: {top} dev log-loss {dev[top]['nll']:.4f} (chosen so far {dev[chosen]['nll']:.4f}), "
-        f"dev suite non-hard {suite_dev[top]['passed']} (was {suite_dev[chosen]['passed']}): "
-        + ("kept" if kept else "not kept")
+        f"{what}: {top} dev log-loss {dev[top]['nll']:.4f} (chosen so far {dev[chosen]['nll']:.4f}), dev suite "
+        f"non-hard {now['passed']}/{now['n']} (was {was['passed']}/{was['n']}): " + ("kept" if kept else "not kept")
     )
-    return (top if kept else chosen), {f"{os.path.basename(enc)} alone": enc}
+    return top, kept
 
 
 def dev_steps(variants: dict[str, str]) -> dict:
