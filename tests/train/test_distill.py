@@ -115,3 +115,38 @@ def test_labelled_rows_join_as_one_hot_targets_and_are_learnt(tiny_model, tmp_pa
     args["labelled"] = [str(tmp_path / "nolabel.parquet")]
     with pytest.raises(InputError, match="nolabel.parquet: no column 'label'"):
         run(DistillArgs(output=str(tmp_path / "s2"), **args))
+
+
+def test_bad_inputs_fail_before_training_and_drops_are_reported(tiny_model, tmp_path, caplog):
+    """A missing --eval or --labelled file, or too many --layers, fails before a training step (it used to
+    fail after the run); --max-length beyond the model's positions is clamped (it raised mid-batch); rows a
+    --labelled file loses (unknown label, empty, duplicate) are logged and kept in metrics.json."""
+    import logging
+
+    import pyarrow as pa
+
+    from emopulse.core.errors import EmopulseError, InputError
+
+    pq.write_table(comments(100, offset=12000), tmp_path / "in.parquet")
+    serve(tiny_model, [str(tmp_path / "in.parquet")], tmp_path / "teacher", keep_cols=["text"], id_col="id")
+    texts = comments(6, offset=20000).column("text").to_pylist()
+    rows = {
+        "text": texts[:3] + [texts[0], "", texts[4], texts[5]],
+        "label": ["anger"] * 4 + ["sadness", "joy", "happiness"],
+    }
+    pq.write_table(pa.table(rows), tmp_path / "lab.parquet")
+    args = dict(teacher=tiny_model, data=str(tmp_path / "teacher"), layers=1, batch_size=16, max_length=4096)
+    caplog.set_level(logging.INFO, logger="emopulse.distill")
+    with pytest.raises(InputError, match="nosuch.parquet: no such file or directory"):
+        run(DistillArgs(output=str(tmp_path / "a"), eval=str(tmp_path / "nosuch.parquet"), **args))
+    with pytest.raises(InputError, match="gone.parquet: no such file or directory"):
+        run(DistillArgs(output=str(tmp_path / "b"), labelled=[str(tmp_path / "gone.parquet")], **args))
+    with pytest.raises(EmopulseError, match="has only"):
+        run(DistillArgs(output=str(tmp_path / "c"), **(args | {"layers": 99})))
+    assert not any("step " in r.message for r in caplog.records)  # no training step ran
+
+    r = run(DistillArgs(output=str(tmp_path / "d"), labelled=[str(tmp_path / "lab.parquet")], **args))
+    assert r["rows"] == 100 + 4
+    rep = json.load(open(tmp_path / "d" / "metrics.json"))["labelled"][str(tmp_path / "lab.parquet")]
+    assert (rep["empty"], rep["unknown_label"], rep["duplicates"], rep["unknown_values"]) == (1, 1, 1, ["joy"])
+    assert any("dropped 1 empty, 1 unknown label, 1 duplicates ['joy']" in r.message for r in caplog.records)

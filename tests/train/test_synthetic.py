@@ -307,6 +307,8 @@ def test_versions_differ_only_where_meant(rows):
     assert share(v3) > share(rows) + 0.05
     with pytest.raises(ValueError, match="no generator version 4"):
         syn.generate(10, 0, version=4)
+    with pytest.raises(ValueError, match="no generator version '3'"):  # said "no version 3; known: [2, 3]"
+        syn.generate(10, 0, version="3")
 
 
 # words that name a feeling, in the forms the neutral negated facts use them ("슬픈 노래", "화를 내는 장면", "행복 특강")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -33,6 +34,8 @@ def load_labelled(
 ) -> Labelled:
     """Rows with empty texts, unknown labels and duplicates dropped and counted in the report. Texts come
     back in their canonical form (core.text.canonical), so two byte forms of one comment are one duplicate."""
+    if "://" not in path and not os.path.exists(path):  # URIs are left to pyarrow's filesystems
+        raise InputError(f"{path or repr(path)}: no such file or directory")
     try:
         table = pq.read_table(path)
     except (OSError, pa.ArrowException) as exc:

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow.dataset as ds
 
+from ..core.bundle import model_max_length
 from ..core.errors import EmopulseError, InputError
 from ..core.options import opt
 
@@ -68,7 +69,7 @@ class DistillArgs:
             raise EmopulseError("--layers and --batch-size must be >= 1, --epochs and --lr > 0")
 
 
-def _targets(args: DistillArgs, labels: list[str]) -> tuple[list[str], np.ndarray]:
+def _targets(args: DistillArgs, labels: list[str]) -> tuple[list[str], np.ndarray, dict]:
     try:
         t = ds.dataset(args.data, format="parquet").to_table()
     except Exception as exc:
@@ -90,16 +91,24 @@ def _targets(args: DistillArgs, labels: list[str]) -> tuple[list[str], np.ndarra
     if not len(idx):
         raise InputError(f"{args.data}: no usable row (text and finite probabilities)")
     p = p[idx] / p[idx].sum(1, keepdims=True)
-    texts = [texts[i] for i in idx]
+    texts, reports = [texts[i] for i in idx], {}
     if args.labelled:
         from .data import load_labelled
 
         for path in args.labelled:
-            lt, golds, _ = load_labelled(path, "text", "label", labels)
+            lt, golds, reports[path] = load_labelled(path, "text", "label", labels)
             texts += lt
             p = np.concatenate([p, np.eye(len(labels), dtype=np.float32)[[labels.index(g) for g in golds]]])
-            log.info(f"{path}: {len(lt):,} labelled rows (one-hot targets)")
-    return texts, p
+            r = reports[path]
+            dropped = ", ".join(
+                f"{r[k]:,} {k.replace('_', ' ')}" for k in ("empty", "unknown_label", "duplicates") if r.get(k)
+            )
+            log.info(
+                f"{path}: {len(lt):,} labelled rows (one-hot targets)"
+                + (f"; dropped {dropped}" if dropped else "")
+                + (f" {r['unknown_values']}" if r.get("unknown_label") else "")
+            )
+    return texts, p, reports
 
 
 def student_from(teacher, layers: int):
@@ -132,9 +141,16 @@ def run(args: DistillArgs) -> dict:
     teacher = AutoModelForSequenceClassification.from_pretrained(args.teacher)
     labels = [teacher.config.id2label[i] for i in range(teacher.config.num_labels)]
     tok = AutoTokenizer.from_pretrained(args.teacher)
-    texts, target = _targets(args, labels)
-    student, kept = student_from(teacher, args.layers)
+    student, kept = student_from(teacher, args.layers)  # a wrong --layers fails before any data is read
     del teacher
+    # the model's own position limit (a smaller checkpoint than --max-length allows would fail mid-batch)
+    max_length = min(args.max_length, model_max_length(student.config.to_dict()))
+    ev = None
+    if args.eval:  # read before training: a bad --eval file must not cost a training run
+        from ..train.data import load_labelled
+
+        ev = load_labelled(args.eval, "text", "label", labels)
+    texts, target, labelled_reports = _targets(args, labels)
     student.train()
     # length-grouped batches in a shuffled order: little padding, still random
     lengths = np.array([len(t) for t in texts])
@@ -157,9 +173,7 @@ def run(args: DistillArgs) -> dict:
         for b in [batches[i] for i in rng.permutation(len(batches))]:
             if step >= total:
                 break
-            enc = tok(
-                [texts[i] for i in b], truncation=True, max_length=args.max_length, padding=True, return_tensors="pt"
-            )
+            enc = tok([texts[i] for i in b], truncation=True, max_length=max_length, padding=True, return_tensors="pt")
             logits = student(**enc).logits
             loss = -(torch.from_numpy(target[b]) * torch.log_softmax(logits, -1)).sum(-1).mean()
             loss.backward()
@@ -192,11 +206,11 @@ def run(args: DistillArgs) -> dict:
         "final_loss": float(np.mean(losses[-50:])),
         "settings": dict(vars(args).items()),
     }
-    if args.eval:
-        from ..train.data import load_labelled
-
-        ev_texts, golds, _ = load_labelled(args.eval, "text", "label", labels)
-        probs = _predict(student, tok, ev_texts, args.max_length)
+    if labelled_reports:
+        result["labelled"] = labelled_reports  # rows kept and dropped per --labelled file
+    if ev is not None:
+        ev_texts, golds, _ = ev
+        probs = _predict(student, tok, ev_texts, max_length)
         result["validation"] = report(golds, [labels[i] for i in probs.argmax(1)], labels)
         import pyarrow as pa
         import pyarrow.parquet as pq

@@ -179,8 +179,8 @@ def _label_rows(
 
 def _generate(n_per_label: int = 1500, seed: int = 0, version: int = 2) -> list[tuple[str, str, str, str]]:
     """(text, label, capability, template id) rows; `generate` without the template id."""
-    if version not in VERSIONS:
-        raise ValueError(f"no generator version {version}; known: {sorted(VERSIONS)}")
+    if type(version) is not int or version not in VERSIONS:
+        raise ValueError(f"no generator version {version!r}; known: {sorted(VERSIONS)}")
     rng, seen = random.Random(seed), set()
     return [row for label in LABELS for row in _label_rows(label, n_per_label, rng, seen, version)]
 
