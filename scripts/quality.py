@@ -310,7 +310,7 @@ def capability_round(a, splits, start, teacher, chosen, variants, dev, suite_dev
     return (top if kept else chosen), {f"{os.path.basename(e)} alone": e for e, _ in encs}
 
 
-def anchored_round(a, splits, chosen, variants, dev, suite_dev, teacher, ngram_data, round_no) -> tuple[str, dict]:
+def anchored_round(a, splits, chosen, variants, dev, suite_dev, teacher, round_no) -> tuple[str, dict]:
     """The anchored round, Learning without Forgetting (Li & Hoiem 2016): the chosen variant's encoder trained
     once more (`distill --layers 12 --labelled`) on its own served answers over --anchor-rows in-domain comments
     (soft targets: the anchor) plus, as one-hot targets, the synthetic sentences of generators v2 and v3 (v3:
@@ -324,6 +324,7 @@ def anchored_round(a, splits, chosen, variants, dev, suite_dev, teacher, ngram_d
     from emopulse.train.distill import DistillArgs
     from emopulse.train.distill import run as distill
 
+    syn, ngram_data = synthetic_rows(a, splits)  # the capability round's (v2), written already
     pred = os.path.join(a.workdir, "anchor-pred")
     if step(os.path.join(pred, "_SUCCESS"), f"anchor: {chosen} served on {a.anchor_rows:,} in-domain comments"):
         t = pq.read_table(unlabelled(a))
@@ -343,7 +344,7 @@ def anchored_round(a, splits, chosen, variants, dev, suite_dev, teacher, ngram_d
             DistillArgs(
                 teacher=variants[chosen],
                 data=pred,
-                labelled=[os.path.join(a.workdir, "synthetic.parquet"), native, v3],
+                labelled=[syn, native, v3],
                 output=enc,
                 layers=json.load(open(os.path.join(variants[chosen], "config.json")))["num_hidden_layers"],
                 eval=os.path.join(splits, "dev.parquet"),
@@ -556,8 +557,7 @@ def main():
         chosen, cap_encoders = capability_round(a, splits, cur, teacher, chosen, variants, dev, suite_dev, r)
         encoders |= cap_encoders
         if a.anchor_rows:
-            ngram_data = os.path.join(a.workdir, "train+synthetic.parquet")
-            chosen, anchored = anchored_round(a, splits, chosen, variants, dev, suite_dev, teacher, ngram_data, r)
+            chosen, anchored = anchored_round(a, splits, chosen, variants, dev, suite_dev, teacher, r)
             encoders |= anchored
     log(f"chosen on dev: {chosen}")
     bundle = export_final(a, variants[chosen], splits)

@@ -170,8 +170,6 @@ def write_native_split(
     """Held-out native rows for final figures (test) and for choices (dev: early stopping, ensemble
     weights, temperature), each stratified by label; everything else is training data.
     Writes train.parquet, dev.parquet, test.parquet under `output`."""
-    import os
-
     table = pq.read_table(path)
     if source_col not in table.column_names:
         raise InputError(f"{path}: no column {source_col!r} to find the native rows by")

@@ -29,6 +29,7 @@ import pyarrow.dataset as ds
 from ..core.bundle import model_max_length
 from ..core.errors import EmopulseError, InputError
 from ..core.options import opt
+from .data import load_labelled
 
 log = logging.getLogger("emopulse.distill")
 
@@ -93,8 +94,6 @@ def _targets(args: DistillArgs, labels: list[str]) -> tuple[list[str], np.ndarra
     p = p[idx] / p[idx].sum(1, keepdims=True)
     texts, reports = [texts[i] for i in idx], {}
     if args.labelled:
-        from .data import load_labelled
-
         for path in args.labelled:
             lt, golds, reports[path] = load_labelled(path, "text", "label", labels)
             texts += lt
@@ -147,8 +146,6 @@ def run(args: DistillArgs) -> dict:
     max_length = min(args.max_length, model_max_length(student.config.to_dict()))
     ev = None
     if args.eval:  # read before training: a bad --eval file must not cost a training run
-        from ..train.data import load_labelled
-
         ev = load_labelled(args.eval, "text", "label", labels)
     texts, target, labelled_reports = _targets(args, labels)
     student.train()
