@@ -45,6 +45,7 @@ from emopulse.train.soup import average_checkpoints, uniform_soup
 
 NATIVE = "kote_val"
 DEV_FILTERED = 188  # dev-suite items (in file order) the synthetic sentences are filtered against
+DEV_FILTERED_V3 = 298  # the same for generator v3's: the dev suite as it was when v3 was measured (two writers)
 
 
 def log(msg: str) -> None:
@@ -333,7 +334,7 @@ def anchored_round(a, splits, chosen, variants, dev, suite_dev, teacher, round_n
         serve_rows(export_final(a, variants[chosen], splits), inp, pred)  # the bundle users would be served
     v3 = os.path.join(a.workdir, "synthetic-v3.parquet")
     if step(v3, "synthetic capability sentences, generator v3"):
-        log(f"synthetic v3: {_write_synthetic(a, splits, v3, version=3):,} sentences")
+        log(f"synthetic v3: {_write_synthetic(a, splits, v3, version=3, dev_items=DEV_FILTERED_V3):,} sentences")
     native = os.path.join(a.workdir, "train-native.parquet")
     if not os.path.exists(native):
         tr = pq.read_table(os.path.join(splits, "train.parquet"))

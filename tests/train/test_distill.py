@@ -150,3 +150,22 @@ def test_bad_inputs_fail_before_training_and_drops_are_reported(tiny_model, tmp_
     rep = json.load(open(tmp_path / "d" / "metrics.json"))["labelled"][str(tmp_path / "lab.parquet")]
     assert (rep["empty"], rep["unknown_label"], rep["duplicates"], rep["unknown_values"]) == (1, 1, 1, ["joy"])
     assert any("dropped 1 empty, 1 unknown label, 1 duplicates ['joy']" in r.message for r in caplog.records)
+
+
+def test_labelled_and_eval_files_name_their_columns(tiny_model, tmp_path):
+    """--text-col/--label-col name the --labelled and --eval files' columns, as train's do (the names were
+    fixed at text/label: a file with comment/emotion columns was refused)."""
+    import pyarrow as pa
+
+    from emopulse.core.errors import InputError
+
+    pq.write_table(comments(60, offset=12000), tmp_path / "in.parquet")
+    serve(tiny_model, [str(tmp_path / "in.parquet")], tmp_path / "teacher", keep_cols=["text"], id_col="id")
+    texts = comments(8, offset=20000).column("text").to_pylist()
+    pq.write_table(pa.table({"comment": texts, "emotion": ["anger"] * 8}), tmp_path / "lab.parquet")
+    args = dict(teacher=tiny_model, data=str(tmp_path / "teacher"), layers=1, batch_size=16, max_length=64)
+    args |= dict(labelled=[str(tmp_path / "lab.parquet")], eval=str(tmp_path / "lab.parquet"))
+    with pytest.raises(InputError, match="lab.parquet: no column 'text'"):
+        run(DistillArgs(output=str(tmp_path / "a"), **args))
+    r = run(DistillArgs(output=str(tmp_path / "b"), text_col="comment", label_col="emotion", **args))
+    assert r["rows"] == 60 + 8 and r["validation"]["n"] == 8

@@ -48,7 +48,7 @@ class DistillArgs:
     output: str = opt(help="student checkpoint directory to write")
     layers: int = opt(6, "transformer layers of the student (taken evenly spaced from the teacher)")
     labelled: list[str] = opt(
-        help="labelled Parquet files (text, label) learnt as one-hot targets next to the teacher's rows "
+        help="labelled Parquet files (--text-col, --label-col) learnt as one-hot targets next to the teacher's rows "
         "(each file deduplicated; a text in two files counts twice)",
         nargs="+",
         factory=list,
@@ -56,6 +56,8 @@ class DistillArgs:
     eval: str | None = opt(
         None, "labelled Parquet (native rows) for the student's validation figures and the export gate's sample"
     )
+    text_col: str = opt("text", "text column of the --labelled and --eval files")
+    label_col: str = opt("label", "label column of the --labelled and --eval files")
     epochs: float = opt(1.0, "passes over the data")
     lr: float = opt(5e-5, "peak learning rate (linear warm-up 6 %, linear decay)")
     batch_size: int = opt(32, "rows per step")
@@ -95,7 +97,7 @@ def _targets(args: DistillArgs, labels: list[str]) -> tuple[list[str], np.ndarra
     texts, reports = [texts[i] for i in idx], {}
     if args.labelled:
         for path in args.labelled:
-            lt, golds, reports[path] = load_labelled(path, "text", "label", labels)
+            lt, golds, reports[path] = load_labelled(path, args.text_col, args.label_col, labels)
             texts += lt
             p = np.concatenate([p, np.eye(len(labels), dtype=np.float32)[[labels.index(g) for g in golds]]])
             r = reports[path]
@@ -146,7 +148,7 @@ def run(args: DistillArgs) -> dict:
     max_length = min(args.max_length, model_max_length(student.config.to_dict()))
     ev = None
     if args.eval:  # read before training: a bad --eval file must not cost a training run
-        ev = load_labelled(args.eval, "text", "label", labels)
+        ev = load_labelled(args.eval, args.text_col, args.label_col, labels)
     texts, target, labelled_reports = _targets(args, labels)
     student.train()
     # length-grouped batches in a shuffled order: little padding, still random
