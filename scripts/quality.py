@@ -14,7 +14,8 @@ Steps (each skipped when its output exists, so a killed run continues):
              when this one lowered dev log-loss, taught by this round's best served variant
   capability the round once more with synthetic capability sentences (seeds averaged), kept by a dev-suite rule
   anchored   Learning without Forgetting from the chosen encoder: its served answers on in-domain comments as
-             soft targets + the synthetic sentences (generators v2 and v3) and native rows as one-hot targets
+             soft targets + the synthetic sentences (generators v2 and v3), the written sentences and native
+             rows as one-hot targets
              (`distill --layers 12 --labelled`), kept by the capability round's rule
   export     int8 bundle of the chosen variant, gated on dev with an absolute floor
   figures    accuracy / macro-F1 / per-class F1 / ECE on test for the floor and every variant
@@ -285,6 +286,19 @@ def _write_synthetic(a, splits: str, out: str, version: int, dev_items: int | No
     return synthetic.write(out, a.synthetic_per_label, seed=0, exclude=held, version=version)
 
 
+def _write_written(splits: str, out: str) -> int:
+    """The written sentences (emopulse.train.synthetic.written, already free of near copies of both suites)
+    less any dev/test text, in file order, as Parquet (text, label)."""
+    from emopulse.train.synthetic import written
+
+    held = set()
+    for f in ("dev.parquet", "test.parquet"):
+        held |= set(pq.read_table(os.path.join(splits, f), columns=["text"]).column("text").to_pylist())
+    rows = [r for r in written() if r[0] not in held]
+    pq.write_table(pa.table({"text": [t for t, _ in rows], "label": [lab for _, lab in rows]}), out)
+    return len(rows)
+
+
 def capability_round(a, splits, start, teacher, chosen, variants, dev, suite_dev, round_no) -> tuple[str, dict]:
     """The capability round: the further-transfer data of round `round_no` once more (same teacher rows,
     same seed) plus the synthetic capability sentences, from the best encoder so far; its heads' n-gram
@@ -315,7 +329,8 @@ def anchored_round(a, splits, chosen, variants, dev, suite_dev, teacher, round_n
     """The anchored round, Learning without Forgetting (Li & Hoiem 2016): the chosen variant's encoder trained
     once more (`distill --layers 12 --labelled`) on its own served answers over --anchor-rows in-domain comments
     (soft targets: the anchor) plus, as one-hot targets, the synthetic sentences of generators v2 and v3 (v3:
-    the negation forms of a taxonomy, a quarter of every label) and the native training rows. A plain round
+    the negation forms of a taxonomy, a quarter of every label), the written sentences (emopulse.train.synthetic
+    .written: 1,059 natural sentences with negation by writers blind to both suites) and the native training rows. A plain round
     with v3's sentences moved dev log-loss by +0.008 (docs/results/quality.md); the anchor holds the
     served answers on comments while the sentences teach their forms. Kept by the capability round's rule:
     more non-hard dev-suite passes than the chosen variant and dev log-loss at most --cap-tolerance above it.
@@ -335,6 +350,9 @@ def anchored_round(a, splits, chosen, variants, dev, suite_dev, teacher, round_n
     v3 = os.path.join(a.workdir, "synthetic-v3.parquet")
     if step(v3, "synthetic capability sentences, generator v3"):
         log(f"synthetic v3: {_write_synthetic(a, splits, v3, version=3, dev_items=DEV_FILTERED_V3):,} sentences")
+    written = os.path.join(a.workdir, "written.parquet")
+    if step(written, "written sentences"):
+        log(f"written sentences: {_write_written(splits, written):,}")
     native = os.path.join(a.workdir, "train-native.parquet")
     if not os.path.exists(native):
         tr = pq.read_table(os.path.join(splits, "train.parquet"))
@@ -345,7 +363,7 @@ def anchored_round(a, splits, chosen, variants, dev, suite_dev, teacher, round_n
             DistillArgs(
                 teacher=variants[chosen],
                 data=pred,
-                labelled=[syn, native, v3],
+                labelled=[syn, native, v3, written],
                 output=enc,
                 layers=json.load(open(os.path.join(variants[chosen], "config.json")))["num_hidden_layers"],
                 eval=os.path.join(splits, "dev.parquet"),
@@ -686,10 +704,11 @@ ANCHOR_LINE = """   - served: the anchored round (Learning without Forgetting, `
      {start} trained {epochs:g} epoch(s) more on {rows:,} rows: its own served answers for {anchor:,}
      in-domain comments (soft targets: the anchor) and, as one-hot targets, the synthetic sentences of
      generator v2 and of generator v3 (the negation forms of a taxonomy, a quarter of every label,
-     written blind to both suites; {v3:,} sentences) and the native training rows. Kept by the capability
-     round's rule: dev suite {passed} vs {was} of {n}, dev log-loss {nll:.4f} vs {was_nll:.4f}. A plain
-     round with v3's sentences had scored 268 of 287 at 0.5425 (2026-11-30, not kept): the anchor keeps
-     the native answers in place.
+     written blind to both suites; {v3:,} sentences), {written:,} written sentences with negation (natural
+     sentences by four writers blind to both suites, `written.tsv`) and the native training rows. Kept by
+     the capability round's rule: dev suite {passed} vs {was} of {n}, dev log-loss {nll:.4f} vs
+     {was_nll:.4f}. A plain round with v3's sentences had scored 268 of 287 at 0.5425 (2026-11-30, not
+     kept): the anchor keeps the native answers in place.
 """
 
 
@@ -700,6 +719,7 @@ def anchor_line(recipe_dir: str, chosen: str, dev: dict) -> str:
     start = os.path.basename(m["teacher"]).replace("-head-", "-", 1)  # seeds3cap-ngram+temperature
     suite_dev = json.load(open(os.path.join(recipe_dir, "figures.json")))["behaviour_dev"]
     v3 = pq.read_metadata(os.path.join(recipe_dir, "synthetic-v3.parquet")).num_rows
+    written = pq.read_metadata(os.path.join(recipe_dir, "written.parquet")).num_rows
     labelled = sum(pq.read_metadata(f).num_rows for f in m["settings"]["labelled"])
     return ANCHOR_LINE.format(
         layers=len(m["layers_kept"]),
@@ -708,6 +728,7 @@ def anchor_line(recipe_dir: str, chosen: str, dev: dict) -> str:
         rows=m["rows"],
         anchor=m["rows"] - labelled,
         v3=v3,
+        written=written,
         passed=suite_dev[chosen]["passed"],
         was=suite_dev[start]["passed"],
         n=suite_dev[chosen]["n"],

@@ -50,6 +50,8 @@ three weakest capabilities on the held-out evaluate/behaviour.tsv, never its sen
 forms above, a quarter of every label) was written without seeing either behavioural suite. Callers remove near
 copies of suite items (evaluate.suite.near_duplicates).
 For n_per_label=1500 about 6,000 rows; `write` stores them as Parquet (text, label, source, capability).
+`written()` returns the hand-written sentences of written.tsv (natural sentences with negation, by writers blind
+to both suites), which the anchored round learns next to the generators' rows.
 """
 
 # korean: Hangul, particles, registers, Pred; lexicon: PREDS, SLOTS, EMOJI (with lexicon_neg's groups and slots);
@@ -65,5 +67,11 @@ from .korean import _v as _v
 from .lexicon import EMOJI as EMOJI
 from .lexicon import PREDS as PREDS
 from .lexicon import _sino as _sino
+from .written import written
 
-__all__ = ["generate", "render", "write"]  # the `X as X` names above are re-exported for tests/train/test_synthetic.py
+__all__ = [
+    "generate",
+    "render",
+    "write",
+    "written",
+]  # the `X as X` names above are re-exported for tests/train/test_synthetic.py
