@@ -706,7 +706,7 @@ ANCHOR_LINE = """   - served: the anchored round (Learning without Forgetting, `
      generator v2 and of generator v3 (the negation forms of a taxonomy, a quarter of every label,
      written blind to both suites; {v3:,} sentences), {written:,} written sentences with negation (natural
      sentences by four writers blind to both suites, `written.tsv`) and the native training rows. Kept by
-     the capability round's rule: dev suite {passed} vs {was} of {n}, dev log-loss {nll:.4f} vs
+     the capability round's rule, against the variant chosen before the round: dev suite {passed} vs {was} of {n}, dev log-loss {nll:.4f} vs
      {was_nll:.4f}. A plain round with v3's sentences had scored 268 of 287 at 0.5425 (2026-11-30, not
      kept): the anchor keeps the native answers in place.
 """

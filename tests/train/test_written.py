@@ -2,6 +2,7 @@
 every label, and never a near copy of a behavioural-suite item (the suites must stay unseen in training)."""
 
 import collections
+import re
 
 import pytest
 
@@ -30,5 +31,7 @@ def test_a_malformed_row_is_refused_with_its_line(tmp_path):
     p.write_text("# header\nanger\t화가 안 풀려\njoy\t안 기뻐\n", encoding="utf-8")
     with pytest.raises(ValueError, match=r"w.tsv:3: expected 'label<TAB>text'"):
         written(str(p))
-    p.write_text("neutral\t내일은 안 열어요\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=re.escape("got 'joy\\t안 기뻐'")):  # the row as repr() shows it
+        written(str(p))
+    p.write_text("\ufeff# saved with a BOM\r\nneutral\t내일은 안 열어요 \r\n", encoding="utf-8")
     assert written(str(p)) == [("내일은 안 열어요", "neutral")]

@@ -48,7 +48,7 @@ class DistillArgs:
     output: str = opt(help="student checkpoint directory to write")
     layers: int = opt(6, "transformer layers of the student (taken evenly spaced from the teacher)")
     labelled: list[str] = opt(
-        help="labelled Parquet files (--text-col, --label-col) learnt as one-hot targets next to the teacher's rows "
+        help="labelled Parquet files (columns named by --text-col/--label-col, default text/label, one pair for every file) learnt as one-hot targets next to the teacher's rows "
         "(each file deduplicated; a text in two files counts twice)",
         nargs="+",
         factory=list,

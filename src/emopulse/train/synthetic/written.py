@@ -16,12 +16,15 @@ def written(path: str = PATH) -> list[tuple[str, str]]:
     """(text, label) rows in file order. Raises ValueError naming the line of a row that is not
     `label<TAB>text` with a known label."""
     rows = []
-    with open(path, encoding="utf-8") as f:
+    with open(path, encoding="utf-8-sig") as f:  # -sig: a file saved by Excel or Notepad starts with a BOM
         for no, line in enumerate(f, 1):
-            if line.startswith("#") or not line.strip():
+            if line.lstrip().startswith("#") or not line.strip():
                 continue
-            label, sep, text = line.rstrip("\n").partition("\t")
-            if not sep or label not in LABELS or not text.strip() or "\t" in text:
-                raise ValueError(f"{path}:{no}: expected 'label<TAB>text' with a label in {list(LABELS)}")
+            label, sep, text = line.rstrip("\r\n").partition("\t")
+            text = text.strip()
+            if not sep or label not in LABELS or not text or "\t" in text:
+                raise ValueError(
+                    f"{path}:{no}: expected 'label<TAB>text' with a label in {list(LABELS)}, got {line.strip()[:60]!r}"
+                )
             rows.append((text, label))
     return rows
