@@ -216,10 +216,9 @@ def further_transfer(
     out = os.path.join(a.workdir, f"encoder-ft{round_no}{tag}")
     if step(os.path.join(out, "model.safetensors"), f"further transfer round {round_no}{tag}"):
         data = os.path.join(a.workdir, f"ft{round_no}{tag.split('-')[0]}.parquet")  # one per round, any seed
-        held = set()
-        for f in ("dev.parquet", "test.parquet"):
-            held |= set(pq.read_table(os.path.join(splits, f), columns=["text"]).column("text").to_pylist())
-        t_t, t_l = confident_rows(teacher, list(LABELS), a.ft_min_confidence, held, per_class=a.ft_per_class)
+        t_t, t_l = confident_rows(
+            teacher, list(LABELS), a.ft_min_confidence, eval_texts(splits), per_class=a.ft_per_class
+        )
         orig = pq.read_table(os.path.join(splits, "train_sub.parquet"), columns=["text", "label", "source"])
         src = np.asarray(orig.column("source").to_pylist())
         nat, trans = np.flatnonzero(src == NATIVE), np.flatnonzero(src != NATIVE)
@@ -270,6 +269,15 @@ def synthetic_rows(a, splits: str) -> tuple[str, str]:
     return out, ngram_data
 
 
+def eval_texts(splits: str) -> set[str]:
+    """The dev and test texts: kept out of every training file the recipe writes."""
+    return {
+        t
+        for f in ("dev.parquet", "test.parquet")
+        for t in pq.read_table(os.path.join(splits, f), columns=["text"]).column("text").to_pylist()
+    }
+
+
 def _write_synthetic(a, splits: str, out: str, version: int, dev_items: int | None = None) -> int:
     """Generator `version`'s sentences less the dev/test texts and near copies (0.8) of the held-out suite and
     of the dev suite's first `dev_items` items (None: all of them)."""
@@ -278,9 +286,7 @@ def _write_synthetic(a, splits: str, out: str, version: int, dev_items: int | No
 
     suites = [it.text for it in load_suite(suite_path("behaviour"))]
     suites += [it.text for it in load_suite(suite_path("behaviour_dev"))[:dev_items]]
-    held = set(suites)
-    for f in ("dev.parquet", "test.parquet"):
-        held |= set(pq.read_table(os.path.join(splits, f), columns=["text"]).column("text").to_pylist())
+    held = set(suites) | eval_texts(splits)
     gen = synthetic.generate(a.synthetic_per_label, seed=0, version=version)
     held |= near_duplicates([t for t, _, _ in gen], suites)
     return synthetic.write(out, a.synthetic_per_label, seed=0, exclude=held, version=version)
@@ -291,9 +297,7 @@ def _write_written(splits: str, out: str) -> int:
     less any dev/test text, in file order, as Parquet (text, label)."""
     from emopulse.train.synthetic import written
 
-    held = set()
-    for f in ("dev.parquet", "test.parquet"):
-        held |= set(pq.read_table(os.path.join(splits, f), columns=["text"]).column("text").to_pylist())
+    held = eval_texts(splits)
     rows = [r for r in written() if r[0] not in held]
     pq.write_table(pa.table({"text": [t for t, _ in rows], "label": [lab for _, lab in rows]}), out)
     return len(rows)
@@ -330,7 +334,8 @@ def anchored_round(a, splits, chosen, variants, dev, suite_dev, teacher, round_n
     once more (`distill --layers 12 --labelled`) on its own served answers over --anchor-rows in-domain comments
     (soft targets: the anchor) plus, as one-hot targets, the synthetic sentences of generators v2 and v3 (v3:
     the negation forms of a taxonomy, a quarter of every label), the written sentences (emopulse.train.synthetic
-    .written: 1,059 natural sentences with negation by writers blind to both suites) and the native training rows. A plain round
+    .written: 1,059 natural sentences with negation by writers blind to both suites) and the native training
+    rows. A plain round
     with v3's sentences moved dev log-loss by +0.008 (docs/results/quality.md); the anchor holds the
     served answers on comments while the sentences teach their forms. Kept by the capability round's rule:
     more non-hard dev-suite passes than the chosen variant and dev log-loss at most --cap-tolerance above it.
@@ -706,8 +711,8 @@ ANCHOR_LINE = """   - served: the anchored round (Learning without Forgetting, `
      generator v2 and of generator v3 (the negation forms of a taxonomy, a quarter of every label,
      written blind to both suites; {v3:,} sentences), {written:,} written sentences with negation (natural
      sentences by four writers blind to both suites, `written.tsv`) and the native training rows. Kept by
-     the capability round's rule, against the variant chosen before the round: dev suite {passed} vs {was} of {n}, dev log-loss {nll:.4f} vs
-     {was_nll:.4f}. A plain round with v3's sentences had scored 268 of 287 at 0.5425 (2026-11-30, not
+     the capability round's rule, against the variant chosen before the round: dev suite {passed} vs
+     {was} of {n}, dev log-loss {nll:.4f} vs {was_nll:.4f}. A plain round with v3's sentences had scored 268 of 287 at 0.5425 (2026-11-30, not
      kept): the anchor keeps the native answers in place.
 """
 
