@@ -145,9 +145,7 @@ def test_evaluate_needs_an_input_or_a_suite(tmp_path):
 # The goal is FLOOR (0.90) for every non-hard capability. The shipped model (make model, this
 # recipe) falls short on these, measured (its model card shows the table): each is held at least at
 # its measured pass count so a regression fails, and one that reaches the goal must leave the list. The model gives one answer per text, so these counts are exact.
-BELOW_GOAL = {  # capability: items the shipped model passes (of the group's n)
-    "negation": 17,  # of 19: 다시는 안 올 거예요, 정말 불친절하네요 -> sadness; 화난 거 아니야, 그냥 물어본 거야 -> anger
-}
+BELOW_GOAL: dict[str, int] = {}  # capability: items the shipped model passes (of the group's n); none now
 
 
 def test_shipped_model_passes_non_hard_groups(shipped):
