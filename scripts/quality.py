@@ -262,11 +262,16 @@ def synthetic_rows(a, splits: str) -> tuple[str, str]:
         # sentences drop, and that draw of the round scored dev log-loss 0.538 vs 0.534: training-order
         # noise); the v2 dev-suite figures may gain from that (docs/results/quality.md)
         n = _write_synthetic(a, splits, out, version=2, dev_items=DEV_FILTERED)
-        tr = pq.read_table(os.path.join(splits, "train.parquet"), columns=["text", "label", "source"])
-        syn = pq.read_table(out, columns=["text", "label", "source"]).cast(tr.schema)
-        pq.write_table(pa.concat_tables([tr, syn]), ngram_data)
+        concat_rows([os.path.join(splits, "train.parquet"), out], ngram_data, ["text", "label", "source"])
         log(f"synthetic: {n:,} sentences ({a.synthetic_per_label:,} per label asked)")
     return out, ngram_data
+
+
+def concat_rows(files: list[str], out: str, columns: list[str]) -> None:
+    """`columns` of each Parquet file in order, cast to the first file's types, written as one file."""
+    first = pq.read_table(files[0], columns=columns)
+    rest = [pq.read_table(f, columns=columns).cast(first.schema) for f in files[1:]]
+    pq.write_table(pa.concat_tables([first, *rest]), out)
 
 
 def eval_texts(splits: str) -> set[str]:
@@ -383,9 +388,7 @@ def anchored_round(a, splits, chosen, variants, dev, suite_dev, teacher, round_n
     encs = [(enc, f"anchored{round_no}cap-")]
     ngram_all = os.path.join(a.workdir, "train+synthetic+written.parquet")
     if step(ngram_all, "n-gram data of the anchored round"):
-        tr = pq.read_table(ngram_data, columns=["text", "label"])
-        more = [pq.read_table(f, columns=["text", "label"]).cast(tr.schema) for f in (v3, written)]
-        pq.write_table(pa.concat_tables([tr, *more]), ngram_all)
+        concat_rows([ngram_data, v3, written], ngram_all, ["text", "label"])
     top, kept = judge_round(a, "anchored round", splits, encs, chosen, variants, dev, suite_dev, teacher, ngram_all)
     return (top if kept else chosen), {f"{os.path.basename(enc)} alone": enc}
 

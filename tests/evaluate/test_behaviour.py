@@ -143,7 +143,7 @@ def test_evaluate_needs_an_input_or_a_suite(tmp_path):
 
 
 # The goal is FLOOR (0.90) for every non-hard capability. The shipped model (make model, this
-# recipe) falls short on these, measured (its model card shows the table): each is held at least at
+# recipe) would be listed here where it falls short, measured (its model card shows the table): each is held at least at
 # its measured pass count so a regression fails, and one that reaches the goal must leave the list. The model gives one answer per text, so these counts are exact.
 BELOW_GOAL: dict[str, int] = {}  # capability: items the shipped model passes (of the group's n); none now
 
